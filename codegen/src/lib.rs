@@ -1,0 +1,1 @@
+//! stagec codegen

@@ -1,0 +1,15 @@
+//! stagec frontend: parses and validates WebAssembly modules (module-level pass only) and
+//! describes them with the engine's own types. Function bodies stay byte ranges for codegen.
+
+#![deny(missing_docs)]
+
+mod error;
+mod module;
+mod parse;
+mod types;
+
+pub use error::FrontendError;
+pub use module::*;
+pub use parse::{convert_val_type, parse, FEATURES};
+pub use types::*;
+pub use wasmparser;
