@@ -1,1 +1,31 @@
-//! stagec
+//! stagec: a WebAssembly engine on Cranelift built for staged compilation.
+//!
+//! The API is shaped like wasmtime's: an [`Engine`] compiles [`Module`]s, a [`Store`]
+//! owns the runtime objects, a [`Linker`] resolves imports by name, and an [`Instance`]
+//! exposes exports ([`Func`], [`Global`], [`Memory`], [`Table`]).
+
+#![deny(missing_docs)]
+
+mod engine;
+mod error;
+mod externals;
+mod func;
+mod instance;
+mod linker;
+mod module;
+mod store;
+mod values;
+
+pub use engine::{Config, Engine};
+pub use error::{Error, Result, Trap};
+pub use externals::{Extern, Global, Memory, Table};
+pub use func::{Caller, Func, HostFn};
+pub use instance::Instance;
+pub use linker::Linker;
+pub use module::Module;
+pub use stagec_frontend::{
+    EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,
+};
+pub use stagec_runtime::TrapKind;
+pub use store::Store;
+pub use values::{ExternRef, Val, ValType};

@@ -1,0 +1,165 @@
+//! The engine's error type: small, typed, and naming what went wrong where.
+
+use stagec_runtime::{TrapKind, TrapReason};
+use std::fmt;
+use std::path::PathBuf;
+
+/// A trap: wasm execution stopped abnormally.
+#[derive(Debug)]
+pub struct Trap {
+    reason: TrapReason,
+}
+
+impl Trap {
+    pub(crate) fn new(reason: TrapReason) -> Trap {
+        Trap { reason }
+    }
+
+    /// The kind of trap, if it was raised by wasm code (not by a host function).
+    pub fn kind(&self) -> Option<TrapKind> {
+        match &self.reason {
+            TrapReason::Wasm { kind, .. } => Some(*kind),
+            TrapReason::Host(_) => None,
+        }
+    }
+
+    /// Byte offset in the module of the trapping operator, when known.
+    pub fn wasm_offset(&self) -> Option<u32> {
+        match &self.reason {
+            TrapReason::Wasm { wasm_offset, .. } => *wasm_offset,
+            TrapReason::Host(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            TrapReason::Wasm {
+                kind,
+                wasm_offset: Some(off),
+            } => write!(f, "wasm trap: {kind} (at wasm offset {off:#x})"),
+            TrapReason::Wasm { kind, .. } => write!(f, "wasm trap: {kind}"),
+            TrapReason::Host(e) => write!(f, "host function error: {e}"),
+        }
+    }
+}
+
+/// Any error of the stagec engine.
+#[derive(Debug)]
+pub enum Error {
+    /// The module is malformed, invalid, or uses an unsupported feature.
+    Frontend(stagec_frontend::FrontendError),
+    /// The text format could not be parsed.
+    Wat(String),
+    /// Code generation failed (including function-body validation errors).
+    Codegen(stagec_codegen::CodegenError),
+    /// Compiled code could not be loaded.
+    Load(stagec_runtime::LoadError),
+    /// A required import was not provided.
+    UnknownImport {
+        /// Import module name.
+        module: String,
+        /// Import field name.
+        name: String,
+    },
+    /// An import was provided with the wrong kind or type.
+    IncompatibleImport {
+        /// Import module name.
+        module: String,
+        /// Import field name.
+        name: String,
+        /// What did not match.
+        reason: String,
+    },
+    /// Execution trapped.
+    Trap(Trap),
+    /// A resource (memory, table) could not be created.
+    Resource(String),
+    /// An API call was given arguments that do not fit (wrong count or types).
+    Usage(String),
+    /// A file could not be read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An error attributed to a file.
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The trap, if this error is one.
+    pub fn as_trap(&self) -> Option<&Trap> {
+        match self {
+            Error::Trap(t) => Some(t),
+            Error::InFile { source, .. } => source.as_trap(),
+            _ => None,
+        }
+    }
+
+    /// Whether the module was rejected only for using a feature stagec does not support.
+    pub fn is_unsupported(&self) -> bool {
+        match self {
+            Error::Frontend(e) => e.unsupported,
+            Error::InFile { source, .. } => source.is_unsupported(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Frontend(e) => write!(f, "{e}"),
+            Error::Wat(e) => write!(f, "{e}"),
+            Error::Codegen(e) => write!(f, "{e}"),
+            Error::Load(e) => write!(f, "{e}"),
+            Error::UnknownImport { module, name } => {
+                write!(f, "unknown import: `{module}`.`{name}` has not been defined")
+            }
+            Error::IncompatibleImport {
+                module,
+                name,
+                reason,
+            } => write!(f, "incompatible import type for `{module}`.`{name}`: {reason}"),
+            Error::Trap(t) => write!(f, "{t}"),
+            Error::Resource(e) => write!(f, "{e}"),
+            Error::Usage(e) => write!(f, "{e}"),
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::InFile { path, source } => write!(f, "{}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<stagec_frontend::FrontendError> for Error {
+    fn from(e: stagec_frontend::FrontendError) -> Self {
+        Error::Frontend(e)
+    }
+}
+impl From<stagec_codegen::CodegenError> for Error {
+    fn from(e: stagec_codegen::CodegenError) -> Self {
+        Error::Codegen(e)
+    }
+}
+impl From<stagec_runtime::LoadError> for Error {
+    fn from(e: stagec_runtime::LoadError) -> Self {
+        Error::Load(e)
+    }
+}
+impl From<TrapReason> for Error {
+    fn from(r: TrapReason) -> Self {
+        Error::Trap(Trap::new(r))
+    }
+}
+
+/// Result with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

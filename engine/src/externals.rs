@@ -1,0 +1,228 @@
+//! Globals, memories and tables as host-visible handles, and the `Extern` union.
+
+use crate::{Error, Func, Result, Store, Val};
+use stagec_frontend::{GlobalType, MemoryType, TableType, ValType};
+use stagec_runtime::vm::VMGlobal;
+use std::ptr::NonNull;
+
+/// Anything that can be imported or exported.
+#[derive(Clone, Copy, Debug)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A global.
+    Global(Global),
+    /// A memory.
+    Memory(Memory),
+    /// A table.
+    Table(Table),
+}
+
+impl Extern {
+    /// The function, if this is one.
+    pub fn into_func(self) -> Option<Func> {
+        if let Extern::Func(f) = self { Some(f) } else { None }
+    }
+    /// The global, if this is one.
+    pub fn into_global(self) -> Option<Global> {
+        if let Extern::Global(g) = self { Some(g) } else { None }
+    }
+    /// The memory, if this is one.
+    pub fn into_memory(self) -> Option<Memory> {
+        if let Extern::Memory(m) = self { Some(m) } else { None }
+    }
+    /// The table, if this is one.
+    pub fn into_table(self) -> Option<Table> {
+        if let Extern::Table(t) = self { Some(t) } else { None }
+    }
+}
+
+/// A global variable.
+#[derive(Clone, Copy, Debug)]
+pub struct Global {
+    pub(crate) store_id: u64,
+    pub(crate) ptr: NonNull<VMGlobal>,
+    pub(crate) ty: GlobalType,
+}
+
+// SAFETY: handles are only dereferenced through their Store.
+unsafe impl Send for Global {}
+// SAFETY: as above.
+unsafe impl Sync for Global {}
+
+impl Global {
+    /// Creates a host global of type `ty` holding `value`.
+    pub fn new(store: &mut Store, ty: GlobalType, value: Val) -> Result<Global> {
+        crate::func::check_vals("value", &[ty.ty], &[value], Some(store.id))?;
+        let mut g = Box::new(VMGlobal(value.to_raw()));
+        let ptr = NonNull::from(&mut *g);
+        store.globals.push(g);
+        Ok(Global {
+            store_id: store.id,
+            ptr,
+            ty,
+        })
+    }
+
+    /// The global's type.
+    pub fn ty(&self) -> GlobalType {
+        self.ty
+    }
+
+    /// Current value.
+    pub fn get(&self, store: &Store) -> Val {
+        store.check(self.store_id);
+        // SAFETY: the global lives as long as its store; it holds a value of `ty`.
+        unsafe { Val::from_raw(self.store_id, self.ptr.as_ref().0, self.ty.ty) }
+    }
+
+    /// Sets the value of a mutable global.
+    pub fn set(&self, store: &mut Store, value: Val) -> Result<()> {
+        store.check(self.store_id);
+        if !self.ty.mutable {
+            return Err(Error::Usage("cannot set an immutable global".into()));
+        }
+        crate::func::check_vals("value", &[self.ty.ty], &[value], Some(store.id))?;
+        // SAFETY: the global lives as long as its store; no wasm runs concurrently.
+        unsafe { (*self.ptr.as_ptr()).0 = value.to_raw() };
+        Ok(())
+    }
+}
+
+/// A linear memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Memory {
+    pub(crate) store_id: u64,
+    pub(crate) ptr: NonNull<stagec_runtime::Memory>,
+}
+
+// SAFETY: handles are only dereferenced through their Store.
+unsafe impl Send for Memory {}
+// SAFETY: as above.
+unsafe impl Sync for Memory {}
+
+impl Memory {
+    /// Creates a host memory.
+    pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory> {
+        let mut m = Box::new(
+            stagec_runtime::Memory::new(ty).map_err(|e| Error::Resource(e.to_string()))?,
+        );
+        let ptr = NonNull::from(&mut *m);
+        store.memories.push(m);
+        Ok(Memory {
+            store_id: store.id,
+            ptr,
+        })
+    }
+
+    fn get<'a>(&self, store: &'a Store) -> &'a stagec_runtime::Memory {
+        store.check(self.store_id);
+        // SAFETY: the memory lives as long as its store.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The memory's type (current size as minimum).
+    pub fn ty(&self, store: &Store) -> MemoryType {
+        MemoryType {
+            limits: self.get(store).current_limits(),
+        }
+    }
+
+    /// Size in pages.
+    pub fn size(&self, store: &Store) -> u64 {
+        self.get(store).pages()
+    }
+
+    /// The memory's bytes.
+    pub fn data<'a>(&self, store: &'a Store) -> &'a [u8] {
+        self.get(store).data()
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut [u8] {
+        store.check(self.store_id);
+        // SAFETY: the memory lives as long as its store, borrowed mutably here.
+        unsafe { (*self.ptr.as_ptr()).data_mut() }
+    }
+
+    /// Grows by `delta` pages; returns the old size.
+    pub fn grow(&self, store: &mut Store, delta: u64) -> Result<u64> {
+        store.check(self.store_id);
+        // SAFETY: as in `data_mut`.
+        unsafe { (*self.ptr.as_ptr()).grow(delta) }
+            .ok_or_else(|| Error::Resource("memory cannot grow that far".into()))
+    }
+}
+
+/// A table.
+#[derive(Clone, Copy, Debug)]
+pub struct Table {
+    pub(crate) store_id: u64,
+    pub(crate) ptr: NonNull<stagec_runtime::Table>,
+}
+
+// SAFETY: handles are only dereferenced through their Store.
+unsafe impl Send for Table {}
+// SAFETY: as above.
+unsafe impl Sync for Table {}
+
+impl Table {
+    /// Creates a host table with every element set to `init`.
+    pub fn new(store: &mut Store, ty: TableType, init: Val) -> Result<Table> {
+        crate::func::check_vals("value", &[ty.element], &[init], Some(store.id))?;
+        let mut t = Box::new(
+            stagec_runtime::Table::new(ty, init.to_raw().get_ptr())
+                .ok_or_else(|| Error::Resource("table too large".into()))?,
+        );
+        let ptr = NonNull::from(&mut *t);
+        store.tables.push(t);
+        Ok(Table {
+            store_id: store.id,
+            ptr,
+        })
+    }
+
+    fn get_table<'a>(&self, store: &'a Store) -> &'a stagec_runtime::Table {
+        store.check(self.store_id);
+        // SAFETY: the table lives as long as its store.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The table's type (current size as minimum).
+    pub fn ty(&self, store: &Store) -> TableType {
+        let t = self.get_table(store);
+        TableType {
+            element: t.ty().element,
+            limits: t.current_limits(),
+        }
+    }
+
+    /// Number of elements.
+    pub fn size(&self, store: &Store) -> u32 {
+        self.get_table(store).size()
+    }
+
+    /// Element `index`.
+    pub fn get(&self, store: &Store, index: u32) -> Option<Val> {
+        let t = self.get_table(store);
+        let raw = t.get(index)?;
+        let ty: ValType = t.ty().element;
+        // SAFETY: table elements are funcrefs of this store or externref words.
+        Some(unsafe {
+            Val::from_raw(
+                self.store_id,
+                stagec_runtime::vm::ValRaw::ptr(raw),
+                ty,
+            )
+        })
+    }
+
+    /// Sets element `index`.
+    pub fn set(&self, store: &mut Store, index: u32, value: Val) -> Result<()> {
+        let element = self.get_table(store).ty().element;
+        crate::func::check_vals("value", &[element], &[value], Some(store.id))?;
+        // SAFETY: the table lives as long as its store, borrowed mutably here.
+        let ok = unsafe { (*self.ptr.as_ptr()).set(index, value.to_raw().get_ptr()) };
+        if ok { Ok(()) } else { Err(Error::Usage("table index out of bounds".into())) }
+    }
+}

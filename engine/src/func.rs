@@ -1,0 +1,222 @@
+//! Functions: calling wasm from the host, and host functions callable from wasm.
+
+use crate::{Error, Result, Store, Trap, Val};
+use stagec_frontend::FuncType;
+use stagec_runtime::vm::{VMContext, VMFuncRef, VMHostFuncContext, ValRaw};
+use stagec_runtime::{set_pending_trap, TrapReason};
+use std::ptr::NonNull;
+
+/// A function of a store: a wasm function of an instance, or a host function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Func {
+    pub(crate) store_id: u64,
+    pub(crate) funcref: NonNull<VMFuncRef>,
+}
+
+// SAFETY: a Func is a handle; every use goes through its Store, which checks the id.
+unsafe impl Send for Func {}
+// SAFETY: as above.
+unsafe impl Sync for Func {}
+
+/// The closure type of host functions.
+pub type HostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+
+/// What a host function sees of its caller.
+pub struct Caller<'a> {
+    pub(crate) store_id: u64,
+    pub(crate) vmctx: *mut VMContext,
+    pub(crate) _marker: std::marker::PhantomData<&'a ()>,
+}
+
+impl Caller<'_> {
+    /// An export of the calling instance (e.g. its memory), if the caller is wasm code.
+    pub fn get_export(&self, name: &str) -> Option<crate::Extern> {
+        if self.vmctx.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null caller vmctx is the live context of the calling instance.
+        let instance = unsafe { stagec_runtime::Instance::from_vmctx(self.vmctx) };
+        let export = instance.module().export(name)?;
+        Some(crate::instance::extern_of(self.store_id, instance, export))
+    }
+}
+
+/// A host function's state, owned by its store.
+pub(crate) struct HostFunc {
+    ctx: VMHostFuncContext,
+    funcref: VMFuncRef,
+    ty: FuncType,
+    store_id: u64,
+    callback: Box<HostFn>,
+}
+
+impl Func {
+    /// Creates a host function of type `ty`.
+    pub fn new(
+        store: &mut Store,
+        ty: FuncType,
+        f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Func> {
+        let id = store.engine.signature_id(&ty);
+        let code = store.engine.signature_code(id)?;
+        let mut host = Box::new(HostFunc {
+            ctx: VMHostFuncContext {
+                callback: host_callback,
+                data: std::ptr::null_mut(),
+            },
+            funcref: VMFuncRef {
+                code: code.host_adapter(),
+                vmctx: std::ptr::null_mut(),
+                type_id: id,
+            },
+            ty,
+            store_id: store.id,
+            callback: Box::new(f),
+        });
+        host.ctx.data = &mut *host as *mut HostFunc as *mut ();
+        host.funcref.vmctx = &mut host.ctx as *mut VMHostFuncContext as *mut VMContext;
+        let funcref = NonNull::from(&host.funcref);
+        store.host_funcs.push(host);
+        Ok(Func {
+            store_id: store.id,
+            funcref,
+        })
+    }
+
+    /// # Safety
+    /// `raw` must be 0 or the address of a live `VMFuncRef` of store `store_id`.
+    pub(crate) unsafe fn from_raw(store_id: u64, raw: usize) -> Option<Func> {
+        NonNull::new(raw as *mut VMFuncRef).map(|funcref| Func { store_id, funcref })
+    }
+
+    pub(crate) fn funcref_addr(&self) -> usize {
+        self.funcref.as_ptr() as usize
+    }
+
+    fn type_id(&self) -> u32 {
+        // SAFETY: the funcref lives as long as its store.
+        unsafe { self.funcref.as_ref().type_id }
+    }
+
+    /// The function's signature.
+    pub fn ty(&self, store: &Store) -> FuncType {
+        store.check(self.store_id);
+        store.engine.signature(self.type_id())
+    }
+
+    /// Calls the function with `params`, writing `results`.
+    pub fn call(&self, store: &mut Store, params: &[Val], results: &mut [Val]) -> Result<()> {
+        store.check(self.store_id);
+        let ty = self.ty(store);
+        check_vals("argument", &ty.params, params, Some(store.id))?;
+        if results.len() != ty.results.len() {
+            return Err(Error::Usage(format!(
+                "expected {} results, got a buffer of {}",
+                ty.results.len(),
+                results.len()
+            )));
+        }
+        let mut values: Vec<ValRaw> = params.iter().map(|v| v.to_raw()).collect();
+        values.resize(ty.params.len().max(ty.results.len()).max(1), ValRaw::default());
+        let code = store.engine.signature_code(self.type_id())?;
+        let max_stack = store.engine.config().max_wasm_stack;
+        // SAFETY: the funcref belongs to this store (checked), the trampoline matches its
+        // signature, and `values` has room for params and results.
+        unsafe {
+            stagec_runtime::invoke(
+                store.ctx_ptr(),
+                code.trampoline(),
+                self.funcref.as_ptr(),
+                std::ptr::null_mut(),
+                values.as_mut_ptr(),
+                max_stack,
+            )
+        }
+        .map_err(|r| Error::Trap(Trap::new(r)))?;
+        for ((slot, raw), ty) in results.iter_mut().zip(&values).zip(ty.results.iter()) {
+            // SAFETY: results of a function of this store.
+            *slot = unsafe { Val::from_raw(store.id, *raw, *ty) };
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `vals` match `types` (count and types, and store of funcrefs).
+pub(crate) fn check_vals(
+    what: &str,
+    types: &[stagec_frontend::ValType],
+    vals: &[Val],
+    store_id: Option<u64>,
+) -> Result<()> {
+    if types.len() != vals.len() {
+        return Err(Error::Usage(format!(
+            "expected {} {what}s, got {}",
+            types.len(),
+            vals.len()
+        )));
+    }
+    for (i, (t, v)) in types.iter().zip(vals).enumerate() {
+        if v.ty() != *t {
+            return Err(Error::Usage(format!(
+                "{what} {i} has type {}, expected {t}",
+                v.ty()
+            )));
+        }
+        if let (Val::FuncRef(Some(f)), Some(id)) = (v, store_id)
+            && f.store_id != id
+        {
+            return Err(Error::Usage(format!("{what} {i} belongs to another store")));
+        }
+    }
+    Ok(())
+}
+
+/// The one entry point of every host function (see `VMHostFuncContext`).
+unsafe extern "C" fn host_callback(
+    ctx: *mut VMHostFuncContext,
+    caller_vmctx: *mut VMContext,
+    values: *mut ValRaw,
+    capacity: usize,
+) -> u32 {
+    // SAFETY: `data` was set to the owning HostFunc, alive as long as its store.
+    let host = unsafe { &*((*ctx).data as *const HostFunc) };
+    // SAFETY: the adapter passes a buffer of `capacity` slots.
+    let values = unsafe { std::slice::from_raw_parts_mut(values, capacity) };
+    let params: Vec<Val> = host
+        .ty
+        .params
+        .iter()
+        .zip(values.iter())
+        // SAFETY: wasm passes values of the declared types, funcrefs of the same store.
+        .map(|(t, raw)| unsafe { Val::from_raw(host.store_id, *raw, *t) })
+        .collect();
+    let mut results: Vec<Val> = host.ty.results.iter().map(|t| Val::default_for(*t)).collect();
+    let mut caller = Caller {
+        store_id: host.store_id,
+        vmctx: caller_vmctx,
+        _marker: std::marker::PhantomData,
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (host.callback)(&mut caller, &params, &mut results)?;
+        check_vals("result", &host.ty.results, &results, Some(host.store_id))
+    }));
+    let error: Box<dyn std::error::Error + Send + Sync> = match outcome {
+        Ok(Ok(())) => {
+            for (slot, v) in values.iter_mut().zip(results) {
+                *slot = v.to_raw();
+            }
+            return 0;
+        }
+        Ok(Err(e)) => Box::new(e),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            format!("host function panicked: {msg}").into()
+        }
+    };
+    set_pending_trap(TrapReason::Host(error));
+    1
+}

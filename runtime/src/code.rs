@@ -1,0 +1,152 @@
+//! Loading an [`Artifact`] into executable memory: map, copy, relocate, protect, register.
+//! One `CodeMemory` is shared (through `Arc`) by every instance of its module.
+
+use crate::artifact::{Artifact, CodeRange, LibCall, RelocKind, RelocTarget};
+use crate::traphandlers::{register_code, RegisteredCode};
+use std::fmt;
+
+/// An error while loading code.
+#[derive(Debug)]
+pub struct LoadError(String);
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot load compiled code: {}", self.0)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Executable code of one artifact.
+pub struct CodeMemory {
+    mmap: memmap2::Mmap,
+    functions: Vec<CodeRange>,
+    entry_trampolines: Vec<CodeRange>,
+    _registration: RegisteredCode,
+}
+
+impl fmt::Debug for CodeMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodeMemory")
+            .field("base", &self.mmap.as_ptr())
+            .field("len", &self.mmap.len())
+            .finish()
+    }
+}
+
+impl CodeMemory {
+    /// Maps `artifact`'s code, applies its relocations and makes it executable.
+    pub fn load(artifact: &Artifact) -> Result<CodeMemory, LoadError> {
+        let len = artifact.code.len().max(1);
+        let mut map = memmap2::MmapMut::map_anon(len).map_err(|e| LoadError(e.to_string()))?;
+        map[..artifact.code.len()].copy_from_slice(&artifact.code);
+        let base = map.as_ptr() as usize;
+        for reloc in &artifact.relocations {
+            let target = match reloc.target {
+                RelocTarget::DefinedFunc(i) => {
+                    let range = artifact
+                        .functions
+                        .get(i as usize)
+                        .ok_or_else(|| LoadError(format!("relocation to unknown function {i}")))?;
+                    base + range.offset as usize
+                }
+                RelocTarget::LibCall(lib) => libcall_address(lib),
+            };
+            let site = reloc.offset as usize;
+            let value = (target as i64).wrapping_add(reloc.addend);
+            match reloc.kind {
+                RelocKind::Abs8 => {
+                    map[site..site + 8].copy_from_slice(&value.to_le_bytes());
+                }
+                RelocKind::X86PcRel4 => {
+                    let delta = value.wrapping_sub((base + site) as i64);
+                    let delta = i32::try_from(delta)
+                        .map_err(|_| LoadError("pc-relative relocation out of range".into()))?;
+                    map[site..site + 4].copy_from_slice(&delta.to_le_bytes());
+                }
+                RelocKind::Arm64Call => {
+                    let delta = value.wrapping_sub((base + site) as i64);
+                    if delta % 4 != 0 || !(-(1 << 27)..(1 << 27)).contains(&delta) {
+                        return Err(LoadError("branch relocation out of range".into()));
+                    }
+                    let insn = u32::from_le_bytes(map[site..site + 4].try_into().unwrap());
+                    let insn = (insn & 0xfc00_0000) | ((delta >> 2) as u32 & 0x03ff_ffff);
+                    map[site..site + 4].copy_from_slice(&insn.to_le_bytes());
+                }
+            }
+        }
+        let mmap = map.make_exec().map_err(|e| LoadError(e.to_string()))?;
+        let registration = register_code(mmap.as_ptr() as usize, len, artifact.traps.clone());
+        Ok(CodeMemory {
+            mmap,
+            functions: artifact.functions.clone(),
+            entry_trampolines: artifact.entry_trampolines.clone(),
+            _registration: registration,
+        })
+    }
+
+    /// Address of defined function `index`.
+    pub fn function(&self, index: u32) -> *const u8 {
+        self.at(self.functions[index as usize])
+    }
+
+    /// Address of the entry trampoline for module type `index`.
+    pub fn entry_trampoline(&self, index: u32) -> *const u8 {
+        self.at(self.entry_trampolines[index as usize])
+    }
+
+    /// Number of defined functions.
+    pub fn num_functions(&self) -> usize {
+        self.functions.len()
+    }
+
+    fn at(&self, range: CodeRange) -> *const u8 {
+        // SAFETY: ranges come from the artifact whose code this mapping holds.
+        unsafe { self.mmap.as_ptr().add(range.offset as usize) }
+    }
+}
+
+fn libcall_address(lib: LibCall) -> usize {
+    extern "C" fn ceilf(x: f32) -> f32 {
+        x.ceil()
+    }
+    extern "C" fn ceil(x: f64) -> f64 {
+        x.ceil()
+    }
+    extern "C" fn floorf(x: f32) -> f32 {
+        x.floor()
+    }
+    extern "C" fn floor(x: f64) -> f64 {
+        x.floor()
+    }
+    extern "C" fn truncf(x: f32) -> f32 {
+        x.trunc()
+    }
+    extern "C" fn trunc(x: f64) -> f64 {
+        x.trunc()
+    }
+    extern "C" fn nearestf(x: f32) -> f32 {
+        x.round_ties_even()
+    }
+    extern "C" fn nearest(x: f64) -> f64 {
+        x.round_ties_even()
+    }
+    extern "C" fn fmaf(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+    extern "C" fn fma(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+    match lib {
+        LibCall::CeilF32 => ceilf as *const () as usize,
+        LibCall::CeilF64 => ceil as *const () as usize,
+        LibCall::FloorF32 => floorf as *const () as usize,
+        LibCall::FloorF64 => floor as *const () as usize,
+        LibCall::TruncF32 => truncf as *const () as usize,
+        LibCall::TruncF64 => trunc as *const () as usize,
+        LibCall::NearestF32 => nearestf as *const () as usize,
+        LibCall::NearestF64 => nearest as *const () as usize,
+        LibCall::FmaF32 => fmaf as *const () as usize,
+        LibCall::FmaF64 => fma as *const () as usize,
+    }
+}

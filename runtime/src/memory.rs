@@ -1,0 +1,173 @@
+//! Linear memories: a 32-bit memory reserves its whole index space plus a guard region up
+//! front, so its base never moves and compiled loads/stores need no bounds check.
+
+use crate::vm::VMMemoryDefinition;
+use stagec_frontend::MemoryType;
+use std::fmt;
+
+/// Bytes in a wasm page.
+pub const PAGE_SIZE: usize = 65536;
+/// Maximum number of pages of a 32-bit memory.
+pub const MAX_PAGES: u64 = 65536;
+/// Reserved address space: 4 GiB addressable plus 4 GiB guard, so that any `u32` index
+/// plus any `u32` static offset lands inside the reservation.
+const RESERVATION: usize = 8 << 30;
+
+/// A memory could not be created.
+#[derive(Debug)]
+pub struct MemoryError(pub String);
+
+impl fmt::Display for MemoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MemoryError {}
+
+/// A linear memory.
+pub struct Memory {
+    base: *mut u8,
+    max_pages: u64,
+    ty: MemoryType,
+    def: Box<VMMemoryDefinition>,
+}
+
+// SAFETY: the memory exclusively owns its mapping; access is synchronised by the owner
+// (a Store), like any other owned buffer.
+unsafe impl Send for Memory {}
+// SAFETY: shared references only read the definition.
+unsafe impl Sync for Memory {}
+
+impl fmt::Debug for Memory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Memory")
+            .field("pages", &self.pages())
+            .field("max_pages", &self.max_pages)
+            .finish()
+    }
+}
+
+impl Memory {
+    /// Creates a memory of type `ty`, zero-filled, `ty.limits.min` pages accessible.
+    pub fn new(ty: MemoryType) -> Result<Memory, MemoryError> {
+        if ty.limits.min > MAX_PAGES {
+            return Err(MemoryError(format!(
+                "memory minimum of {} pages exceeds the 4 GiB limit",
+                ty.limits.min
+            )));
+        }
+        // SAFETY: an anonymous PROT_NONE reservation; no existing memory is affected.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                RESERVATION,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(MemoryError(format!(
+                "cannot reserve address space for a linear memory: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        let base = base as *mut u8;
+        let mut memory = Memory {
+            base,
+            max_pages: ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES),
+            ty,
+            def: Box::new(VMMemoryDefinition {
+                base,
+                current_length: 0,
+            }),
+        };
+        memory.make_accessible(ty.limits.min as usize * PAGE_SIZE)?;
+        Ok(memory)
+    }
+
+    fn make_accessible(&mut self, new_len: usize) -> Result<(), MemoryError> {
+        let old_len = self.def.current_length;
+        if new_len > old_len {
+            // SAFETY: [old_len, new_len) lies inside our reservation.
+            let rc = unsafe {
+                libc::mprotect(
+                    self.base.add(old_len).cast(),
+                    new_len - old_len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                )
+            };
+            if rc != 0 {
+                return Err(MemoryError(format!(
+                    "cannot commit linear memory: {}",
+                    std::io::Error::last_os_error()
+                )));
+            }
+        }
+        self.def.current_length = new_len;
+        Ok(())
+    }
+
+    /// The type the memory was created with.
+    pub fn ty(&self) -> MemoryType {
+        self.ty
+    }
+
+    /// Current size in pages.
+    pub fn pages(&self) -> u64 {
+        (self.def.current_length / PAGE_SIZE) as u64
+    }
+
+    /// Current limits (minimum = current size), as import matching needs them.
+    pub fn current_limits(&self) -> stagec_frontend::Limits {
+        stagec_frontend::Limits {
+            min: self.pages(),
+            max: self.ty.limits.max,
+        }
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or `None` if the memory
+    /// would exceed its maximum.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max_pages {
+            return None;
+        }
+        self.make_accessible(new as usize * PAGE_SIZE).ok()?;
+        Some(old)
+    }
+
+    /// Base address (stable).
+    pub fn base(&self) -> *mut u8 {
+        self.base
+    }
+
+    /// The definition compiled code reads.
+    pub fn definition(&mut self) -> *mut VMMemoryDefinition {
+        &mut *self.def
+    }
+
+    /// The accessible bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: [base, base+current_length) is mapped read/write.
+        unsafe { std::slice::from_raw_parts(self.base, self.def.current_length) }
+    }
+
+    /// The accessible bytes, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: [base, base+current_length) is mapped read/write and owned by us.
+        unsafe { std::slice::from_raw_parts_mut(self.base, self.def.current_length) }
+    }
+}
+
+impl Drop for Memory {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the reservation made in `new`.
+        unsafe {
+            libc::munmap(self.base.cast(), RESERVATION);
+        }
+    }
+}
