@@ -191,9 +191,11 @@ unsafe extern "C" fn host_callback(
         .map(|(t, raw)| unsafe { Val::from_raw(host.store_id, *raw, *t) })
         .collect();
     let mut results: Vec<Val> = host.ty.results.iter().map(|t| Val::default_for(*t)).collect();
+    // Called straight from the host, the "caller" is the host context itself.
+    let is_host_entry = caller_vmctx == ctx as *mut VMContext;
     let mut caller = Caller {
         store_id: host.store_id,
-        vmctx: caller_vmctx,
+        vmctx: if is_host_entry { std::ptr::null_mut() } else { caller_vmctx },
         _marker: std::marker::PhantomData,
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
