@@ -108,6 +108,7 @@ impl Error {
     pub fn is_unsupported(&self) -> bool {
         match self {
             Error::Frontend(e) => e.unsupported,
+            Error::Codegen(e) => e.unsupported,
             Error::InFile { source, .. } => source.is_unsupported(),
             _ => false,
         }

@@ -3,10 +3,10 @@
 //! [`Builtin::signature`]; the runtime fills [`VMBuiltins`](crate::vm::VMBuiltins) in the
 //! same order.
 //!
-//! Every builtin takes the caller's `vmctx` first. Builtins that can trap return an `i32`
-//! status: 0 on success, otherwise the [`TrapKind`](crate::TrapKind) code; compiled code
-//! then traps with that kind (codegen emits one `trapnz` per kind it can see, see
-//! [`Builtin::traps`]).
+//! Every builtin takes the caller's `vmctx` first; index arguments are module index-space
+//! numbers (imported entities first). Builtins that can trap store the trap in the
+//! thread's trap state and return a non-zero `i32` status; compiled code then executes
+//! `trapnz status, Pending`, and the trap handler reports the stored trap.
 
 /// A parameter or result type of a builtin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

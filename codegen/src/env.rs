@@ -1,0 +1,549 @@
+//! The function environment: the one place that answers every runtime question the
+//! translator has — where a global lives, how a linear memory or a table is reached, how a
+//! call is made, how a builtin is invoked, which trap code a failure gets.
+//!
+//! Every vmctx offset comes from [`VMOffsets`] and the `vmoffsets` modules of the runtime;
+//! nothing here hard-codes a layout. Specialization (preimported constants, absolute
+//! addresses of `single` stages, direct calls to preimported functions) is meant to live
+//! here too, as answers that differ from the generic ones below.
+
+use crate::traps::trap_code;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::immediates::Offset32;
+use cranelift_codegen::ir::{
+    self, AbiParam, ArgumentPurpose, Endianness, ExtFuncData, ExternalName, FuncRef,
+    GlobalValueData, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserExternalName, Value,
+    types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::FunctionBuilder;
+use stagec_frontend::{FuncType, ModuleInfo, ValType};
+use stagec_runtime::vmoffsets::{self, VMOffsets};
+use stagec_runtime::{AbiType, Builtin, TrapKind};
+use std::collections::HashMap;
+
+/// The host pointer type (vmctx, memory bases, reference words).
+pub(crate) const POINTER: Type = types::I64;
+
+/// The Cranelift type of a wasm value: references are pointer-sized words (0 = null).
+pub(crate) fn clif_type(ty: ValType) -> Type {
+    match ty {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::FuncRef | ValType::ExternRef => POINTER,
+    }
+}
+
+/// The Cranelift signature of a wasm function of type `ty`:
+/// `(callee vmctx, caller vmctx, params...) -> results`.
+pub(crate) fn wasm_signature(call_conv: CallConv, ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params
+        .push(AbiParam::special(POINTER, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(POINTER));
+    sig.params
+        .extend(ty.params.iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig.returns
+        .extend(ty.results.iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig
+}
+
+/// The Cranelift signature of a builtin: `(vmctx, params...) -> results`.
+fn builtin_signature(call_conv: CallConv, builtin: Builtin) -> Signature {
+    let abi = |t: &AbiType| {
+        AbiParam::new(match t {
+            AbiType::I32 => types::I32,
+            AbiType::I64 | AbiType::Ptr => types::I64,
+        })
+    };
+    let (params, results) = builtin.signature();
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(POINTER));
+    sig.params.extend(params.iter().map(abi));
+    sig.returns.extend(results.iter().map(abi));
+    sig
+}
+
+/// Whether a builtin's `i32` result is a trap status (rather than a value).
+fn returns_status(builtin: Builtin) -> bool {
+    !matches!(builtin, Builtin::MemoryGrow | Builtin::TableGrow)
+        && builtin.signature().1 == [AbiType::I32]
+}
+
+/// Flags of a load from runtime data that never changes while the instance lives
+/// (vmctx fields, memory bases, table definition pointers, immutable globals).
+pub(crate) fn readonly_flags() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Flags of an access to valid, aligned runtime data that may change (mutable globals,
+/// table elements and lengths, memory lengths).
+pub(crate) fn runtime_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Flags of a linear-memory access: little-endian, unaligned, and faulting with
+/// `HEAP_OUT_OF_BOUNDS` (the fault is turned into a trap by the runtime's signal handler).
+pub(crate) fn heap_flags() -> MemFlagsData {
+    MemFlagsData::new()
+        .with_endianness(Endianness::Little)
+        .with_trap_code(Some(trap_code(TrapKind::MemoryOutOfBounds)))
+}
+
+/// Integer division and remainder operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DivRem {
+    /// `div_s`
+    SDiv,
+    /// `div_u`
+    UDiv,
+    /// `rem_s`
+    SRem,
+    /// `rem_u`
+    URem,
+}
+
+/// Answers the translator's runtime questions for one function of one module.
+pub(crate) struct FuncEnvironment<'m> {
+    module: &'m ModuleInfo,
+    offsets: VMOffsets,
+    call_conv: CallConv,
+    /// The function's own vmctx (first parameter), set by [`Self::begin_function`].
+    vmctx: Option<Value>,
+    type_sigs: HashMap<u32, SigRef>,
+    defined_funcs: HashMap<u32, FuncRef>,
+    builtin_sigs: [Option<SigRef>; Builtin::ALL.len()],
+}
+
+impl<'m> FuncEnvironment<'m> {
+    /// An environment for translating one function of `module`.
+    pub(crate) fn new(module: &'m ModuleInfo, call_conv: CallConv) -> Self {
+        FuncEnvironment {
+            module,
+            offsets: VMOffsets::new(module),
+            call_conv,
+            vmctx: None,
+            type_sigs: HashMap::new(),
+            defined_funcs: HashMap::new(),
+            builtin_sigs: [None; Builtin::ALL.len()],
+        }
+    }
+
+    /// The module being compiled.
+    pub(crate) fn module(&self) -> &'m ModuleInfo {
+        self.module
+    }
+
+    /// Called once per function, in its entry block: remembers the vmctx and installs the
+    /// stack-limit check (`vmctx->store_ctx->stack_limit`), which Cranelift emits in the
+    /// prologue with `TrapCode::STACK_OVERFLOW`.
+    pub(crate) fn begin_function(&mut self, builder: &mut FunctionBuilder<'_>, vmctx: Value) {
+        self.vmctx = Some(vmctx);
+        self.type_sigs.clear();
+        self.defined_funcs.clear();
+        self.builtin_sigs = [None; Builtin::ALL.len()];
+
+        let flags = builder.func.dfg.mem_flags.insert_unchecked(runtime_flags());
+        let vmctx_gv = builder.create_global_value(GlobalValueData::VMContext);
+        let store_ctx = builder.create_global_value(GlobalValueData::Load {
+            base: vmctx_gv,
+            offset: Offset32::new(VMOffsets::store_ctx() as i32),
+            global_type: POINTER,
+            flags,
+        });
+        let stack_limit = builder.create_global_value(GlobalValueData::Load {
+            base: store_ctx,
+            offset: Offset32::new(vmoffsets::store_ctx::STACK_LIMIT as i32),
+            global_type: POINTER,
+            flags,
+        });
+        builder.func.stack_limit = Some(stack_limit);
+    }
+
+    fn vmctx(&self) -> Value {
+        self.vmctx.expect("begin_function sets the vmctx")
+    }
+
+    /// Loads a pointer field of the vmctx that never changes.
+    fn load_vmctx_field(&self, builder: &mut FunctionBuilder<'_>, offset: u32) -> Value {
+        let vmctx = self.vmctx();
+        builder
+            .ins()
+            .load(POINTER, readonly_flags(), vmctx, offset as i32)
+    }
+
+    // ---- traps -------------------------------------------------------------------------
+
+    /// Unconditional trap.
+    pub(crate) fn trap(&self, builder: &mut FunctionBuilder<'_>, kind: TrapKind) {
+        builder.ins().trap(trap_code(kind));
+    }
+
+    /// Traps with `kind` when `cond` is zero.
+    pub(crate) fn trapz(&self, builder: &mut FunctionBuilder<'_>, cond: Value, kind: TrapKind) {
+        builder.ins().trapz(cond, trap_code(kind));
+    }
+
+    /// Traps with `kind` when `cond` is non-zero.
+    pub(crate) fn trapnz(&self, builder: &mut FunctionBuilder<'_>, cond: Value, kind: TrapKind) {
+        builder.ins().trapnz(cond, trap_code(kind));
+    }
+
+    /// Integer division or remainder with wasm semantics: explicit checks trap on a zero
+    /// divisor and on signed overflow (`INT_MIN / -1`); `INT_MIN rem_s -1` is 0.
+    pub(crate) fn div_rem(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        op: DivRem,
+        x: Value,
+        y: Value,
+    ) -> Value {
+        let ty = builder.func.dfg.value_type(x);
+        self.trapz(builder, y, TrapKind::IntegerDivisionByZero);
+        match op {
+            DivRem::SDiv => {
+                let min = if ty == types::I32 {
+                    i64::from(i32::MIN)
+                } else {
+                    i64::MIN
+                };
+                let x_is_min = builder.ins().icmp_imm_s(IntCC::Equal, x, min);
+                let y_is_minus_one = builder.ins().icmp_imm_s(IntCC::Equal, y, -1);
+                let overflow = builder.ins().band(x_is_min, y_is_minus_one);
+                self.trapnz(builder, overflow, TrapKind::IntegerOverflow);
+                builder.ins().sdiv(x, y)
+            }
+            DivRem::UDiv => builder.ins().udiv(x, y),
+            DivRem::SRem => {
+                // x rem -1 == 0 == x rem 1, and the latter cannot overflow.
+                let y_is_minus_one = builder.ins().icmp_imm_s(IntCC::Equal, y, -1);
+                let one = builder.ins().iconst(ty, 1);
+                let divisor = builder.ins().select(y_is_minus_one, one, y);
+                builder.ins().srem(x, divisor)
+            }
+            DivRem::URem => builder.ins().urem(x, y),
+        }
+    }
+
+    // ---- globals -----------------------------------------------------------------------
+
+    /// Where global `index` is stored: a base pointer and an offset.
+    fn global_location(&self, builder: &mut FunctionBuilder<'_>, index: u32) -> (Value, i32) {
+        match self.module.defined_global_index(index) {
+            Some(defined) => (self.vmctx(), self.offsets.defined_global(defined) as i32),
+            None => {
+                let ptr = self.load_vmctx_field(builder, self.offsets.imported_global(index));
+                (ptr, 0)
+            }
+        }
+    }
+
+    /// `global.get`
+    pub(crate) fn global_get(&self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let global = self.module.globals[index as usize];
+        let flags = if global.mutable {
+            runtime_flags()
+        } else {
+            readonly_flags()
+        };
+        let (base, offset) = self.global_location(builder, index);
+        builder
+            .ins()
+            .load(clif_type(global.ty), flags, base, offset)
+    }
+
+    /// `global.set`
+    pub(crate) fn global_set(&self, builder: &mut FunctionBuilder<'_>, index: u32, value: Value) {
+        let (base, offset) = self.global_location(builder, index);
+        builder.ins().store(runtime_flags(), value, base, offset);
+    }
+
+    // ---- linear memories ---------------------------------------------------------------
+
+    /// The address of a linear-memory access and the immediate offset to use with it.
+    ///
+    /// No bounds check: the runtime reserves 8 GiB per 32-bit memory, so
+    /// `base + u32 index + u32 offset` always lands inside the reservation and an
+    /// out-of-bounds access faults (see [`heap_flags`]).
+    pub(crate) fn heap_address(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        memory: u32,
+        index: Value,
+        offset: u64,
+    ) -> (Value, i32) {
+        let base = self.load_vmctx_field(builder, self.offsets.memory_base(memory));
+        let index = builder.ins().uextend(POINTER, index);
+        let addr = builder.ins().iadd(base, index);
+        match i32::try_from(offset) {
+            Ok(offset) => (addr, offset),
+            Err(_) => (builder.ins().iadd_imm_s(addr, offset as i64), 0),
+        }
+    }
+
+    /// `memory.size`, in pages.
+    pub(crate) fn memory_size(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
+        let def = self.load_vmctx_field(builder, self.offsets.memory_def(memory));
+        let len = builder.ins().load(
+            POINTER,
+            runtime_flags(),
+            def,
+            vmoffsets::memory_def::CURRENT_LENGTH as i32,
+        );
+        let pages = builder.ins().ushr_imm_u(len, 16);
+        builder.ins().ireduce(types::I32, pages)
+    }
+
+    // ---- tables ------------------------------------------------------------------------
+
+    fn table_def(&self, builder: &mut FunctionBuilder<'_>, table: u32) -> Value {
+        self.load_vmctx_field(builder, self.offsets.table_def(table))
+    }
+
+    /// `table.size`
+    pub(crate) fn table_size(&self, builder: &mut FunctionBuilder<'_>, table: u32) -> Value {
+        let def = self.table_def(builder, table);
+        builder.ins().load(
+            types::I32,
+            runtime_flags(),
+            def,
+            vmoffsets::table_def::CURRENT_ELEMENTS as i32,
+        )
+    }
+
+    /// The address of element `index` of `table`, trapping with `out_of_bounds` when
+    /// `index >= table.size`.
+    pub(crate) fn table_element_address(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        table: u32,
+        index: Value,
+        out_of_bounds: TrapKind,
+    ) -> Value {
+        let def = self.table_def(builder, table);
+        let len = builder.ins().load(
+            types::I32,
+            runtime_flags(),
+            def,
+            vmoffsets::table_def::CURRENT_ELEMENTS as i32,
+        );
+        let oob = builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.trapnz(builder, oob, out_of_bounds);
+        let base = builder.ins().load(
+            POINTER,
+            runtime_flags(),
+            def,
+            vmoffsets::table_def::BASE as i32,
+        );
+        let index = builder.ins().uextend(POINTER, index);
+        let shift = vmoffsets::table_def::ELEMENT_SIZE.trailing_zeros();
+        debug_assert_eq!(1 << shift, vmoffsets::table_def::ELEMENT_SIZE);
+        let offset = builder.ins().ishl_imm_u(index, i64::from(shift));
+        builder.ins().iadd(base, offset)
+    }
+
+    /// `ref.func`: the address of the function's `VMFuncRef` in the instance.
+    pub(crate) fn ref_func(&self, builder: &mut FunctionBuilder<'_>, func_index: u32) -> Value {
+        let funcrefs = self.load_vmctx_field(builder, VMOffsets::funcrefs());
+        let offset = i64::from(func_index) * i64::from(vmoffsets::funcref::SIZE);
+        builder.ins().iadd_imm_s(funcrefs, offset)
+    }
+
+    // ---- calls -------------------------------------------------------------------------
+
+    /// The signature of module type `type_index`, imported into the function once.
+    pub(crate) fn type_signature(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        type_index: u32,
+    ) -> SigRef {
+        if let Some(&sig) = self.type_sigs.get(&type_index) {
+            return sig;
+        }
+        let ty = &self.module.types[type_index as usize];
+        let sig = builder.import_signature(wasm_signature(self.call_conv, ty));
+        self.type_sigs.insert(type_index, sig);
+        sig
+    }
+
+    /// `call` of function `func_index`: a direct call (relocated) for a defined function,
+    /// an indirect call through the vmctx import slot for an imported one.
+    pub(crate) fn call(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        func_index: u32,
+        args: &[Value],
+    ) -> Vec<Value> {
+        let vmctx = self.vmctx();
+        let mut call_args = Vec::with_capacity(args.len() + 2);
+        let inst = match self.module.defined_func_index(func_index) {
+            Some(defined) => {
+                let callee = self.defined_func_ref(builder, func_index, defined);
+                call_args.extend([vmctx, vmctx]);
+                call_args.extend_from_slice(args);
+                builder.ins().call(callee, &call_args)
+            }
+            None => {
+                let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
+                let import = self.offsets.func_import(func_index) as i32;
+                let code = builder.ins().load(
+                    POINTER,
+                    readonly_flags(),
+                    vmctx,
+                    import + vmoffsets::func_import::CODE as i32,
+                );
+                let callee_vmctx = builder.ins().load(
+                    POINTER,
+                    readonly_flags(),
+                    vmctx,
+                    import + vmoffsets::func_import::VMCTX as i32,
+                );
+                call_args.extend([callee_vmctx, vmctx]);
+                call_args.extend_from_slice(args);
+                builder.ins().call_indirect(sig, code, &call_args)
+            }
+        };
+        builder.inst_results(inst).to_vec()
+    }
+
+    fn defined_func_ref(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        func_index: u32,
+        defined: u32,
+    ) -> FuncRef {
+        if let Some(&f) = self.defined_funcs.get(&defined) {
+            return f;
+        }
+        let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
+        let name = builder
+            .func
+            .declare_imported_user_function(UserExternalName::new(0, defined));
+        let f = builder.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature: sig,
+            colocated: true,
+            patchable: false,
+        });
+        self.defined_funcs.insert(defined, f);
+        f
+    }
+
+    /// `call_indirect` of type `type_index` through element `index` of `table`: bounds
+    /// check (undefined element), null check (uninitialized element), signature check
+    /// against `vmctx->type_ids[type_index]` (indirect call type mismatch), then a call
+    /// with the funcref's vmctx.
+    pub(crate) fn call_indirect(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        type_index: u32,
+        table: u32,
+        index: Value,
+        args: &[Value],
+    ) -> Vec<Value> {
+        let vmctx = self.vmctx();
+        let addr = self.table_element_address(builder, table, index, TrapKind::UndefinedElement);
+        let funcref = builder.ins().load(POINTER, runtime_flags(), addr, 0);
+        self.trapz(builder, funcref, TrapKind::UninitializedElement);
+
+        // The funcref's fields never change, but these loads must not be hoisted above
+        // the null check: readonly without `can_move`.
+        let fields = MemFlagsData::trusted().with_readonly();
+        let actual = builder.ins().load(
+            types::I32,
+            fields,
+            funcref,
+            vmoffsets::funcref::TYPE_ID as i32,
+        );
+        let type_ids = self.load_vmctx_field(builder, VMOffsets::type_ids());
+        let expected = builder.ins().load(
+            types::I32,
+            readonly_flags(),
+            type_ids,
+            (type_index * 4) as i32,
+        );
+        let mismatch = builder.ins().icmp(IntCC::NotEqual, actual, expected);
+        self.trapnz(builder, mismatch, TrapKind::BadSignature);
+
+        let code = builder
+            .ins()
+            .load(POINTER, fields, funcref, vmoffsets::funcref::CODE as i32);
+        let callee_vmctx =
+            builder
+                .ins()
+                .load(POINTER, fields, funcref, vmoffsets::funcref::VMCTX as i32);
+        let sig = self.type_signature(builder, type_index);
+        let mut call_args = Vec::with_capacity(args.len() + 2);
+        call_args.extend([callee_vmctx, vmctx]);
+        call_args.extend_from_slice(args);
+        let inst = builder.ins().call_indirect(sig, code, &call_args);
+        builder.inst_results(inst).to_vec()
+    }
+
+    /// Calls a runtime builtin through `vmctx->builtins`. A status result is checked here
+    /// (non-zero traps with [`TrapKind::Pending`]; the runtime has stored the real kind) and
+    /// not returned; a value result (`memory.grow`, `table.grow`) is returned.
+    pub(crate) fn call_builtin(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        builtin: Builtin,
+        args: &[Value],
+    ) -> Option<Value> {
+        let vmctx = self.vmctx();
+        let sig = match self.builtin_sigs[builtin as usize] {
+            Some(sig) => sig,
+            None => {
+                let sig = builder.import_signature(builtin_signature(self.call_conv, builtin));
+                self.builtin_sigs[builtin as usize] = Some(sig);
+                sig
+            }
+        };
+        let builtins = self.load_vmctx_field(builder, VMOffsets::builtins());
+        let function =
+            builder
+                .ins()
+                .load(POINTER, readonly_flags(), builtins, builtin.offset() as i32);
+        let mut call_args = Vec::with_capacity(args.len() + 1);
+        call_args.push(vmctx);
+        call_args.extend_from_slice(args);
+        let inst = builder.ins().call_indirect(sig, function, &call_args);
+        let result = builder.inst_results(inst).first().copied();
+        if returns_status(builtin) {
+            let status = result.expect("status builtins return an i32");
+            self.trapnz(builder, status, TrapKind::Pending);
+            None
+        } else {
+            result
+        }
+    }
+}
+
+/// The Cranelift types of a list of wasm value types.
+pub(crate) fn clif_types(types: &[ValType]) -> Vec<ir::Type> {
+    types.iter().map(|&t| clif_type(t)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_builtins() {
+        for &b in Builtin::ALL {
+            let expect = matches!(
+                b,
+                Builtin::MemoryFill
+                    | Builtin::MemoryCopy
+                    | Builtin::MemoryInit
+                    | Builtin::TableFill
+                    | Builtin::TableCopy
+                    | Builtin::TableInit
+            );
+            assert_eq!(returns_status(b), expect, "{b:?}");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! End-to-end tests of the library API: linking all four kinds of imports, host
+//! functions, globals, tables, memories, and traps surfacing as typed errors.
+
+use stagec::*;
+
+fn engine() -> Engine {
+    Engine::new(Config::default()).unwrap()
+}
+
+#[test]
+fn links_all_import_kinds_and_calls_host() {
+    let engine = engine();
+    let mut store = Store::new(&engine);
+    let double = Func::new(
+        &mut store,
+        FuncType::new([ValType::I32], [ValType::I32]),
+        |_, params, results| {
+            results[0] = Val::I32(params[0].i32().unwrap() * 2);
+            Ok(())
+        },
+    )
+    .unwrap();
+    let g = Global::new(
+        &mut store,
+        GlobalType {
+            ty: ValType::I64,
+            mutable: true,
+        },
+        Val::I64(5),
+    )
+    .unwrap();
+    let mem = Memory::new(
+        &mut store,
+        MemoryType {
+            limits: Limits {
+                min: 1,
+                max: Some(4),
+            },
+        },
+    )
+    .unwrap();
+    let table = Table::new(
+        &mut store,
+        TableType {
+            element: ValType::FuncRef,
+            limits: Limits { min: 4, max: None },
+        },
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "double" (func $double (param i32) (result i32)))
+            (import "env" "g" (global $g (mut i64)))
+            (import "env" "mem" (memory 1 4))
+            (import "env" "table" (table 4 funcref))
+            (type $ii (func (param i32) (result i32)))
+            (elem (i32.const 1) $inc)
+            (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+            (func (export "run") (param i32) (result i32)
+              (global.set $g (i64.add (global.get $g) (i64.const 1)))
+              (i32.store (i32.const 8) (call $double (local.get 0)))
+              (call_indirect (type $ii) (i32.load (i32.const 8)) (i32.const 1)))
+            (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+            (func (export "pair") (result i32 i64 f32 f64)
+              (i32.const -1) (i64.const -2) (f32.const 1.5) (f64.const 2.25))
+            (func (export "indirect") (param i32) (result i32)
+              (call_indirect (type $ii) (i32.const 0) (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new();
+    linker
+        .define("env", "double", double)
+        .define("env", "g", g)
+        .define("env", "mem", mem)
+        .define("env", "table", table);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_func(&store, "run").unwrap();
+    let mut out = [Val::I32(0)];
+    run.call(&mut store, &[Val::I32(20)], &mut out).unwrap();
+    assert_eq!(out[0].i32(), Some(41));
+    assert_eq!(g.get(&store).i64(), Some(6));
+    assert_eq!(&mem.data(&store)[8..12], &40i32.to_le_bytes());
+
+    let grow = instance.get_func(&store, "grow").unwrap();
+    grow.call(&mut store, &[], &mut out).unwrap();
+    assert_eq!(out[0].i32(), Some(1));
+    assert_eq!(mem.size(&store), 2);
+
+    let pair = instance.get_func(&store, "pair").unwrap();
+    let mut four = [Val::I32(0), Val::I64(0), Val::F32(0), Val::F64(0)];
+    pair.call(&mut store, &[], &mut four).unwrap();
+    assert_eq!(four[0].i32(), Some(-1));
+    assert_eq!(four[1].i64(), Some(-2));
+    assert_eq!(four[2].f32(), Some(1.5));
+    assert_eq!(four[3].f64(), Some(2.25));
+
+    let indirect = instance.get_func(&store, "indirect").unwrap();
+    let err = indirect
+        .call(&mut store, &[Val::I32(0)], &mut out)
+        .unwrap_err();
+    assert_eq!(
+        err.as_trap().and_then(|t| t.kind()),
+        Some(TrapKind::UninitializedElement)
+    );
+    let err = indirect
+        .call(&mut store, &[Val::I32(9)], &mut out)
+        .unwrap_err();
+    assert_eq!(
+        err.as_trap().and_then(|t| t.kind()),
+        Some(TrapKind::UndefinedElement)
+    );
+    // A host function placed in the table is callable indirectly.
+    table.set(&mut store, 2, Val::FuncRef(Some(double))).unwrap();
+    indirect.call(&mut store, &[Val::I32(2)], &mut out).unwrap();
+    assert_eq!(out[0].i32(), Some(0));
+}
+
+#[test]
+fn traps_carry_kind_and_offset() {
+    let engine = engine();
+    let mut store = Store::new(&engine);
+    let module = Module::new(
+        &engine,
+        r#"(module (memory 1)
+            (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+            (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))"#,
+    )
+    .unwrap();
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let div = instance.get_func(&store, "div").unwrap();
+    let load = instance.get_func(&store, "load").unwrap();
+    let mut out = [Val::I32(0)];
+    let err = div
+        .call(&mut store, &[Val::I32(1), Val::I32(0)], &mut out)
+        .unwrap_err();
+    let trap = err.as_trap().unwrap();
+    assert_eq!(trap.kind(), Some(TrapKind::IntegerDivisionByZero));
+    assert!(trap.wasm_offset().is_some());
+    assert!(err.to_string().contains("integer divide by zero"));
+    let err = div
+        .call(&mut store, &[Val::I32(i32::MIN), Val::I32(-1)], &mut out)
+        .unwrap_err();
+    assert_eq!(err.as_trap().unwrap().kind(), Some(TrapKind::IntegerOverflow));
+    for addr in [65533, 65536, -1] {
+        let err = load.call(&mut store, &[Val::I32(addr)], &mut out).unwrap_err();
+        assert_eq!(
+            err.as_trap().unwrap().kind(),
+            Some(TrapKind::MemoryOutOfBounds),
+            "address {addr}"
+        );
+    }
+    load.call(&mut store, &[Val::I32(65532)], &mut out).unwrap();
+    assert_eq!(out[0].i32(), Some(0));
+}
+
+#[test]
+fn missing_and_mismatched_imports_are_named() {
+    let engine = engine();
+    let mut store = Store::new(&engine);
+    let module = Module::new(
+        &engine,
+        r#"(module (import "env" "f" (func (param i32))))"#,
+    )
+    .unwrap();
+    let err = Linker::new().instantiate(&mut store, &module).unwrap_err();
+    assert!(err.to_string().contains("unknown import"), "{err}");
+    assert!(err.to_string().contains("`env`.`f`"), "{err}");
+    let wrong = Func::new(&mut store, FuncType::new([], []), |_, _, _| Ok(())).unwrap();
+    let mut linker = Linker::new();
+    linker.define("env", "f", wrong);
+    let err = linker.instantiate(&mut store, &module).unwrap_err();
+    assert!(err.to_string().contains("incompatible import type"), "{err}");
+}
+
+#[test]
+fn malformed_and_invalid_modules_report_offsets() {
+    let engine = engine();
+    let err = Module::new(&engine, b"\0asm\x01\0\0\0\x01\x05").unwrap_err();
+    assert!(err.to_string().contains("offset 0x"), "{err}");
+    let err = Module::new(&engine, r#"(module (func (result i32) (i64.const 1)))"#).unwrap_err();
+    assert!(err.to_string().contains("type mismatch"), "{err}");
+    assert!(err.to_string().contains("offset 0x"), "{err}");
+}
