@@ -3,8 +3,8 @@
 use crate::{Error, Result};
 use stagec_codegen::Compiler;
 use stagec_frontend::FuncType;
-use stagec_runtime::vm::EntryTrampoline;
 use stagec_runtime::CodeMemory;
+use stagec_runtime::vm::EntryTrampoline;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

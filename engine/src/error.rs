@@ -123,13 +123,19 @@ impl fmt::Display for Error {
             Error::Codegen(e) => write!(f, "{e}"),
             Error::Load(e) => write!(f, "{e}"),
             Error::UnknownImport { module, name } => {
-                write!(f, "unknown import: `{module}`.`{name}` has not been defined")
+                write!(
+                    f,
+                    "unknown import: `{module}`.`{name}` has not been defined"
+                )
             }
             Error::IncompatibleImport {
                 module,
                 name,
                 reason,
-            } => write!(f, "incompatible import type for `{module}`.`{name}`: {reason}"),
+            } => write!(
+                f,
+                "incompatible import type for `{module}`.`{name}`: {reason}"
+            ),
             Error::Trap(t) => write!(f, "{t}"),
             Error::Resource(e) => write!(f, "{e}"),
             Error::Usage(e) => write!(f, "{e}"),

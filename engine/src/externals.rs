@@ -21,19 +21,35 @@ pub enum Extern {
 impl Extern {
     /// The function, if this is one.
     pub fn into_func(self) -> Option<Func> {
-        if let Extern::Func(f) = self { Some(f) } else { None }
+        if let Extern::Func(f) = self {
+            Some(f)
+        } else {
+            None
+        }
     }
     /// The global, if this is one.
     pub fn into_global(self) -> Option<Global> {
-        if let Extern::Global(g) = self { Some(g) } else { None }
+        if let Extern::Global(g) = self {
+            Some(g)
+        } else {
+            None
+        }
     }
     /// The memory, if this is one.
     pub fn into_memory(self) -> Option<Memory> {
-        if let Extern::Memory(m) = self { Some(m) } else { None }
+        if let Extern::Memory(m) = self {
+            Some(m)
+        } else {
+            None
+        }
     }
     /// The table, if this is one.
     pub fn into_table(self) -> Option<Table> {
-        if let Extern::Table(t) = self { Some(t) } else { None }
+        if let Extern::Table(t) = self {
+            Some(t)
+        } else {
+            None
+        }
     }
 }
 
@@ -104,9 +120,8 @@ unsafe impl Sync for Memory {}
 impl Memory {
     /// Creates a host memory.
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory> {
-        let mut m = Box::new(
-            stagec_runtime::Memory::new(ty).map_err(|e| Error::Resource(e.to_string()))?,
-        );
+        let mut m =
+            Box::new(stagec_runtime::Memory::new(ty).map_err(|e| Error::Resource(e.to_string()))?);
         let ptr = NonNull::from(&mut *m);
         store.memories.push(m);
         Ok(Memory {
@@ -208,13 +223,7 @@ impl Table {
         let raw = t.get(index)?;
         let ty: ValType = t.ty().element;
         // SAFETY: table elements are funcrefs of this store or externref words.
-        Some(unsafe {
-            Val::from_raw(
-                self.store_id,
-                stagec_runtime::vm::ValRaw::ptr(raw),
-                ty,
-            )
-        })
+        Some(unsafe { Val::from_raw(self.store_id, stagec_runtime::vm::ValRaw::ptr(raw), ty) })
     }
 
     /// Sets element `index`.
@@ -223,6 +232,10 @@ impl Table {
         crate::func::check_vals("value", &[element], &[value], Some(store.id))?;
         // SAFETY: the table lives as long as its store, borrowed mutably here.
         let ok = unsafe { (*self.ptr.as_ptr()).set(index, value.to_raw().get_ptr()) };
-        if ok { Ok(()) } else { Err(Error::Usage("table index out of bounds".into())) }
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::Usage("table index out of bounds".into()))
+        }
     }
 }

@@ -3,7 +3,7 @@
 use crate::{Error, Result, Store, Trap, Val};
 use stagec_frontend::FuncType;
 use stagec_runtime::vm::{VMContext, VMFuncRef, VMHostFuncContext, ValRaw};
-use stagec_runtime::{set_pending_trap, TrapReason};
+use stagec_runtime::{TrapReason, set_pending_trap};
 use std::ptr::NonNull;
 
 /// A function of a store: a wasm function of an instance, or a host function.
@@ -117,7 +117,10 @@ impl Func {
             )));
         }
         let mut values: Vec<ValRaw> = params.iter().map(|v| v.to_raw()).collect();
-        values.resize(ty.params.len().max(ty.results.len()).max(1), ValRaw::default());
+        values.resize(
+            ty.params.len().max(ty.results.len()).max(1),
+            ValRaw::default(),
+        );
         let code = store.engine.signature_code(self.type_id())?;
         let max_stack = store.engine.config().max_wasm_stack;
         // SAFETY: the funcref belongs to this store (checked), the trampoline matches its
@@ -190,12 +193,21 @@ unsafe extern "C" fn host_callback(
         // SAFETY: wasm passes values of the declared types, funcrefs of the same store.
         .map(|(t, raw)| unsafe { Val::from_raw(host.store_id, *raw, *t) })
         .collect();
-    let mut results: Vec<Val> = host.ty.results.iter().map(|t| Val::default_for(*t)).collect();
+    let mut results: Vec<Val> = host
+        .ty
+        .results
+        .iter()
+        .map(|t| Val::default_for(*t))
+        .collect();
     // Called straight from the host, the "caller" is the host context itself.
     let is_host_entry = caller_vmctx == ctx as *mut VMContext;
     let mut caller = Caller {
         store_id: host.store_id,
-        vmctx: if is_host_entry { std::ptr::null_mut() } else { caller_vmctx },
+        vmctx: if is_host_entry {
+            std::ptr::null_mut()
+        } else {
+            caller_vmctx
+        },
         _marker: std::marker::PhantomData,
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

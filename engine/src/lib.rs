@@ -15,6 +15,7 @@ mod linker;
 mod module;
 mod store;
 mod values;
+pub mod wast;
 
 pub use engine::{Config, Engine};
 pub use error::{Error, Result, Trap};

@@ -32,7 +32,11 @@ impl Module {
         let binary = if bytes.starts_with(b"\0asm") {
             std::borrow::Cow::Borrowed(bytes)
         } else {
-            std::borrow::Cow::Owned(wat::parse_bytes(bytes).map_err(|e| Error::Wat(e.to_string()))?.into_owned())
+            std::borrow::Cow::Owned(
+                wat::parse_bytes(bytes)
+                    .map_err(|e| Error::Wat(e.to_string()))?
+                    .into_owned(),
+            )
         };
         Self::from_binary(engine, &binary)
     }

@@ -2,8 +2,8 @@
 //! Handles ([`crate::Func`], [`crate::Memory`], ...) are plain pointers checked against the
 //! store's id; everything they point at lives until the store is dropped.
 
-use crate::func::HostFunc;
 use crate::Engine;
+use crate::func::HostFunc;
 use stagec_runtime::vm::{VMGlobal, VMStoreContext};
 use stagec_runtime::{Instance, Memory, Table};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,7 +56,10 @@ impl Store {
     }
 
     pub(crate) fn check(&self, id: u64) {
-        assert_eq!(id, self.id, "object used with a store it does not belong to");
+        assert_eq!(
+            id, self.id,
+            "object used with a store it does not belong to"
+        );
     }
 
     pub(crate) fn ctx_ptr(&mut self) -> *mut VMStoreContext {

@@ -112,7 +112,9 @@ fn links_all_import_kinds_and_calls_host() {
         Some(TrapKind::UndefinedElement)
     );
     // A host function placed in the table is callable indirectly.
-    table.set(&mut store, 2, Val::FuncRef(Some(double))).unwrap();
+    table
+        .set(&mut store, 2, Val::FuncRef(Some(double)))
+        .unwrap();
     indirect.call(&mut store, &[Val::I32(2)], &mut out).unwrap();
     assert_eq!(out[0].i32(), Some(0));
 }
@@ -142,9 +144,14 @@ fn traps_carry_kind_and_offset() {
     let err = div
         .call(&mut store, &[Val::I32(i32::MIN), Val::I32(-1)], &mut out)
         .unwrap_err();
-    assert_eq!(err.as_trap().unwrap().kind(), Some(TrapKind::IntegerOverflow));
+    assert_eq!(
+        err.as_trap().unwrap().kind(),
+        Some(TrapKind::IntegerOverflow)
+    );
     for addr in [65533, 65536, -1] {
-        let err = load.call(&mut store, &[Val::I32(addr)], &mut out).unwrap_err();
+        let err = load
+            .call(&mut store, &[Val::I32(addr)], &mut out)
+            .unwrap_err();
         assert_eq!(
             err.as_trap().unwrap().kind(),
             Some(TrapKind::MemoryOutOfBounds),
@@ -159,11 +166,7 @@ fn traps_carry_kind_and_offset() {
 fn missing_and_mismatched_imports_are_named() {
     let engine = engine();
     let mut store = Store::new(&engine);
-    let module = Module::new(
-        &engine,
-        r#"(module (import "env" "f" (func (param i32))))"#,
-    )
-    .unwrap();
+    let module = Module::new(&engine, r#"(module (import "env" "f" (func (param i32))))"#).unwrap();
     let err = Linker::new().instantiate(&mut store, &module).unwrap_err();
     assert!(err.to_string().contains("unknown import"), "{err}");
     assert!(err.to_string().contains("`env`.`f`"), "{err}");
@@ -171,7 +174,10 @@ fn missing_and_mismatched_imports_are_named() {
     let mut linker = Linker::new();
     linker.define("env", "f", wrong);
     let err = linker.instantiate(&mut store, &module).unwrap_err();
-    assert!(err.to_string().contains("incompatible import type"), "{err}");
+    assert!(
+        err.to_string().contains("incompatible import type"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -10,6 +10,6 @@ mod types;
 
 pub use error::FrontendError;
 pub use module::*;
-pub use parse::{convert_val_type, parse, FEATURES};
+pub use parse::{FEATURES, convert_val_type, parse};
 pub use types::*;
 pub use wasmparser;

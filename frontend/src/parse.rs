@@ -1,8 +1,8 @@
 //! The module-level pass: wasmparser `Parser` + `Validator` into a [`ModuleInfo`].
 
+use crate::FrontendError;
 use crate::module::*;
 use crate::types::*;
-use crate::FrontendError;
 use std::sync::Arc;
 use wasmparser::{Payload, Validator, WasmFeatures};
 
@@ -194,7 +194,8 @@ fn read_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) {
         };
         for naming in map {
             let Ok(naming) = naming else { break };
-            info.func_names.push((naming.index, naming.name.to_string()));
+            info.func_names
+                .push((naming.index, naming.name.to_string()));
         }
     }
     info.func_names.sort_by_key(|(i, _)| *i);
@@ -290,12 +291,12 @@ fn convert_ref_type(ty: wasmparser::RefType, offset: u64) -> Result<ValType, Fro
     }
 }
 
-fn convert_table_type(
-    ty: &wasmparser::TableType,
-    offset: u64,
-) -> Result<TableType, FrontendError> {
+fn convert_table_type(ty: &wasmparser::TableType, offset: u64) -> Result<TableType, FrontendError> {
     if ty.table64 || ty.shared {
-        return Err(FrontendError::unsupported("64-bit or shared tables", offset));
+        return Err(FrontendError::unsupported(
+            "64-bit or shared tables",
+            offset,
+        ));
     }
     Ok(TableType {
         element: convert_ref_type(ty.element_type, offset)?,

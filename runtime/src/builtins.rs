@@ -3,7 +3,7 @@
 //! [`set_pending_trap`] and reported by a non-zero status.
 
 use crate::instance::Instance;
-use crate::traphandlers::{set_pending_trap, TrapReason};
+use crate::traphandlers::{TrapReason, set_pending_trap};
 use crate::vm::{VMBuiltins, VMContext};
 use crate::{Builtin, TrapKind};
 

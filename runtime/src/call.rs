@@ -1,6 +1,6 @@
 //! Calling wasm from the host: stack limit set-up, trap catching, entry trampolines.
 
-use crate::traphandlers::{approximate_stack_pointer, catch_traps, TrapReason};
+use crate::traphandlers::{TrapReason, approximate_stack_pointer, catch_traps};
 use crate::vm::{EntryTrampoline, VMContext, VMFuncRef, VMStoreContext, ValRaw};
 
 /// Default amount of native stack wasm code may use (bytes).
@@ -32,7 +32,11 @@ pub unsafe fn invoke(
     // SAFETY: the caller guarantees the funcref and the trampoline's signature.
     let result = catch_traps(|| unsafe {
         let f = &*funcref;
-        let caller = if caller_vmctx.is_null() { f.vmctx } else { caller_vmctx };
+        let caller = if caller_vmctx.is_null() {
+            f.vmctx
+        } else {
+            caller_vmctx
+        };
         trampoline(f.code, f.vmctx, caller, values)
     });
     // SAFETY: as above.

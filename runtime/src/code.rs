@@ -2,7 +2,7 @@
 //! One `CodeMemory` is shared (through `Arc`) by every instance of its module.
 
 use crate::artifact::{Artifact, CodeRange, LibCall, RelocKind, RelocTarget};
-use crate::traphandlers::{register_code, RegisteredCode};
+use crate::traphandlers::{RegisteredCode, register_code};
 use std::fmt;
 
 /// An error while loading code.

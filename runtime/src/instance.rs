@@ -83,8 +83,8 @@ impl Instance {
     pub unsafe fn new(config: InstanceConfig<'_>) -> Box<Instance> {
         let module = config.module;
         let offsets = VMOffsets::new(&module);
-        let vmctx_layout = Layout::from_size_align(offsets.size().max(16) as usize, 16)
-            .expect("vmctx layout");
+        let vmctx_layout =
+            Layout::from_size_align(offsets.size().max(16) as usize, 16).expect("vmctx layout");
         // SAFETY: the layout has non-zero size.
         let vmctx = unsafe { std::alloc::alloc_zeroed(vmctx_layout) };
         if vmctx.is_null() {
@@ -177,7 +177,9 @@ impl Instance {
     /// `vmctx` must be the context of a live instance.
     pub unsafe fn from_vmctx<'a>(vmctx: *mut VMContext) -> &'a mut Instance {
         // SAFETY: the back pointer was written by `Instance::new`.
-        unsafe { &mut **((vmctx as *mut u8).add(VMOffsets::instance() as usize) as *mut *mut Instance) }
+        unsafe {
+            &mut **((vmctx as *mut u8).add(VMOffsets::instance() as usize) as *mut *mut Instance)
+        }
     }
 
     /// The vmctx pointer.
@@ -337,10 +339,8 @@ impl Instance {
                 &*self.memories[src_mem as usize],
             )
         };
-        let src_range =
-            range(src, len, src_m.data().len()).ok_or(TrapKind::MemoryOutOfBounds)?;
-        let dst_range =
-            range(dst, len, dst_m.data().len()).ok_or(TrapKind::MemoryOutOfBounds)?;
+        let src_range = range(src, len, src_m.data().len()).ok_or(TrapKind::MemoryOutOfBounds)?;
+        let dst_range = range(dst, len, dst_m.data().len()).ok_or(TrapKind::MemoryOutOfBounds)?;
         // SAFETY: both ranges are in bounds of live memories; `copy` allows overlap.
         unsafe {
             std::ptr::copy(
@@ -353,7 +353,13 @@ impl Instance {
     }
 
     /// `memory.fill`
-    pub fn memory_fill(&mut self, memory: u32, dst: u32, value: u8, len: u32) -> Result<(), TrapKind> {
+    pub fn memory_fill(
+        &mut self,
+        memory: u32,
+        dst: u32,
+        value: u8,
+        len: u32,
+    ) -> Result<(), TrapKind> {
         // SAFETY: memories outlive the instance.
         let mem = unsafe { &mut *self.memories[memory as usize] }.data_mut();
         let dst_range = range(dst, len, mem.len()).ok_or(TrapKind::MemoryOutOfBounds)?;
@@ -400,7 +406,10 @@ impl Instance {
         src: u32,
         len: u32,
     ) -> Result<(), TrapKind> {
-        let (dst_t, src_t) = (self.tables[dst_table as usize], self.tables[src_table as usize]);
+        let (dst_t, src_t) = (
+            self.tables[dst_table as usize],
+            self.tables[src_table as usize],
+        );
         // SAFETY: tables outlive the instance; the two may alias, so only raw copies.
         unsafe {
             let src_len = (*src_t).size() as usize;
@@ -415,7 +424,13 @@ impl Instance {
     }
 
     /// `table.fill`
-    pub fn table_fill(&mut self, table: u32, dst: u32, value: usize, len: u32) -> Result<(), TrapKind> {
+    pub fn table_fill(
+        &mut self,
+        table: u32,
+        dst: u32,
+        value: usize,
+        len: u32,
+    ) -> Result<(), TrapKind> {
         // SAFETY: tables outlive the instance.
         let t = unsafe { &mut *self.tables[table as usize] }.elements_mut();
         let dst_range = range(dst, len, t.len()).ok_or(TrapKind::TableOutOfBounds)?;

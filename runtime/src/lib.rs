@@ -17,11 +17,11 @@ pub mod vm;
 pub mod vmoffsets;
 
 pub use builtins_abi::{AbiType, Builtin};
-pub use call::{invoke, DEFAULT_MAX_WASM_STACK};
+pub use call::{DEFAULT_MAX_WASM_STACK, invoke};
 pub use code::{CodeMemory, LoadError};
 pub use instance::{Instance, InstanceConfig, InstanceImports};
-pub use memory::{Memory, MemoryError, MAX_PAGES, PAGE_SIZE};
-pub use table::{Table, MAX_TABLE_ELEMENTS};
+pub use memory::{MAX_PAGES, Memory, MemoryError, PAGE_SIZE};
+pub use table::{MAX_TABLE_ELEMENTS, Table};
 pub use trap::TrapKind;
-pub use traphandlers::{catch_traps, set_pending_trap, TrapReason};
+pub use traphandlers::{TrapReason, catch_traps, set_pending_trap};
 pub use vmoffsets::VMOffsets;

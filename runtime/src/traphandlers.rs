@@ -87,7 +87,9 @@ pub fn register_code(start: usize, len: usize, traps: Vec<TrapSite>) -> Register
 }
 
 fn lookup_code(pc: usize) -> Option<Arc<CodeRegistration>> {
-    let map = REGISTRY.try_read().ok()?;
+    // A blocking read: another thread may be registering code right now. This thread
+    // never holds the lock while wasm runs, so waiting cannot deadlock.
+    let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
     let (_, reg) = map.range(pc + 1..).next()?;
     (reg.start <= pc).then(|| reg.clone())
 }
@@ -132,13 +134,7 @@ pub fn catch_traps<F: FnMut()>(mut f: F) -> Result<(), TrapReason> {
     // SAFETY: `stagec_catch` stores its jump buffer in `state.jmp_buf` before calling
     // `body`. A jump back skips only frames of wasm code and of `body`, which own nothing
     // that needs dropping: `f` is borrowed, not moved into `body`.
-    let ok = unsafe {
-        stagec_catch(
-            &mut state.jmp_buf,
-            body::<F>,
-            &mut f as *mut F as *mut u8,
-        )
-    };
+    let ok = unsafe { stagec_catch(&mut state.jmp_buf, body::<F>, &mut f as *mut F as *mut u8) };
     CURRENT.with(|c| c.set(state.prev as *mut CallState));
     if ok != 0 {
         return Ok(());

@@ -181,7 +181,10 @@ mod tests {
         assert_eq!(offset_of!(VMMemoryImport, base), 0);
         assert_eq!(offset_of!(VMMemoryImport, def) as u32, PTR);
         assert_eq!(size_of::<VMMemoryImport>(), 16);
-        assert_eq!(offset_of!(VMMemoryDefinition, base) as u32, memory_def::BASE);
+        assert_eq!(
+            offset_of!(VMMemoryDefinition, base) as u32,
+            memory_def::BASE
+        );
         assert_eq!(
             offset_of!(VMMemoryDefinition, current_length) as u32,
             memory_def::CURRENT_LENGTH
@@ -198,7 +201,10 @@ mod tests {
             offset_of!(VMStoreContext, stack_limit) as u32,
             store_ctx::STACK_LIMIT
         );
-        assert_eq!(offset_of!(VMHostFuncContext, callback) as u32, host_ctx::CALLBACK);
+        assert_eq!(
+            offset_of!(VMHostFuncContext, callback) as u32,
+            host_ctx::CALLBACK
+        );
         assert_eq!(
             size_of::<VMBuiltins>(),
             crate::Builtin::ALL.len() * PTR as usize

@@ -3,7 +3,7 @@
 
 use stagec_frontend::{Limits, MemoryType, TableType, ValType};
 use stagec_runtime::artifact::{Artifact, CodeRange, TrapSite};
-use stagec_runtime::{catch_traps, CodeMemory, Memory, Table, TrapKind, TrapReason, PAGE_SIZE};
+use stagec_runtime::{CodeMemory, Memory, PAGE_SIZE, Table, TrapKind, TrapReason, catch_traps};
 
 /// A function that executes a trap instruction at offset 0.
 fn trapping_code() -> Vec<u8> {
@@ -69,13 +69,15 @@ fn memory_grows_up_to_its_maximum() {
 
 #[test]
 fn memory_minimum_past_4gib_is_an_error() {
-    assert!(Memory::new(MemoryType {
-        limits: Limits {
-            min: 65537,
-            max: None
-        }
-    })
-    .is_err());
+    assert!(
+        Memory::new(MemoryType {
+            limits: Limits {
+                min: 65537,
+                max: None
+            }
+        })
+        .is_err()
+    );
 }
 
 #[test]

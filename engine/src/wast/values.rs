@@ -1,0 +1,193 @@
+//! Script values: arguments to [`Val`]s, and [`Val`]s against expected-result patterns.
+
+use crate::{ExternRef, Val};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::{WastArg, WastRet};
+
+/// Why a value cannot be used by stagec (the command is skipped).
+pub(super) type Unsupported = String;
+
+/// The [`Val`] of a script argument.
+pub(super) fn arg(arg: &WastArg<'_>) -> Result<Val, Unsupported> {
+    let WastArg::Core(arg) = arg else {
+        return Err("component-model value".into());
+    };
+    Ok(match arg {
+        WastArgCore::I32(v) => Val::I32(*v),
+        WastArgCore::I64(v) => Val::I64(*v),
+        WastArgCore::F32(v) => Val::F32(v.bits),
+        WastArgCore::F64(v) => Val::F64(v.bits),
+        WastArgCore::V128(_) => return Err("v128 value".into()),
+        WastArgCore::RefNull(heap) => match null_kind(heap)? {
+            NullKind::Func => Val::FuncRef(None),
+            NullKind::Extern => Val::ExternRef(None),
+        },
+        WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef(u64::from(*n)))),
+        WastArgCore::RefHost(_) => return Err("ref.host value".into()),
+    })
+}
+
+enum NullKind {
+    Func,
+    Extern,
+}
+
+fn null_kind(heap: &HeapType<'_>) -> Result<NullKind, Unsupported> {
+    match heap {
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
+        } => Ok(NullKind::Func),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
+        } => Ok(NullKind::Extern),
+        other => Err(format!("reference type {other:?}")),
+    }
+}
+
+/// Whether `val` matches the expected result `expected`.
+pub(super) fn matches(val: &Val, expected: &WastRet<'_>) -> Result<bool, Unsupported> {
+    let WastRet::Core(expected) = expected else {
+        return Err("component-model value".into());
+    };
+    matches_core(val, expected)
+}
+
+fn matches_core(val: &Val, expected: &WastRetCore<'_>) -> Result<bool, Unsupported> {
+    Ok(match (expected, val) {
+        (WastRetCore::I32(e), Val::I32(v)) => e == v,
+        (WastRetCore::I64(e), Val::I64(v)) => e == v,
+        (WastRetCore::F32(e), Val::F32(v)) => match e {
+            NanPattern::CanonicalNan => v & 0x7fff_ffff == 0x7fc0_0000,
+            NanPattern::ArithmeticNan => v & 0x7fc0_0000 == 0x7fc0_0000,
+            NanPattern::Value(e) => e.bits == *v,
+        },
+        (WastRetCore::F64(e), Val::F64(v)) => match e {
+            NanPattern::CanonicalNan => v & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+            NanPattern::ArithmeticNan => v & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+            NanPattern::Value(e) => e.bits == *v,
+        },
+        (WastRetCore::RefNull(None), v) => {
+            matches!(v, Val::FuncRef(None) | Val::ExternRef(None))
+        }
+        (WastRetCore::RefNull(Some(heap)), v) => match null_kind(heap)? {
+            NullKind::Func => matches!(v, Val::FuncRef(None)),
+            NullKind::Extern => matches!(v, Val::ExternRef(None)),
+        },
+        (WastRetCore::RefExtern(None), v) => matches!(v, Val::ExternRef(Some(_))),
+        (WastRetCore::RefExtern(Some(n)), v) => {
+            matches!(v, Val::ExternRef(Some(r)) if r.0 == u64::from(*n))
+        }
+        (WastRetCore::RefFunc(_), v) => matches!(v, Val::FuncRef(Some(_))),
+        (WastRetCore::Either(alternatives), v) => {
+            let mut unsupported = None;
+            for alternative in alternatives {
+                match matches_core(v, alternative) {
+                    Ok(true) => return Ok(true),
+                    Ok(false) => {}
+                    Err(e) => unsupported = Some(e),
+                }
+            }
+            return unsupported.map_or(Ok(false), Err);
+        }
+        (WastRetCore::V128(_), _) => return Err("v128 value".into()),
+        (
+            WastRetCore::RefHost(_)
+            | WastRetCore::RefAny
+            | WastRetCore::RefEq
+            | WastRetCore::RefArray
+            | WastRetCore::RefStruct
+            | WastRetCore::RefI31
+            | WastRetCore::RefI31Shared,
+            _,
+        ) => return Err("GC reference value".into()),
+        // A number pattern against a value of another type.
+        (WastRetCore::I32(_) | WastRetCore::I64(_), _)
+        | (WastRetCore::F32(_) | WastRetCore::F64(_), _) => false,
+    })
+}
+
+/// Whether some expected result needs a value stagec cannot represent.
+pub(super) fn unsupported_result(expected: &[WastRet<'_>]) -> Option<Unsupported> {
+    expected.iter().find_map(|e| match e {
+        WastRet::Core(core) => unsupported_core(core),
+        _ => Some("component-model value".into()),
+    })
+}
+
+fn unsupported_core(e: &WastRetCore<'_>) -> Option<Unsupported> {
+    match e {
+        WastRetCore::V128(_) => Some("v128 value".into()),
+        WastRetCore::RefNull(Some(heap)) => null_kind(heap).err(),
+        WastRetCore::RefHost(_)
+        | WastRetCore::RefAny
+        | WastRetCore::RefEq
+        | WastRetCore::RefArray
+        | WastRetCore::RefStruct
+        | WastRetCore::RefI31
+        | WastRetCore::RefI31Shared => Some("GC reference value".into()),
+        WastRetCore::Either(alternatives) => {
+            // Usable if at least one alternative is.
+            let errors: Vec<_> = alternatives.iter().filter_map(unsupported_core).collect();
+            if errors.len() == alternatives.len() {
+                errors.into_iter().next()
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A value for messages: `i32:-1`, `f32:1.5 (0x3fc00000)`, `funcref:null`, ...
+pub(super) fn show(val: &Val) -> String {
+    match val {
+        Val::I32(v) => format!("i32:{v}"),
+        Val::I64(v) => format!("i64:{v}"),
+        Val::F32(bits) => format!("f32:{} ({bits:#010x})", f32::from_bits(*bits)),
+        Val::F64(bits) => format!("f64:{} ({bits:#018x})", f64::from_bits(*bits)),
+        Val::FuncRef(None) => "funcref:null".into(),
+        Val::FuncRef(Some(_)) => "funcref:non-null".into(),
+        Val::ExternRef(None) => "externref:null".into(),
+        Val::ExternRef(Some(r)) => format!("externref:{}", r.0),
+    }
+}
+
+/// An expected result for messages.
+pub(super) fn show_expected(expected: &WastRet<'_>) -> String {
+    match expected {
+        WastRet::Core(core) => show_core(core),
+        _ => "component-model value".into(),
+    }
+}
+
+fn show_core(e: &WastRetCore<'_>) -> String {
+    fn nan_or<T>(p: &NanPattern<T>, ty: &str, f: impl Fn(&T) -> String) -> String {
+        match p {
+            NanPattern::CanonicalNan => format!("{ty}:nan:canonical"),
+            NanPattern::ArithmeticNan => format!("{ty}:nan:arithmetic"),
+            NanPattern::Value(v) => f(v),
+        }
+    }
+    match e {
+        WastRetCore::I32(v) => format!("i32:{v}"),
+        WastRetCore::I64(v) => format!("i64:{v}"),
+        WastRetCore::F32(p) => nan_or(p, "f32", |v| show(&Val::F32(v.bits))),
+        WastRetCore::F64(p) => nan_or(p, "f64", |v| show(&Val::F64(v.bits))),
+        WastRetCore::RefNull(None) => "ref.null".into(),
+        WastRetCore::RefNull(Some(h)) => match null_kind(h) {
+            Ok(NullKind::Func) => "funcref:null".into(),
+            Ok(NullKind::Extern) => "externref:null".into(),
+            Err(_) => format!("ref.null {h:?}"),
+        },
+        WastRetCore::RefExtern(None) => "externref:non-null".into(),
+        WastRetCore::RefExtern(Some(n)) => format!("externref:{n}"),
+        WastRetCore::RefFunc(_) => "funcref:non-null".into(),
+        WastRetCore::Either(alternatives) => {
+            let shown: Vec<_> = alternatives.iter().map(show_core).collect();
+            format!("either({})", shown.join(" | "))
+        }
+        other => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,30 @@
+;; Fibonacci numbers, recursively and iteratively.
+;;
+;;   stagec run examples/fib.wat --invoke fib 30      prints 832040
+;;   stagec run examples/fib.wat                      runs `main`, prints 55
+(module
+  ;; fib(n) by the naive recursion: fib(0) = 0, fib(1) = 1.
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
+      (then (local.get $n))
+      (else
+        (i32.add
+          (call $fib (i32.sub (local.get $n) (i32.const 1)))
+          (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+
+  ;; fib(n) in a loop, as i64 so that fib(90) still fits.
+  (func (export "fib_iter") (param $n i32) (result i64)
+    (local $a i64) (local $b i64) (local $t i64)
+    (local.set $b (i64.const 1))
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $t (i64.add (local.get $a) (local.get $b)))
+        (local.set $a (local.get $b))
+        (local.set $b (local.get $t))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $a))
+
+  (func (export "main") (result i32)
+    (call $fib (i32.const 10))))

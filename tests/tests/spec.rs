@@ -1,0 +1,218 @@
+//! The WebAssembly spec test suite: one test per `.wast` file of the suite's `core/`
+//! directory, run by `stagec::wast`.
+//!
+//! A test fails iff a command failed that is not listed in `tests/spec-should-fail.txt`, or
+//! a listed command passes ("now passes, remove it from the list"). Commands needing
+//! features stagec does not support are skipped and counted separately. Before the closing
+//! `test result:` line the harness prints the totals per configuration.
+//!
+//! Environment:
+//! - `STAGEC_SPEC_TESTSUITE`: the testsuite root (default `../shared/testsuite`);
+//! - `CI=true`: a missing suite is a failure instead of a skip;
+//! - `STAGEC_SPEC_REPORT=FILE`: also write every file's counts and failures to FILE.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use stagec::wast::WastReport;
+use stagec_tests::{ShouldFail, suite_root, wast_files, workspace_root};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Stack of the thread each script runs on: spec scripts recurse deeply.
+const THREAD_STACK: usize = 64 << 20;
+/// Configurations every file runs under. Only `plain` for now; later also "every import
+/// bound at compile time" and "every module wrapped as a `single` stage".
+const CONFIGS: &[&str] = &["plain"];
+/// Failures listed in a test's message before "... and N more".
+const MAX_LISTED: usize = 40;
+
+/// Counts over the files run so far, printed when the last selected file is done.
+#[derive(Default)]
+struct Totals {
+    selected: usize,
+    reports: Vec<(String, WastReport, usize)>,
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let totals = Arc::new(Mutex::new(Totals::default()));
+    let trials = match trials(&totals) {
+        Ok(trials) => trials,
+        Err(message) => vec![Trial::test("spec-setup", move || Err(message.into()))],
+    };
+    let selected = trials
+        .iter()
+        .filter(|t| CONFIGS.contains(&t.kind()))
+        .filter(|t| !args.is_filtered_out(t) && !args.is_ignored(t))
+        .count();
+    lock(&totals).selected = selected;
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn trials(totals: &Arc<Mutex<Totals>>) -> Result<Vec<Trial>, String> {
+    let root = suite_root();
+    let core = root.join("core");
+    if !core.is_dir() {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        eprintln!();
+        eprintln!("**********************************************************************");
+        eprintln!(
+            "  WebAssembly spec testsuite not found at {}",
+            core.display()
+        );
+        eprintln!("  Set STAGEC_SPEC_TESTSUITE to a testsuite checkout (the directory");
+        eprintln!(
+            "  containing core/). The spec tests are {}.",
+            if ci { "FAILING (CI=true)" } else { "SKIPPED" }
+        );
+        eprintln!("**********************************************************************");
+        eprintln!();
+        let missing = format!("spec testsuite not found at {}", core.display());
+        let trial = Trial::test("spec-testsuite-present", move || Err(missing.into()));
+        return Ok(vec![trial.with_ignored_flag(!ci)]);
+    }
+    let list_path = workspace_root().join("tests/spec-should-fail.txt");
+    let should_fail = ShouldFail::load(&list_path)?;
+    let files = wast_files(&core).map_err(|e| format!("{}: {e}", core.display()))?;
+
+    let mut trials = Vec::new();
+    let names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
+    let stale: Vec<&String> = should_fail
+        .entries
+        .keys()
+        .filter(|f| !names.contains(f))
+        .collect();
+    if !stale.is_empty() {
+        let message = format!(
+            "{} lists files that are not in the suite: {stale:?}",
+            list_path.display()
+        );
+        trials.push(Trial::test("spec-should-fail-list", move || {
+            Err(message.into())
+        }));
+    }
+    for config in CONFIGS {
+        for (path, name) in files.iter().zip(&names) {
+            let expected = should_fail.lines(name);
+            let (path, name2, totals) = (path.clone(), name.clone(), totals.clone());
+            let trial = Trial::test(name.clone(), move || {
+                run_file(&path, &name2, config, &expected, &totals)
+            });
+            trials.push(trial.with_kind(*config));
+        }
+    }
+    Ok(trials)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn lock(totals: &Mutex<Totals>) -> std::sync::MutexGuard<'_, Totals> {
+    totals.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs one script and checks its failures against the should-fail list.
+fn run_file(
+    path: &Path,
+    name: &str,
+    config: &str,
+    expected: &std::collections::BTreeMap<usize, String>,
+    totals: &Mutex<Totals>,
+) -> Result<(), Failed> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let script_name = name.to_string();
+    let report = std::thread::Builder::new()
+        .name(format!("spec {name}"))
+        .stack_size(THREAD_STACK)
+        .spawn(move || stagec::wast::run_wast_source(&script_name, &text))
+        .map_err(|e| format!("cannot spawn the script thread: {e}"))?
+        .join()
+        .map_err(|_| "the script runner panicked".to_string())?;
+
+    let is_expected = |line: usize| expected.contains_key(&line);
+    let unexpected: Vec<_> = report
+        .failures
+        .iter()
+        .filter(|f| !is_expected(f.line) && !f.caused_by.is_some_and(is_expected))
+        .collect();
+    let now_passing: Vec<_> = expected
+        .iter()
+        .filter(|(line, _)| !report.failures.iter().any(|f| f.line == **line))
+        .collect();
+    let expected_failures = report.failures.len() - unexpected.len();
+
+    let mut message = String::new();
+    if !unexpected.is_empty() {
+        let _ = writeln!(
+            message,
+            "{} of {} commands failed ({} passed, {} skipped, {expected_failures} expected to fail):",
+            unexpected.len(),
+            report.passed + report.failed() + report.skipped,
+            report.passed,
+            report.skipped
+        );
+        for f in unexpected.iter().take(MAX_LISTED) {
+            let _ = writeln!(message, "  {name}:{f}");
+        }
+        if unexpected.len() > MAX_LISTED {
+            let _ = writeln!(message, "  ... and {} more", unexpected.len() - MAX_LISTED);
+        }
+    }
+    for (line, reason) in &now_passing {
+        let _ = writeln!(
+            message,
+            "{name}:{line} now passes: remove it from tests/spec-should-fail.txt ({reason})"
+        );
+    }
+    record(totals, config, report, expected_failures);
+    if message.is_empty() {
+        Ok(())
+    } else {
+        Err(message.into())
+    }
+}
+
+/// Adds a report to the totals; the last selected file prints them.
+fn record(totals: &Mutex<Totals>, config: &str, report: WastReport, expected_failures: usize) {
+    let mut totals = lock(totals);
+    totals
+        .reports
+        .push((config.to_string(), report, expected_failures));
+    if totals.reports.len() != totals.selected {
+        return;
+    }
+    println!();
+    for config in CONFIGS {
+        let reports: Vec<_> = totals.reports.iter().filter(|r| r.0 == *config).collect();
+        let sum = |f: fn(&WastReport) -> usize| reports.iter().map(|r| f(&r.1)).sum::<usize>();
+        let expected: usize = reports.iter().map(|r| r.2).sum();
+        println!(
+            "spec totals [{config}]: {} files, commands {} passed / {} failed ({expected} expected) / {} skipped",
+            reports.len(),
+            sum(|r| r.passed),
+            sum(|r| r.failed()),
+            sum(|r| r.skipped),
+        );
+    }
+    if let Some(path) = std::env::var_os("STAGEC_SPEC_REPORT") {
+        let path = PathBuf::from(path);
+        match std::fs::write(&path, detailed_report(&totals.reports)) {
+            Ok(()) => println!("spec report written to {}", path.display()),
+            Err(e) => println!("cannot write {}: {e}", path.display()),
+        }
+    }
+}
+
+/// Every file's counts and failures, sorted by configuration and name.
+fn detailed_report(reports: &[(String, WastReport, usize)]) -> String {
+    let mut sorted: Vec<_> = reports.iter().collect();
+    sorted.sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
+    let mut out = String::new();
+    for (config, report, _) in sorted {
+        let _ = writeln!(out, "[{config}] {report}");
+    }
+    out
+}
