@@ -29,6 +29,13 @@ pub(crate) fn compile_function(
 ) -> Result<CompiledFunction, CodegenError> {
     ctx.clear();
     ctx.func = func;
+    compile_context(isa, ctx)?;
+    compiled_function(ctx, default_wasm_offset)
+}
+
+/// Optimizes and compiles the function already in `ctx` (which then holds the optimized
+/// CLIF and the compiled code).
+pub(crate) fn compile_context(isa: &dyn TargetIsa, ctx: &mut Context) -> Result<(), CodegenError> {
     if let Err(CompileError { inner, func }) = ctx.compile(isa, &mut ControlPlane::default()) {
         let message = match inner {
             cranelift_codegen::CodegenError::Verifier(_) => format!(
@@ -39,9 +46,17 @@ pub(crate) fn compile_function(
         };
         return Err(CodegenError::new(message));
     }
+    Ok(())
+}
+
+/// The machine code, relocations and trap sites of the function compiled in `ctx`.
+pub(crate) fn compiled_function(
+    ctx: &Context,
+    default_wasm_offset: u32,
+) -> Result<CompiledFunction, CodegenError> {
     let compiled = ctx
         .compiled_code()
-        .expect("compile succeeded, so there is compiled code");
+        .ok_or_else(|| CodegenError::new("the function was not compiled"))?;
     let buffer = &compiled.buffer;
 
     let mut relocations = Vec::with_capacity(buffer.relocs().len());
@@ -190,9 +205,11 @@ impl ArtifactBuilder {
         Ok(())
     }
 
-    /// The finished artifact, trap sites sorted by code offset.
-    pub(crate) fn finish(mut self) -> Artifact {
+    /// The finished artifact, trap sites sorted by code offset; `unit_starts` as in
+    /// [`Artifact::unit_starts`].
+    pub(crate) fn finish(mut self, unit_starts: Vec<u32>) -> Artifact {
         self.artifact.traps.sort_by_key(|t| t.code_offset);
+        self.artifact.unit_starts = unit_starts;
         self.artifact
     }
 }

@@ -3,13 +3,22 @@
 //! call is made, how a builtin is invoked, which trap code a failure gets.
 //!
 //! Every vmctx offset comes from [`VMOffsets`] and the `vmoffsets` modules of the runtime;
-//! nothing here hard-codes a layout. Specialization (preimported constants, absolute
-//! addresses of `single` stages, direct calls to preimported functions) is meant to live
-//! here too, as answers that differ from the generic ones below.
+//! nothing here hard-codes a layout. Specialization lives here too, as answers that differ
+//! from the generic ones, driven by the unit's [`UnitPlan`]:
+//! - a preimported constant global is an `iconst`/`f32const`/`f64const`;
+//! - globals, memories and tables at fixed addresses (bound imports, and everything of a
+//!   fixed unit) are reached from an `iconst` address, with no vmctx load;
+//! - a preimported function is a direct, relocated call with a constant callee vmctx;
+//! - constant (or provably non-wrapping `x + C`) memory addresses become displacements.
 
+use crate::CodegenError;
+use crate::translate::consts;
 use crate::traps::trap_code;
+use crate::units::{
+    CallTarget, CalleeVmctx, ConstValue, GlobalPlace, MemoryPlace, TablePlace, UnitPlan,
+};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::immediates::Offset32;
+use cranelift_codegen::ir::immediates::{Ieee32, Ieee64, Offset32};
 use cranelift_codegen::ir::{
     self, AbiParam, ArgumentPurpose, Endianness, ExtFuncData, ExternalName, FuncRef,
     GlobalValueData, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserExternalName, Value,
@@ -105,28 +114,33 @@ pub(crate) enum DivRem {
     URem,
 }
 
-/// Answers the translator's runtime questions for one function of one module.
+/// Answers the translator's runtime questions for one function of one unit.
 pub(crate) struct FuncEnvironment<'m> {
+    plan: &'m UnitPlan<'m>,
     module: &'m ModuleInfo,
     offsets: VMOffsets,
     call_conv: CallConv,
-    /// The function's own vmctx (first parameter), set by [`Self::begin_function`].
+    /// The function's own vmctx, set by [`Self::begin_function`]: the first parameter, or
+    /// a constant in a fixed unit.
     vmctx: Option<Value>,
     type_sigs: HashMap<u32, SigRef>,
-    defined_funcs: HashMap<u32, FuncRef>,
+    /// Directly called functions, by artifact function index.
+    direct_funcs: HashMap<u32, FuncRef>,
     builtin_sigs: [Option<SigRef>; Builtin::ALL.len()],
 }
 
 impl<'m> FuncEnvironment<'m> {
-    /// An environment for translating one function of `module`.
-    pub(crate) fn new(module: &'m ModuleInfo, call_conv: CallConv) -> Self {
+    /// An environment for translating one function of the unit planned by `plan`.
+    pub(crate) fn new(plan: &'m UnitPlan<'m>, call_conv: CallConv) -> Self {
+        let module = plan.info();
         FuncEnvironment {
+            plan,
             module,
             offsets: VMOffsets::new(module),
             call_conv,
             vmctx: None,
             type_sigs: HashMap::new(),
-            defined_funcs: HashMap::new(),
+            direct_funcs: HashMap::new(),
             builtin_sigs: [None; Builtin::ALL.len()],
         }
     }
@@ -139,11 +153,21 @@ impl<'m> FuncEnvironment<'m> {
     /// Called once per function, in its entry block: remembers the vmctx and installs the
     /// stack-limit check (`vmctx->store_ctx->stack_limit`), which Cranelift emits in the
     /// prologue with `TrapCode::STACK_OVERFLOW`.
+    ///
+    /// A fixed unit's vmctx is a constant, and its functions get no stack-limit check: they
+    /// run on behalf of whichever instance calls them, whose store context is not theirs
+    /// (the fixed instance's store is a private compile-time one), so the runtime relies
+    /// on the guard page for them. Their frames also never load through the vmctx
+    /// parameter, which keeps them correct when inlined into another unit's function.
     pub(crate) fn begin_function(&mut self, builder: &mut FunctionBuilder<'_>, vmctx: Value) {
-        self.vmctx = Some(vmctx);
         self.type_sigs.clear();
-        self.defined_funcs.clear();
+        self.direct_funcs.clear();
         self.builtin_sigs = [None; Builtin::ALL.len()];
+        if let Some(fixed) = self.plan.fixed_vmctx {
+            self.vmctx = Some(builder.ins().iconst(POINTER, fixed as i64));
+            return;
+        }
+        self.vmctx = Some(vmctx);
 
         let flags = builder.func.dfg.mem_flags.insert_unchecked(runtime_flags());
         let vmctx_gv = builder.create_global_value(GlobalValueData::VMContext);
@@ -229,44 +253,100 @@ impl<'m> FuncEnvironment<'m> {
 
     // ---- globals -----------------------------------------------------------------------
 
-    /// Where global `index` is stored: a base pointer and an offset.
-    fn global_location(&self, builder: &mut FunctionBuilder<'_>, index: u32) -> (Value, i32) {
-        match self.module.defined_global_index(index) {
-            Some(defined) => (self.vmctx(), self.offsets.defined_global(defined) as i32),
-            None => {
+    /// Where global `index` is stored: a base pointer and an offset (`None` for a
+    /// constant).
+    fn global_location(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        index: u32,
+    ) -> Option<(Value, i32)> {
+        Some(match self.plan.globals[index as usize] {
+            GlobalPlace::VmctxDefined => {
+                let defined = self.module.defined_global_index(index)?;
+                (self.vmctx(), self.offsets.defined_global(defined) as i32)
+            }
+            GlobalPlace::VmctxImport => {
                 let ptr = self.load_vmctx_field(builder, self.offsets.imported_global(index));
                 (ptr, 0)
             }
-        }
+            GlobalPlace::At(addr) => (builder.ins().iconst(POINTER, addr as i64), 0),
+            GlobalPlace::Constant(_) => return None,
+        })
     }
 
     /// `global.get`
     pub(crate) fn global_get(&self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        if let GlobalPlace::Constant(c) = self.plan.globals[index as usize] {
+            let ins = builder.ins();
+            return match c {
+                ConstValue::I32(v) => ins.iconst(types::I32, i64::from(v as u32)),
+                ConstValue::I64(v) => ins.iconst(types::I64, v),
+                ConstValue::F32(bits) => ins.f32const(Ieee32::with_bits(bits)),
+                ConstValue::F64(bits) => ins.f64const(Ieee64::with_bits(bits)),
+            };
+        }
         let global = self.module.globals[index as usize];
         let flags = if global.mutable {
             runtime_flags()
         } else {
             readonly_flags()
         };
-        let (base, offset) = self.global_location(builder, index);
+        let (base, offset) = self
+            .global_location(builder, index)
+            .expect("only constants have no location");
         builder
             .ins()
             .load(clif_type(global.ty), flags, base, offset)
     }
 
-    /// `global.set`
-    pub(crate) fn global_set(&self, builder: &mut FunctionBuilder<'_>, index: u32, value: Value) {
-        let (base, offset) = self.global_location(builder, index);
+    /// `global.set` (never of a constant: those are immutable, which validation checks
+    /// before the operator gets here).
+    pub(crate) fn global_set(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        index: u32,
+        value: Value,
+    ) -> Result<(), CodegenError> {
+        let (base, offset) = self
+            .global_location(builder, index)
+            .ok_or_else(|| CodegenError::new(format!("global.set of constant global {index}")))?;
         builder.ins().store(runtime_flags(), value, base, offset);
+        Ok(())
     }
 
     // ---- linear memories ---------------------------------------------------------------
+
+    /// The base address of a linear memory's bytes.
+    fn heap_base(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
+        match self.plan.memories[memory as usize] {
+            MemoryPlace::At { base, .. } => builder.ins().iconst(POINTER, base as i64),
+            MemoryPlace::Vmctx => self.load_vmctx_field(builder, self.offsets.memory_base(memory)),
+        }
+    }
+
+    /// The address of a linear memory's `VMMemoryDefinition`.
+    fn memory_def(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
+        match self.plan.memories[memory as usize] {
+            MemoryPlace::At { def, .. } => builder.ins().iconst(POINTER, def as i64),
+            MemoryPlace::Vmctx => self.load_vmctx_field(builder, self.offsets.memory_def(memory)),
+        }
+    }
 
     /// The address of a linear-memory access and the immediate offset to use with it.
     ///
     /// No bounds check: the runtime reserves 8 GiB per 32-bit memory, so
     /// `base + u32 index + u32 offset` always lands inside the reservation and an
     /// out-of-bounds access faults (see [`heap_flags`]).
+    ///
+    /// The wasm effective address is `zext(index) + offset` (no wrap). Two shapes move
+    /// work into the displacement:
+    /// - a constant `index`: `base + (index + offset)`, no address arithmetic at all;
+    /// - `index = x + C` (32-bit add, `C` constant) where `x <= u32::MAX - C` is provable
+    ///   ([`consts::non_wrapping_add`]): then `zext(x + C) == zext(x) + C`, so the access
+    ///   is `base + zext(x)` with displacement `C + offset`. Without the proof the 32-bit
+    ///   add may wrap, and folding would change which address is accessed.
+    ///
+    /// Either only when the displacement fits the 32-bit signed immediate.
     pub(crate) fn heap_address(
         &self,
         builder: &mut FunctionBuilder<'_>,
@@ -274,7 +354,15 @@ impl<'m> FuncEnvironment<'m> {
         index: Value,
         offset: u64,
     ) -> (Value, i32) {
-        let base = self.load_vmctx_field(builder, self.offsets.memory_base(memory));
+        let base = self.heap_base(builder, memory);
+        let displacement = |c: u64| c.checked_add(offset).filter(|&d| i32::try_from(d).is_ok());
+        if let Some(disp) = consts::known_int(builder.func, index).and_then(displacement) {
+            return (base, disp as i32);
+        }
+        let (index, offset) = match consts::non_wrapping_add(builder.func, index) {
+            Some((x, c)) if displacement(c).is_some() => (x, c + offset),
+            _ => (index, offset),
+        };
         let index = builder.ins().uextend(POINTER, index);
         let addr = builder.ins().iadd(base, index);
         match i32::try_from(offset) {
@@ -285,7 +373,7 @@ impl<'m> FuncEnvironment<'m> {
 
     /// `memory.size`, in pages.
     pub(crate) fn memory_size(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
-        let def = self.load_vmctx_field(builder, self.offsets.memory_def(memory));
+        let def = self.memory_def(builder, memory);
         let len = builder.ins().load(
             POINTER,
             runtime_flags(),
@@ -299,7 +387,10 @@ impl<'m> FuncEnvironment<'m> {
     // ---- tables ------------------------------------------------------------------------
 
     fn table_def(&self, builder: &mut FunctionBuilder<'_>, table: u32) -> Value {
-        self.load_vmctx_field(builder, self.offsets.table_def(table))
+        match self.plan.tables[table as usize] {
+            TablePlace::At { def } => builder.ins().iconst(POINTER, def as i64),
+            TablePlace::Vmctx => self.load_vmctx_field(builder, self.offsets.table_def(table)),
+        }
     }
 
     /// `table.size`
@@ -370,8 +461,9 @@ impl<'m> FuncEnvironment<'m> {
         sig
     }
 
-    /// `call` of function `func_index`: a direct call (relocated) for a defined function,
-    /// an indirect call through the vmctx import slot for an imported one.
+    /// `call` of function `func_index`: a direct call (relocated) for a defined function
+    /// or a preimported one, an indirect call through an import slot (of the vmctx, or at
+    /// a fixed address in a fixed unit) for a runtime import.
     pub(crate) fn call(
         &mut self,
         builder: &mut FunctionBuilder<'_>,
@@ -380,56 +472,65 @@ impl<'m> FuncEnvironment<'m> {
     ) -> Vec<Value> {
         let vmctx = self.vmctx();
         let mut call_args = Vec::with_capacity(args.len() + 2);
-        let inst = match self.module.defined_func_index(func_index) {
-            Some(defined) => {
-                let callee = self.defined_func_ref(builder, func_index, defined);
-                call_args.extend([vmctx, vmctx]);
-                call_args.extend_from_slice(args);
-                builder.ins().call(callee, &call_args)
-            }
-            None => {
-                let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
-                let import = self.offsets.func_import(func_index) as i32;
-                let code = builder.ins().load(
-                    POINTER,
-                    readonly_flags(),
-                    vmctx,
-                    import + vmoffsets::func_import::CODE as i32,
-                );
-                let callee_vmctx = builder.ins().load(
-                    POINTER,
-                    readonly_flags(),
-                    vmctx,
-                    import + vmoffsets::func_import::VMCTX as i32,
-                );
+        let (slot_base, slot_offset) = match self.plan.funcs[func_index as usize] {
+            CallTarget::Direct {
+                index,
+                vmctx: callee_vmctx,
+            } => {
+                let callee = self.direct_func_ref(builder, func_index, index);
+                let callee_vmctx = match callee_vmctx {
+                    CalleeVmctx::Own => vmctx,
+                    CalleeVmctx::Fixed(addr) => builder.ins().iconst(POINTER, addr as i64),
+                };
                 call_args.extend([callee_vmctx, vmctx]);
                 call_args.extend_from_slice(args);
-                builder.ins().call_indirect(sig, code, &call_args)
+                let inst = builder.ins().call(callee, &call_args);
+                return builder.inst_results(inst).to_vec();
             }
+            CallTarget::VmctxImport => (vmctx, self.offsets.func_import(func_index) as i32),
+            CallTarget::ImportAt(addr) => (builder.ins().iconst(POINTER, addr as i64), 0),
         };
+        let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
+        let code = builder.ins().load(
+            POINTER,
+            readonly_flags(),
+            slot_base,
+            slot_offset + vmoffsets::func_import::CODE as i32,
+        );
+        let callee_vmctx = builder.ins().load(
+            POINTER,
+            readonly_flags(),
+            slot_base,
+            slot_offset + vmoffsets::func_import::VMCTX as i32,
+        );
+        call_args.extend([callee_vmctx, vmctx]);
+        call_args.extend_from_slice(args);
+        let inst = builder.ins().call_indirect(sig, code, &call_args);
         builder.inst_results(inst).to_vec()
     }
 
-    fn defined_func_ref(
+    /// A colocated reference to artifact function `index`, which function `func_index`
+    /// of this module stands for (and whose type it has).
+    fn direct_func_ref(
         &mut self,
         builder: &mut FunctionBuilder<'_>,
         func_index: u32,
-        defined: u32,
+        index: u32,
     ) -> FuncRef {
-        if let Some(&f) = self.defined_funcs.get(&defined) {
+        if let Some(&f) = self.direct_funcs.get(&index) {
             return f;
         }
         let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
         let name = builder
             .func
-            .declare_imported_user_function(UserExternalName::new(0, defined));
+            .declare_imported_user_function(UserExternalName::new(0, index));
         let f = builder.import_function(ExtFuncData {
             name: ExternalName::user(name),
             signature: sig,
             colocated: true,
             patchable: false,
         });
-        self.defined_funcs.insert(defined, f);
+        self.direct_funcs.insert(index, f);
         f
     }
 

@@ -16,6 +16,8 @@ pub struct CodegenError {
     /// Whether the body is valid WebAssembly but uses a feature stagec does not compile
     /// (SIMD, tail calls, GC, ...), as opposed to being invalid.
     pub unsupported: bool,
+    /// For an import binding that does not fit its import: the import, as `module.name`.
+    pub import: Option<String>,
 }
 
 impl CodegenError {
@@ -26,6 +28,7 @@ impl CodegenError {
             offset: None,
             func_index: None,
             unsupported: false,
+            import: None,
         }
     }
 
@@ -36,6 +39,7 @@ impl CodegenError {
             offset: Some(offset),
             func_index: None,
             unsupported: false,
+            import: None,
         }
     }
 

@@ -3,36 +3,53 @@
 //!
 //! - [`Compiler::compile_module`]: every defined function of a module (wasm calling
 //!   convention, see `stagec_runtime::vm`) plus one entry trampoline per type index;
+//! - [`Compiler::compile_units`]: the same for a module specialized on its preimports
+//!   ([`ImportBinding`]), together with the providers of its preimported functions
+//!   (fixed units), whose small functions are inlined into their callers;
+//! - [`Compiler::explain`]: the optimized CLIF and machine code of one function;
 //! - [`Compiler::compile_host_adapter`]: the adapter through which wasm calls a host
 //!   function of a given signature.
 //!
-//! Layout: `translate/` is the reusable operator logic (split by operator family),
-//! `env.rs` the one environment that answers every runtime question, `trampolines.rs` the
-//! host glue, `compile.rs` the Cranelift driver and artifact linking, `traps.rs` the trap
-//! code mapping.
+//! Layout: `translate/` is the reusable operator logic (split by operator family, plus the
+//! constant-tracking layer `translate/consts.rs`), `units.rs` the compilation units and the
+//! checked plan of where each unit's entities live, `env.rs` the one environment that
+//! answers every runtime question from that plan, `inline.rs` the inlining policy,
+//! `trampolines.rs` the host glue, `compile.rs` the Cranelift driver and artifact linking,
+//! `traps.rs` the trap code mapping.
 
 #![deny(missing_docs)]
 
 mod compile;
 mod env;
 mod error;
+mod inline;
 mod trampolines;
 mod translate;
 mod traps;
+mod units;
 
 pub use error::CodegenError;
 pub use stagec_runtime::artifact::Artifact;
+pub use units::{
+    CompileOptions, CompileUnit, ConstValue, DEFAULT_INLINE_THRESHOLD, Explanation, FixedInstance,
+    ImportBinding,
+};
 
-use compile::{ArtifactBuilder, CompiledFunction, compile_function};
+use compile::{
+    ArtifactBuilder, CompiledFunction, compile_context, compile_function, compiled_function,
+};
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{Function, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetFrontendConfig, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use env::{FuncEnvironment, wasm_signature};
+use inline::{Inliner, inst_count};
 use rayon::prelude::*;
 use stagec_frontend::{FuncType, ParsedModule};
+use std::ops::Range;
 use translate::FuncTranslator;
+use units::{UnitPlan, plan_units};
 
 /// Modules with at least this many functions and trampolines are compiled in parallel.
 const PARALLEL_THRESHOLD: usize = 16;
@@ -48,15 +65,6 @@ impl std::fmt::Debug for Compiler {
             .field("target", &self.isa.triple().to_string())
             .finish_non_exhaustive()
     }
-}
-
-/// One unit of parallel work.
-#[derive(Clone, Copy)]
-enum Job {
-    /// A defined function, by defined-function index.
-    Function(usize),
-    /// The entry trampoline of a type index.
-    Trampoline(usize),
 }
 
 /// Per-thread reusable state.
@@ -129,46 +137,162 @@ impl Compiler {
     }
 
     /// Compiles every defined function of `module` (validating each body while
-    /// translating it) and one entry trampoline per type index.
+    /// translating it) and one entry trampoline per type index: the generic build, every
+    /// import bound at run time ([`Self::compile_units`] with one
+    /// [`CompileUnit::generic`]).
     ///
     /// Artifact order: `functions[i]` is defined function `i`, `entry_trampolines[t]` is
     /// type index `t`. Output is deterministic whether or not compilation ran in parallel;
     /// on failure the error of the lowest-numbered failing function is returned.
     pub fn compile_module(&self, module: &ParsedModule) -> Result<Artifact, CodegenError> {
-        let info = &module.info;
-        let num_functions = info.bodies.len();
-        if module.validators.len() != num_functions
-            || info.num_defined_funcs() as usize != num_functions
-        {
-            return Err(CodegenError::new(
-                "module has a different number of function bodies and declared functions",
-            ));
+        self.compile_units(&[CompileUnit::generic(module)], &CompileOptions::default())
+    }
+
+    /// Compiles every defined function of every unit into one artifact, specialized on
+    /// the units' import bindings (see [`ImportBinding`]).
+    ///
+    /// Artifact order: `functions` holds unit 0's defined functions (defined-index order),
+    /// then unit 1's, ...; `unit_starts[u]` is the index of unit `u`'s first one.
+    /// `entry_trampolines[t]` is type index `t` of unit 0. Direct calls into other units
+    /// are inlined when the callee is small (`opts.inline_threshold`).
+    ///
+    /// Output is deterministic whether or not compilation ran in parallel. A binding that
+    /// does not fit its import is an error naming the import; otherwise, on failure, the
+    /// error of the lowest-numbered failing function is returned.
+    pub fn compile_units(
+        &self,
+        units: &[CompileUnit<'_>],
+        opts: &CompileOptions,
+    ) -> Result<Artifact, CodegenError> {
+        let (plans, starts) = plan_units(units)?;
+        for plan in &plans {
+            check_bodies(plan.module)?;
         }
-        let jobs: Vec<Job> = (0..num_functions)
-            .map(Job::Function)
-            .chain((0..info.types.len()).map(Job::Trampoline))
+        let functions: Vec<(usize, u32)> = plans
+            .iter()
+            .enumerate()
+            .flat_map(|(u, plan)| (0..plan.num_defined()).map(move |d| (u, d)))
             .collect();
-        let run = |worker: &mut Worker, job: &Job| match *job {
-            Job::Function(i) => self.compile_defined_function(worker, module, i),
-            Job::Trampoline(t) => self.compile_entry_trampoline(worker, &info.types[t], t),
+
+        let compiled = if opts.inline_threshold > 0 && plans.len() > 1 {
+            self.compile_with_inlining(&plans, &starts, functions, opts.inline_threshold)?
+        } else {
+            run_jobs(functions, |worker, (u, d)| {
+                let func = self.translate_defined_function(worker, &plans[u], d)?;
+                self.compile_translated(worker, &plans[u], d, func, None)
+            })
         };
-        let results: Vec<Result<CompiledFunction, CodegenError>> =
-            if jobs.len() >= PARALLEL_THRESHOLD {
-                jobs.par_iter().map_init(Worker::new, run).collect()
-            } else {
-                let mut worker = Worker::new();
-                jobs.iter().map(|job| run(&mut worker, job)).collect()
-            };
+        let types = &plans[0].info().types;
+        let trampolines = run_jobs((0..types.len()).collect(), |worker, t| {
+            self.compile_entry_trampoline(worker, &types[t], t)
+        });
 
         let mut artifact = ArtifactBuilder::new(self.alignment());
-        for (job, result) in jobs.iter().zip(results) {
-            let compiled = result?;
-            match job {
-                Job::Function(_) => artifact.push_function(compiled)?,
-                Job::Trampoline(_) => artifact.push_trampoline(compiled)?,
+        for function in compiled {
+            artifact.push_function(function?)?;
+        }
+        for trampoline in trampolines {
+            artifact.push_trampoline(trampoline?)?;
+        }
+        Ok(artifact.finish(starts))
+    }
+
+    /// Translates every function first (callees must exist as CLIF before their callers
+    /// are compiled), then inlines and compiles each one.
+    fn compile_with_inlining(
+        &self,
+        plans: &[UnitPlan<'_>],
+        starts: &[u32],
+        functions: Vec<(usize, u32)>,
+        threshold: usize,
+    ) -> Result<Vec<Result<CompiledFunction, CodegenError>>, CodegenError> {
+        let translated = run_jobs(functions.clone(), |worker, (u, d)| {
+            self.translate_defined_function(worker, &plans[u], d)
+        });
+        // Unit 0's functions are never callees of other units (unit 0 is not instantiated
+        // at compile time, so no other unit can call it): they are moved into their jobs;
+        // the other units' functions are kept as inlining candidates and cloned.
+        let mut owned = Vec::with_capacity(functions.len());
+        let mut candidates = Vec::with_capacity(functions.len());
+        for (&(u, d), func) in functions.iter().zip(translated) {
+            let func = func?;
+            if u == 0 {
+                owned.push((u, d, Some(func)));
+                candidates.push(None);
+            } else {
+                owned.push((u, d, None));
+                candidates.push(Some(func));
             }
         }
-        Ok(artifact.finish())
+        let sizes: Vec<usize> = candidates
+            .iter()
+            .map(|f| f.as_ref().map_or(0, inst_count))
+            .collect();
+        Ok(run_jobs(owned, |worker, (u, d, func)| {
+            let index = (starts[u] + d) as usize;
+            let func = func.unwrap_or_else(|| {
+                candidates[index]
+                    .clone()
+                    .expect("functions of units other than 0 are candidates")
+            });
+            let own = unit_range(plans, starts, u);
+            let inliner = Inliner::new(&candidates, &sizes, own, threshold);
+            self.compile_translated(worker, &plans[u], d, func, Some(inliner))
+        }))
+    }
+
+    /// The optimized CLIF (after inlining and Cranelift's optimizer) and the machine code
+    /// of defined function `defined_index` of unit 0, compiled as [`Self::compile_units`]
+    /// would, with instruction counts (for golden tests and `stagec explain`).
+    pub fn explain(
+        &self,
+        units: &[CompileUnit<'_>],
+        opts: &CompileOptions,
+        defined_index: u32,
+    ) -> Result<Explanation, CodegenError> {
+        let (plans, starts) = plan_units(units)?;
+        for plan in &plans {
+            check_bodies(plan.module)?;
+        }
+        let mut worker = Worker::new();
+        let func = self.translate_defined_function(&mut worker, &plans[0], defined_index)?;
+        let inlining = opts.inline_threshold > 0 && plans.len() > 1;
+        let mut candidates: Vec<Option<Function>> = Vec::new();
+        if inlining {
+            candidates.resize(starts[1] as usize, None);
+            for (u, plan) in plans.iter().enumerate().skip(1) {
+                for d in 0..plan.num_defined() {
+                    let callee = self.translate_defined_function(&mut worker, &plans[u], d)?;
+                    candidates.push(Some(callee));
+                }
+            }
+        }
+        let sizes: Vec<usize> = candidates
+            .iter()
+            .map(|f| f.as_ref().map_or(0, inst_count))
+            .collect();
+
+        let func_index = plans[0].info().num_imported_funcs + defined_index;
+        let ctx = &mut worker.ctx;
+        ctx.clear();
+        ctx.func = func;
+        ctx.set_disasm(true);
+        if inlining {
+            let own = unit_range(&plans, &starts, 0);
+            let mut inliner = Inliner::new(&candidates, &sizes, own, opts.inline_threshold);
+            inline_calls(ctx, &mut inliner).map_err(|e| e.in_function(func_index))?;
+        }
+        compile_context(&*self.isa, ctx).map_err(|e| e.in_function(func_index))?;
+        let disasm = ctx
+            .compiled_code()
+            .and_then(|c| c.vcode.clone())
+            .unwrap_or_default();
+        Ok(Explanation {
+            clif: ctx.func.display().to_string(),
+            clif_insts: inst_count(&ctx.func),
+            machine_insts: count_machine_insts(&disasm),
+            disasm,
+        })
     }
 
     /// Compiles the host adapter for signature `ty`: `functions[0]` is the adapter (wasm
@@ -188,28 +312,31 @@ impl Compiler {
         let mut artifact = ArtifactBuilder::new(self.alignment());
         artifact.push_function(adapter)?;
         artifact.push_trampoline(trampoline)?;
-        Ok(artifact.finish())
+        Ok(artifact.finish(vec![0]))
     }
 
-    /// The Cranelift IR of defined function `defined_index` as translated, before
-    /// optimization (for golden-CLIF tests and debugging).
+    /// The Cranelift IR of defined function `defined_index` as translated for the generic
+    /// build, before optimization (for golden-CLIF tests and debugging).
     pub fn clif(&self, module: &ParsedModule, defined_index: u32) -> Result<String, CodegenError> {
+        let (plans, _) = plan_units(&[CompileUnit::generic(module)])?;
+        check_bodies(module)?;
         let mut worker = Worker::new();
-        let func = self.translate_defined_function(&mut worker, module, defined_index as usize)?;
+        let func = self.translate_defined_function(&mut worker, &plans[0], defined_index)?;
         Ok(func.display().to_string())
     }
 
     fn translate_defined_function(
         &self,
         worker: &mut Worker,
-        module: &ParsedModule,
-        defined_index: usize,
+        plan: &UnitPlan<'_>,
+        defined_index: u32,
     ) -> Result<Function, CodegenError> {
+        let module = plan.module;
         let info = &module.info;
-        let func_index = info.num_imported_funcs + defined_index as u32;
+        let func_index = info.num_imported_funcs + defined_index;
         let (Some(body), Some(seed)) = (
-            info.bodies.get(defined_index),
-            module.validators.get(defined_index),
+            info.bodies.get(defined_index as usize),
+            module.validators.get(defined_index as usize),
         ) else {
             return Err(CodegenError::new(format!(
                 "no defined function with index {defined_index}"
@@ -222,10 +349,10 @@ impl Compiler {
             features: seed.features,
         };
         let mut func = Function::with_name_signature(
-            UserFuncName::user(0, defined_index as u32),
+            UserFuncName::user(0, plan.first_function + defined_index),
             wasm_signature(self.call_conv(), info.func_type(func_index)),
         );
-        let mut env = FuncEnvironment::new(info, self.call_conv());
+        let mut env = FuncEnvironment::new(plan, self.call_conv());
         let bytes = module
             .bytes
             .get(body.range.clone())
@@ -244,17 +371,29 @@ impl Compiler {
         Ok(func)
     }
 
-    fn compile_defined_function(
+    /// Inlines calls of `func` (defined function `defined_index` of `plan`'s unit) as
+    /// `inliner` decides, then compiles it.
+    fn compile_translated(
         &self,
         worker: &mut Worker,
-        module: &ParsedModule,
-        defined_index: usize,
+        plan: &UnitPlan<'_>,
+        defined_index: u32,
+        func: Function,
+        inliner: Option<Inliner<'_>>,
     ) -> Result<CompiledFunction, CodegenError> {
-        let func = self.translate_defined_function(worker, module, defined_index)?;
-        let info = &module.info;
-        let func_index = info.num_imported_funcs + defined_index as u32;
-        let body_offset = info.bodies[defined_index].range.start as u32;
-        compile_function(&*self.isa, &mut worker.ctx, func, body_offset)
+        let info = plan.info();
+        let func_index = info.num_imported_funcs + defined_index;
+        let body_offset = info.bodies[defined_index as usize].range.start as u32;
+        let ctx = &mut worker.ctx;
+        ctx.clear();
+        ctx.func = func;
+        let result = match inliner {
+            Some(mut inliner) => inline_calls(ctx, &mut inliner),
+            None => Ok(()),
+        };
+        result
+            .and_then(|()| compile_context(&*self.isa, ctx))
+            .and_then(|()| compiled_function(ctx, body_offset))
             .map_err(|e| e.in_function(func_index))
     }
 
@@ -272,5 +411,122 @@ impl Compiler {
             type_index as u32,
         );
         compile_function(&*self.isa, &mut worker.ctx, func, 0)
+    }
+}
+
+/// Checks that `module` has one body and one validator per defined function.
+fn check_bodies(module: &ParsedModule) -> Result<(), CodegenError> {
+    let info = &module.info;
+    let n = info.bodies.len();
+    if module.validators.len() != n || info.num_defined_funcs() as usize != n {
+        return Err(CodegenError::new(
+            "module has a different number of function bodies and declared functions",
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `f` on every job, in parallel when there are many; results in job order.
+fn run_jobs<T: Send, R: Send>(jobs: Vec<T>, f: impl Fn(&mut Worker, T) -> R + Sync) -> Vec<R> {
+    if jobs.len() >= PARALLEL_THRESHOLD {
+        jobs.into_par_iter()
+            .map_init(Worker::new, |worker, job| f(worker, job))
+            .collect()
+    } else {
+        let mut worker = Worker::new();
+        jobs.into_iter().map(|job| f(&mut worker, job)).collect()
+    }
+}
+
+/// Artifact indices of unit `u`'s functions.
+fn unit_range(plans: &[UnitPlan<'_>], starts: &[u32], u: usize) -> Range<u32> {
+    starts[u]..starts[u] + plans[u].num_defined()
+}
+
+/// Runs Cranelift's inliner over the function in `ctx`, as `inliner` decides.
+fn inline_calls(ctx: &mut Context, inliner: &mut Inliner<'_>) -> Result<(), CodegenError> {
+    ctx.inline(&mut *inliner)
+        .map_err(|e| CodegenError::new(format!("inlining failed: {e}")))?;
+    if inliner.inlined_any() {
+        inliner.fix_source_locations(&mut ctx.func);
+    }
+    Ok(())
+}
+
+/// The number of instructions in Cranelift's disassembly (lines that are neither blank,
+/// block labels nor unwind pseudo-instructions).
+fn count_machine_insts(disasm: &str) -> usize {
+    disasm
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.ends_with(':') && !line.starts_with("unwind "))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CLIF of unit 0's defined function `index` as translated, before inlining and
+    /// optimization.
+    fn translated(wat: &str, imports: Vec<ImportBinding>, index: u32) -> String {
+        let module = stagec_frontend::parse(wat::parse_str(wat).unwrap()).unwrap();
+        let units = [CompileUnit {
+            module: &module,
+            imports,
+            fixed: None,
+        }];
+        let (plans, _) = plan_units(&units).unwrap();
+        let compiler = Compiler::new().unwrap();
+        let func = compiler
+            .translate_defined_function(&mut Worker::new(), &plans[0], index)
+            .unwrap();
+        func.display().to_string()
+    }
+
+    #[test]
+    fn dead_arms_are_not_translated() {
+        let wat = r#"(module
+            (import "env" "mode" (global $mode i32))
+            (func (param i32) (result i32)
+                (if (result i32) (i32.eq (global.get $mode) (i32.const 1))
+                    (then (i32.const 1111))
+                    (else (i32.mul (local.get 0) (i32.const 2222)))))
+            (func (param i32) (result i32)
+                (block $b (br_if $b (global.get $mode)) (drop (i32.const 3333)))
+                (select (i32.const 4444) (local.get 0) (global.get $mode))))"#;
+        let bind = |mode| vec![ImportBinding::Constant(ConstValue::I32(mode))];
+        let then = translated(wat, bind(1), 0);
+        assert!(!then.contains("brif") && !then.contains("2222"), "{then}");
+        let otherwise = translated(wat, bind(0), 0);
+        assert!(
+            !otherwise.contains("brif") && !otherwise.contains("1111"),
+            "{otherwise}"
+        );
+        assert!(otherwise.contains("2222"), "{otherwise}");
+        let generic = translated(wat, vec![ImportBinding::Runtime], 0);
+        assert!(
+            generic.contains("brif") && generic.contains("2222"),
+            "{generic}"
+        );
+
+        let taken = translated(wat, bind(1), 1);
+        assert!(
+            !taken.contains("brif") && !taken.contains("3333"),
+            "{taken}"
+        );
+        assert!(
+            !taken.contains("select") && taken.contains("4444"),
+            "{taken}"
+        );
+        let not_taken = translated(wat, bind(0), 1);
+        assert!(
+            !not_taken.contains("brif") && not_taken.contains("3333"),
+            "{not_taken}"
+        );
+        // The operands of `select` are translated before its condition is seen; the unused
+        // one is dead code for the optimizer.
+        assert!(!not_taken.contains("select"), "{not_taken}");
+        assert!(not_taken.contains("jump block1(v2)"), "{not_taken}");
     }
 }

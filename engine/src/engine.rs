@@ -15,6 +15,14 @@ pub struct Config {
     pub max_wasm_stack: usize,
 }
 
+impl Config {
+    /// Sets [`Config::max_wasm_stack`].
+    pub fn with_max_wasm_stack(mut self, bytes: usize) -> Config {
+        self.max_wasm_stack = bytes;
+        self
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {

@@ -76,6 +76,9 @@ pub enum Error {
     Trap(Trap),
     /// A resource (memory, table) could not be created.
     Resource(String),
+    /// A preimport could not be bound (unknown import, wrong type or kind, unknown
+    /// provider export, an unbound import of a provider).
+    Preimport(String),
     /// An API call was given arguments that do not fit (wrong count or types).
     Usage(String),
     /// A file could not be read.
@@ -139,6 +142,7 @@ impl fmt::Display for Error {
             Error::Trap(t) => write!(f, "{t}"),
             Error::Resource(e) => write!(f, "{e}"),
             Error::Usage(e) => write!(f, "{e}"),
+            Error::Preimport(e) => write!(f, "preimport: {e}"),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::InFile { path, source } => write!(f, "{}: {source}", path.display()),
         }

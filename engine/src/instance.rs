@@ -1,6 +1,7 @@
 //! Instantiation: import checking, creation of the module's own memories and tables,
 //! segment initialisation and the start function.
 
+use crate::specialize::BoundImport;
 use crate::{Error, Extern, Func, Global, Memory, Module, Result, Store, Table, Val};
 use stagec_frontend::{EntityType, Export, ExternKind, Limits};
 use stagec_runtime::vm::VMFuncImport;
@@ -22,15 +23,26 @@ impl Instance {
     /// stored into imported tables stay callable.
     pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
         let info = module.inner.info.clone();
-        if imports.len() != info.imports.len() {
+        let expected = module.inner.bound.iter().filter(|b| b.is_none()).count();
+        if imports.len() != expected {
             return Err(Error::Usage(format!(
-                "module has {} imports, {} were given",
-                info.imports.len(),
+                "module has {expected} imports, {} were given",
                 imports.len()
             )));
         }
         let mut resolved = InstanceImports::default();
-        for (import, ext) in info.imports.iter().zip(imports) {
+        let mut given = imports.iter();
+        for (import, bound) in info.imports.iter().zip(&module.inner.bound) {
+            if let Some(bound) = bound {
+                match *bound {
+                    BoundImport::Func(f) => resolved.funcs.push(f),
+                    BoundImport::Global(g) => resolved.globals.push(g),
+                    BoundImport::Memory(m) => resolved.memories.push(m),
+                    BoundImport::Table(t) => resolved.tables.push(t),
+                }
+                continue;
+            }
+            let ext = given.next().expect("counted above");
             let incompatible = |reason: String| Error::IncompatibleImport {
                 module: import.module.clone(),
                 name: import.name.clone(),
@@ -114,6 +126,7 @@ impl Instance {
         // instance, so they live exactly as long.
         let runtime_instance = unsafe { stagec_runtime::Instance::new(config) };
         store.instances.push(runtime_instance);
+        store.modules.push(module.clone());
         let index = store.instances.len() - 1;
         let instance = Instance {
             store_id: store.id,
@@ -129,6 +142,12 @@ impl Instance {
             func.call(store, &[], &mut [])?;
         }
         Ok(instance)
+    }
+
+    /// The runtime instance behind this handle.
+    pub(crate) fn runtime<'a>(&self, store: &'a Store) -> &'a stagec_runtime::Instance {
+        store.check(self.store_id);
+        &store.instances[self.index]
     }
 
     /// The export `name`, if any.
@@ -200,7 +219,7 @@ pub(crate) fn extern_of(
     }
 }
 
-fn check_limits(expected: &Limits, actual: &Limits) -> std::result::Result<(), String> {
+pub(crate) fn check_limits(expected: &Limits, actual: &Limits) -> std::result::Result<(), String> {
     if actual.min < expected.min {
         return Err(format!(
             "minimum size {} is smaller than the required {}",

@@ -13,6 +13,8 @@ mod func;
 mod instance;
 mod linker;
 mod module;
+mod preimports;
+mod specialize;
 mod store;
 mod values;
 pub mod wast;
@@ -23,7 +25,9 @@ pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, HostFn};
 pub use instance::Instance;
 pub use linker::Linker;
-pub use module::Module;
+pub use module::{Explained, Module};
+pub use preimports::{Preimport, Preimports, Provider};
+pub use stagec_codegen::{CompileOptions, Explanation};
 pub use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,
 };

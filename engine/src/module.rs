@@ -1,8 +1,12 @@
 //! Compiled modules.
 
+use crate::preimports::Preimports;
+use crate::specialize::{BoundImport, CompileState};
 use crate::{Engine, Error, Result};
+use stagec_codegen::CompileOptions;
 use stagec_frontend::{EntityType, ExternKind, ModuleInfo};
 use stagec_runtime::CodeMemory;
+use stagec_runtime::artifact::Artifact;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -11,7 +15,17 @@ pub(crate) struct ModuleInner {
     pub(crate) info: Arc<ModuleInfo>,
     pub(crate) code: Arc<CodeMemory>,
     pub(crate) type_ids: Box<[u32]>,
+    /// Per import: how a preimported import is filled in; `None` for runtime imports.
+    pub(crate) bound: Vec<Option<BoundImport>>,
+    /// Provider instances and constants of a specialized compilation.
+    _state: Option<CompileState>,
 }
+
+// SAFETY: the raw pointers in `bound` point into the compilation state owned by the same
+// module (or its providers), which is shared by design (see `CompileState`).
+unsafe impl Send for ModuleInner {}
+// SAFETY: as above.
+unsafe impl Sync for ModuleInner {}
 
 /// A compiled module, ready to be instantiated any number of times.
 #[derive(Clone)]
@@ -28,36 +42,65 @@ impl std::fmt::Debug for Module {
 impl Module {
     /// Compiles a module from binary (`\0asm`) or text format.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let bytes = bytes.as_ref();
-        let binary = if bytes.starts_with(b"\0asm") {
-            std::borrow::Cow::Borrowed(bytes)
-        } else {
-            std::borrow::Cow::Owned(
-                wat::parse_bytes(bytes)
-                    .map_err(|e| Error::Wat(e.to_string()))?
-                    .into_owned(),
-            )
-        };
-        Self::from_binary(engine, &binary)
+        Self::from_binary(engine, &to_binary(bytes.as_ref())?)
     }
 
     /// Compiles a module from the binary format.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let parsed = stagec_frontend::parse(bytes.to_vec())?;
         let artifact = engine.inner.compiler.compile_module(&parsed)?;
+        let bound = parsed.info.imports.iter().map(|_| None).collect();
+        Self::from_artifact(engine, parsed.info, artifact, bound, None)
+    }
+
+    /// Compiles a module (binary or text) specialized on `preimports`: bound constants
+    /// become immediates, bound provider functions direct (inlinable) calls, bound provider
+    /// memories, tables and globals fixed addresses. The bound imports are no longer
+    /// imports of the compiled module; the rest are linked at instantiation as usual.
+    pub fn with_preimports(
+        engine: &Engine,
+        bytes: impl AsRef<[u8]>,
+        preimports: &Preimports,
+    ) -> Result<Module> {
+        Self::with_preimports_options(engine, bytes, preimports, &CompileOptions::default())
+    }
+
+    /// [`Module::with_preimports`] with explicit code-generation options (inlining
+    /// threshold).
+    pub fn with_preimports_options(
+        engine: &Engine,
+        bytes: impl AsRef<[u8]>,
+        preimports: &Preimports,
+        options: &CompileOptions,
+    ) -> Result<Module> {
+        let parsed = stagec_frontend::parse(to_binary(bytes.as_ref())?)?;
+        let specialized = crate::specialize::compile(engine, &parsed, preimports, options)?;
+        Self::from_artifact(
+            engine,
+            parsed.info,
+            specialized.artifact,
+            specialized.bound,
+            Some(specialized.state),
+        )
+    }
+
+    pub(crate) fn from_artifact(
+        engine: &Engine,
+        info: ModuleInfo,
+        artifact: Artifact,
+        bound: Vec<Option<BoundImport>>,
+        state: Option<CompileState>,
+    ) -> Result<Module> {
         let code = Arc::new(CodeMemory::load(&artifact)?);
-        let type_ids = parsed
-            .info
-            .types
-            .iter()
-            .map(|t| engine.signature_id(t))
-            .collect();
+        let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
-                info: Arc::new(parsed.info),
+                info: Arc::new(info),
                 code,
                 type_ids,
+                bound,
+                _state: state,
             }),
         })
     }
@@ -75,6 +118,54 @@ impl Module {
         })
     }
 
+    /// The imports declared by module bytes (binary or text), without compiling them.
+    pub fn import_types(bytes: &[u8]) -> Result<Vec<(String, String, EntityType)>> {
+        let parsed = stagec_frontend::parse(to_binary(bytes)?)?;
+        Ok(parsed
+            .info
+            .imports
+            .into_iter()
+            .map(|i| (i.module, i.name, i.ty))
+            .collect())
+    }
+
+    /// What specialization on `preimports` does to function `func` (an export name or a
+    /// function index): optimized CLIF and machine code of the specialized build, and of
+    /// the generic build for comparison.
+    pub fn explain(
+        engine: &Engine,
+        bytes: impl AsRef<[u8]>,
+        preimports: &Preimports,
+        func: &str,
+        options: &CompileOptions,
+    ) -> Result<Explained> {
+        let parsed = stagec_frontend::parse(to_binary(bytes.as_ref())?)?;
+        let info = &parsed.info;
+        let index = match info.export(func) {
+            Some(e) if e.kind == ExternKind::Func => e.index,
+            _ => func
+                .parse::<u32>()
+                .ok()
+                .filter(|i| (*i as usize) < info.functions.len())
+                .ok_or_else(|| {
+                    Error::Usage(format!("no exported function or function index `{func}`"))
+                })?,
+        };
+        let defined = info.defined_func_index(index).ok_or_else(|| {
+            Error::Usage(format!(
+                "function `{func}` is imported; it has no code here"
+            ))
+        })?;
+        let generic =
+            crate::specialize::explain(engine, &parsed, &Preimports::new(), options, defined)?;
+        let specialized =
+            crate::specialize::explain(engine, &parsed, preimports, options, defined)?;
+        Ok(Explained {
+            generic,
+            specialized,
+        })
+    }
+
     /// The module description.
     pub fn info(&self) -> &ModuleInfo {
         &self.inner.info
@@ -85,13 +176,16 @@ impl Module {
         &self.inner.engine
     }
 
-    /// Imports: (module, name, type).
+    /// Imports still to be supplied at instantiation (preimported ones are not listed):
+    /// (module, name, type).
     pub fn imports(&self) -> impl Iterator<Item = (&str, &str, &EntityType)> {
         self.inner
             .info
             .imports
             .iter()
-            .map(|i| (i.module.as_str(), i.name.as_str(), &i.ty))
+            .zip(&self.inner.bound)
+            .filter(|(_, b)| b.is_none())
+            .map(|(i, _)| (i.module.as_str(), i.name.as_str(), &i.ty))
     }
 
     /// Exports: (name, kind).
@@ -101,5 +195,30 @@ impl Module {
             .exports
             .iter()
             .map(|e| (e.name.as_str(), e.kind))
+    }
+}
+
+/// The output of [`Module::explain`].
+#[derive(Debug)]
+pub struct Explained {
+    /// The function compiled without preimports.
+    pub generic: stagec_codegen::Explanation,
+    /// The function compiled specialized on the preimports.
+    pub specialized: stagec_codegen::Explanation,
+}
+
+/// The binary form of module bytes given in binary or text format.
+pub(crate) fn to_binary(bytes: &[u8]) -> Result<Vec<u8>> {
+    // Anything that cannot be text is given to the binary decoder, for an error with an
+    // offset.
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    if bytes.starts_with(b"\0asm") || text.is_none() {
+        Ok(bytes.to_vec())
+    } else {
+        wat::parse_bytes(bytes)
+            .map(|b| b.into_owned())
+            .map_err(|e| Error::Wat(e.to_string().lines().next().unwrap_or_default().to_string()))
     }
 }

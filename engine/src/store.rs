@@ -22,6 +22,8 @@ pub struct Store {
     pub(crate) tables: Vec<Box<Table>>,
     pub(crate) globals: Vec<Box<VMGlobal>>,
     pub(crate) host_funcs: Vec<Box<HostFunc>>,
+    /// Modules of the instances, kept alive with them (code and compile-time state).
+    pub(crate) modules: Vec<crate::Module>,
 }
 
 impl std::fmt::Debug for Store {
@@ -47,6 +49,7 @@ impl Store {
             tables: Vec::new(),
             globals: Vec::new(),
             host_funcs: Vec::new(),
+            modules: Vec::new(),
         }
     }
 

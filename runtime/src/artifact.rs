@@ -14,7 +14,8 @@ pub struct CodeRange {
 /// What a relocation points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RelocTarget {
-    /// Defined function `index` (defined-function index space) of this artifact.
+    /// Function `index` of [`Artifact::functions`] (for a single-unit artifact, the
+    /// defined-function index space of the module).
     DefinedFunc(u32),
     /// A Cranelift library routine (float rounding on hosts without native support).
     LibCall(LibCall),
@@ -86,7 +87,17 @@ pub struct Artifact {
     /// All machine code, functions one after another.
     pub code: Vec<u8>,
     /// Code of each defined function (wasm calling convention), by defined-function index.
+    ///
+    /// An artifact compiled from several units (a module specialized on preimported
+    /// functions, and the providers of those) holds the defined functions of unit 0, then
+    /// those of unit 1, ...: see [`Self::unit_starts`]. Relocations
+    /// ([`RelocTarget::DefinedFunc`]) index this whole list.
     pub functions: Vec<CodeRange>,
+    /// Index in [`Self::functions`] of the first defined function of each compilation
+    /// unit (`unit_starts[0] == 0`). Instances of the artifact use unit 0's functions only,
+    /// `functions[..unit_starts[1]]` (all of them when there is one unit); the other units'
+    /// functions are reached by direct calls. Empty is read as one unit.
+    pub unit_starts: Vec<u32>,
     /// Host-to-wasm entry trampoline of each module type index (see
     /// [`crate::vm::EntryTrampoline`]).
     pub entry_trampolines: Vec<CodeRange>,

@@ -22,7 +22,17 @@ use std::sync::{Arc, Mutex};
 const THREAD_STACK: usize = 64 << 20;
 /// Configurations every file runs under. Only `plain` for now; later also "every import
 /// bound at compile time" and "every module wrapped as a `single` stage".
-const CONFIGS: &[&str] = &["plain"];
+/// Configurations every file runs under: `plain` (every import linked at run time) and
+/// `preimport` (every `spectest` global import bound at compile time, so modules are
+/// compiled specialized on the values).
+const CONFIGS: &[&str] = &["plain", "preimport"];
+
+fn wast_config(name: &str) -> stagec::wast::WastConfig {
+    match name {
+        "preimport" => stagec::wast::WastConfig::PREIMPORT,
+        _ => stagec::wast::WastConfig::PLAIN,
+    }
+}
 /// Failures listed in a test's message before "... and N more".
 const MAX_LISTED: usize = 40;
 
@@ -124,10 +134,18 @@ fn run_file(
 ) -> Result<(), Failed> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let script_name = name.to_string();
+    let wast_config = wast_config(config);
     let report = std::thread::Builder::new()
         .name(format!("spec {name}"))
         .stack_size(THREAD_STACK)
-        .spawn(move || stagec::wast::run_wast_source(&script_name, &text))
+        .spawn(
+            move || match stagec::Engine::new(stagec::Config::default()) {
+                Ok(engine) => {
+                    stagec::wast::run_wast_source_config(&engine, wast_config, &script_name, &text)
+                }
+                Err(e) => panic!("cannot create an engine: {e}"),
+            },
+        )
         .map_err(|e| format!("cannot spawn the script thread: {e}"))?
         .join()
         .map_err(|_| "the script runner panicked".to_string())?;

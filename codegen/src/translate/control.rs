@@ -6,6 +6,12 @@
 //! false edge of an `if` goes to an `else_block` taking the `if`'s parameters; when there
 //! is no `else`, `end` makes that block pass its parameters straight to the destination
 //! (valid because such an `if` has equal parameter and result types).
+//!
+//! Known conditions (see `consts`): an `if` whose condition is a known constant pushes a
+//! `KnownIf` frame and translates only its live arm, straight on in the current block (no
+//! `brif`, no `else` block); the dead arm is skipped as unreachable code but still
+//! validated. A `br_if` with a known condition is a `br` or nothing, a `br_table` with a
+//! known index a `br` to the selected target.
 
 use super::{ControlFrame, FrameKind, Result, Translator, block_args};
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData};
@@ -77,6 +83,24 @@ impl Translator<'_, '_> {
     fn translate_if(&mut self, blockty: BlockType) {
         let condition = self.pop1();
         let (params, results) = self.block_signature(blockty);
+        if let Some(then_live) = self.known_condition(condition) {
+            let destination = self.block_with_params(&results);
+            self.control.push(ControlFrame {
+                kind: FrameKind::KnownIf {
+                    then_live,
+                    else_seen: false,
+                },
+                destination,
+                num_params: params.len(),
+                num_results: results.len(),
+                stack_base: self.stack.len() - params.len(),
+                exit_reachable: false,
+            });
+            // A dead `then` arm is skipped; the block before the `if` stays open for the
+            // `else` arm (or, without one, for the parameters passing through at `end`).
+            self.reachable = then_live;
+            return;
+        }
         let then_block = self.builder.create_block();
         let else_block = self.block_with_params(&params);
         let destination = self.block_with_params(&results);
@@ -105,8 +129,33 @@ impl Translator<'_, '_> {
     /// are only pushed for reachable code).
     pub(super) fn translate_else(&mut self) {
         let mut frame = self.control.pop().expect("validated: else inside if");
-        let FrameKind::If { else_block, .. } = frame.kind else {
-            unreachable!("validated: else closes an if");
+        let else_block = match frame.kind {
+            FrameKind::If { else_block, .. } => else_block,
+            FrameKind::KnownIf { then_live, .. } => {
+                if then_live {
+                    // End of the live `then` arm; the `else` arm is dead.
+                    if self.reachable {
+                        let results = self.popn(frame.num_results);
+                        self.jump(frame.destination, &results);
+                        frame.exit_reachable = true;
+                    }
+                    self.stack.truncate(frame.stack_base);
+                    self.reachable = false;
+                } else {
+                    // The dead `then` arm left the stack and the current block as the
+                    // `if` found them: the `else` arm continues there, on the parameters.
+                    debug_assert_eq!(self.stack.len(), frame.stack_base + frame.num_params);
+                    self.reachable = true;
+                }
+                frame.kind = FrameKind::KnownIf {
+                    then_live,
+                    else_seen: true,
+                };
+                self.control.push(frame);
+                self.unreachable_depth = 0;
+                return;
+            }
+            _ => unreachable!("validated: else closes an if"),
         };
         if self.reachable {
             let results = self.popn(frame.num_results);
@@ -129,6 +178,16 @@ impl Translator<'_, '_> {
     /// `end`: closes the innermost frame; at the outermost frame, returns.
     pub(super) fn translate_end(&mut self) {
         let mut frame = self.control.pop().expect("validated: end closes a frame");
+        if let FrameKind::KnownIf {
+            then_live: false,
+            else_seen: false,
+        } = frame.kind
+        {
+            // The dead `then` arm is over; the missing `else` arm is live and passes the
+            // parameters (still on the stack, in the still-open block) through.
+            debug_assert_eq!(self.stack.len(), frame.stack_base + frame.num_params);
+            self.reachable = true;
+        }
         if self.reachable {
             let results = self.popn(frame.num_results);
             self.jump(frame.destination, &results);
@@ -185,6 +244,11 @@ impl Translator<'_, '_> {
 
     fn translate_br_if(&mut self, relative_depth: u32) {
         let condition = self.pop1();
+        match self.known_condition(condition) {
+            Some(true) => return self.translate_br(relative_depth),
+            Some(false) => return,
+            None => {}
+        }
         let (target, arity) = self.branch_frame(relative_depth);
         let args = block_args(self.peekn(arity));
         let next = self.builder.create_block();
@@ -202,6 +266,15 @@ impl Translator<'_, '_> {
             .targets()
             .collect::<std::result::Result<Vec<u32>, _>>()?;
         let default = targets.default();
+        if let Some(i) = super::consts::known_int(self.builder.func, index) {
+            let depth = usize::try_from(i)
+                .ok()
+                .and_then(|i| depths.get(i))
+                .copied()
+                .unwrap_or(default);
+            self.translate_br(depth);
+            return Ok(());
+        }
         let (_, arity) = self.branch_frame(default);
         let args = self.peekn(arity).to_vec();
 

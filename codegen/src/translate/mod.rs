@@ -9,9 +9,16 @@
 //! Unreachable code: after `br`, `br_table`, `return` or `unreachable` nothing is
 //! translated until the `else` or `end` that closes the current frame; nested blocks opened
 //! meanwhile are only counted (`unreachable_depth`). Control frames are therefore only
-//! pushed for reachable code.
+//! pushed for reachable code. Every operator is still validated.
+//!
+//! Constant tracking (`consts`): where the translator makes a control decision, it asks
+//! whether the condition is a known constant (a preimported constant, a literal, or
+//! arithmetic over them). An `if` with a known condition translates only its live arm (the
+//! dead arm is skipped like unreachable code); `br_if` and `br_table` with a known operand
+//! become a plain branch or nothing; `select` picks its operand.
 
 mod calls;
+pub(crate) mod consts;
 mod control;
 mod memory;
 mod numeric;
@@ -39,6 +46,9 @@ enum FrameKind {
     Loop { header: Block },
     /// `if`: the false edge goes to `else_block` (which takes the `if`'s parameters).
     If { else_block: Block, else_seen: bool },
+    /// `if` whose condition is known: only the arm selected by `then_live` is translated,
+    /// in line with the code before it; the other arm is skipped as unreachable code.
+    KnownIf { then_live: bool, else_seen: bool },
 }
 
 /// One entry of the control stack.
@@ -382,5 +392,10 @@ impl<'a> Translator<'a, '_> {
     /// A local's variable and type.
     fn local(&self, index: u32) -> (Variable, Type) {
         self.locals[index as usize]
+    }
+
+    /// Whether an `i32` condition is known to be non-zero (`Some(true)`) or zero.
+    fn known_condition(&self, condition: Value) -> Option<bool> {
+        consts::known_int(self.builder.func, condition).map(|c| c != 0)
     }
 }

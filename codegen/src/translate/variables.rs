@@ -29,14 +29,19 @@ impl Translator<'_, '_> {
             }
             Operator::GlobalSet { global_index } => {
                 let value = self.pop1();
-                self.env.global_set(&mut self.builder, global_index, value);
+                self.env
+                    .global_set(&mut self.builder, global_index, value)?;
             }
             Operator::Drop => {
                 self.pop1();
             }
             Operator::Select | Operator::TypedSelect { .. } => {
                 let (x, y, condition) = self.pop3();
-                let value = self.builder.ins().select(condition, x, y);
+                let value = match self.known_condition(condition) {
+                    Some(true) => x,
+                    Some(false) => y,
+                    None => self.builder.ins().select(condition, x, y),
+                };
                 self.push1(value);
             }
             _ => return Ok(false),

@@ -106,6 +106,26 @@ impl fmt::Display for WastFailure {
     }
 }
 
+/// How a script's modules are compiled: the spec suite is rerun under each configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WastConfig {
+    /// Bind every `spectest` global a module imports (with the matching immutable type) at
+    /// compile time, so the module is compiled specialized on the values; the other imports
+    /// stay runtime imports.
+    pub preimport_spectest_globals: bool,
+}
+
+impl WastConfig {
+    /// The plain configuration: every import is a runtime import.
+    pub const PLAIN: WastConfig = WastConfig {
+        preimport_spectest_globals: false,
+    };
+    /// Every `spectest` global import preimported.
+    pub const PREIMPORT: WastConfig = WastConfig {
+        preimport_spectest_globals: true,
+    };
+}
+
 /// Runs the script in `path` with a default engine.
 ///
 /// A file that cannot be read gives a report with one failure.
@@ -131,7 +151,17 @@ pub fn run_wast_source(name: &str, text: &str) -> WastReport {
 /// Wasm code runs on the calling thread: spec scripts recurse deeply, so call this on a
 /// thread with a large stack (the `stagec` CLI and the spec test use 64 MiB).
 pub fn run_wast_source_with(engine: &Engine, name: &str, text: &str) -> WastReport {
-    run::run(engine, name, text)
+    run::run(engine, WastConfig::PLAIN, name, text)
+}
+
+/// [`run_wast_source_with`] under configuration `config`.
+pub fn run_wast_source_config(
+    engine: &Engine,
+    config: WastConfig,
+    name: &str,
+    text: &str,
+) -> WastReport {
+    run::run(engine, config, name, text)
 }
 
 impl WastReport {

@@ -1,6 +1,6 @@
 //! The directive interpreter behind [`super::run_wast_source_with`].
 
-use super::{WastFailure, WastReport, spectest, values};
+use super::{WastConfig, WastFailure, WastReport, spectest, values};
 use crate::{Engine, Error, Instance, Linker, Module, Store, Val};
 use stagec_frontend::wasmparser::{Parser, Payload, Validator, WasmFeatures};
 use std::any::Any;
@@ -82,6 +82,7 @@ impl From<Outcome> for ExecError {
 
 struct Runner<'t> {
     engine: Engine,
+    config: WastConfig,
     store: Store,
     linker: Linker,
     text: &'t str,
@@ -103,7 +104,7 @@ struct Runner<'t> {
     report: WastReport,
 }
 
-pub(super) fn run(engine: &Engine, name: &str, text: &str) -> WastReport {
+pub(super) fn run(engine: &Engine, config: WastConfig, name: &str, text: &str) -> WastReport {
     let mut report = WastReport {
         name: name.to_string(),
         ..WastReport::default()
@@ -142,6 +143,7 @@ pub(super) fn run(engine: &Engine, name: &str, text: &str) -> WastReport {
 
     let mut runner = Runner {
         engine: engine.clone(),
+        config,
         store,
         linker,
         text,
@@ -354,7 +356,13 @@ impl Runner<'_> {
     }
 
     fn compile(&mut self, bytes: &[u8]) -> Compiled {
-        match Module::from_binary(&self.engine, bytes) {
+        let compiled = if self.config.preimport_spectest_globals {
+            let preimports = spectest::global_preimports(bytes);
+            Module::with_preimports(&self.engine, bytes, &preimports)
+        } else {
+            Module::from_binary(&self.engine, bytes)
+        };
+        match compiled {
             Ok(module) => Compiled::Ok(module),
             Err(e) => match unsupported_reason(&e, bytes) {
                 Some(reason) => Compiled::Unsupported {

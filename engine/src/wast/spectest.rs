@@ -1,9 +1,42 @@
 //! The `spectest` host module of the reference interpreter, which spec scripts import from.
 
 use crate::{
-    Func, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Result, Store, Table,
-    TableType, Val, ValType,
+    EntityType, Func, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Preimports,
+    Result, Store, Table, TableType, Val, ValType,
 };
+
+/// The values of the `spectest` globals.
+fn global_values() -> [(&'static str, Val); 4] {
+    [
+        ("global_i32", Val::I32(666)),
+        ("global_i64", Val::I64(666)),
+        ("global_f32", Val::from(666.6f32)),
+        ("global_f64", Val::from(666.6f64)),
+    ]
+}
+
+/// Preimports binding each `spectest` global that the module imports with the matching
+/// immutable type; imports of another type stay runtime imports (so that linking still
+/// reports them as incompatible). Unparsable bytes give an empty set.
+pub(super) fn global_preimports(bytes: &[u8]) -> Preimports {
+    let mut preimports = Preimports::new();
+    let Ok(imports) = crate::Module::import_types(bytes) else {
+        return preimports;
+    };
+    for (name, value) in global_values() {
+        let wanted = EntityType::Global(GlobalType {
+            ty: value.ty(),
+            mutable: false,
+        });
+        if imports
+            .iter()
+            .any(|(m, n, ty)| m == "spectest" && n == name && *ty == wanted)
+        {
+            preimports.value("spectest", name, value);
+        }
+    }
+    preimports
+}
 
 /// Defines `spectest`.* in `linker`, creating its objects in `store`.
 pub(super) fn define(store: &mut Store, linker: &mut Linker) -> Result<()> {
@@ -23,13 +56,7 @@ pub(super) fn define(store: &mut Store, linker: &mut Linker) -> Result<()> {
         linker.define("spectest", name, func);
     }
 
-    let globals = [
-        ("global_i32", Val::I32(666)),
-        ("global_i64", Val::I64(666)),
-        ("global_f32", Val::from(666.6f32)),
-        ("global_f64", Val::from(666.6f64)),
-    ];
-    for (name, value) in globals {
+    for (name, value) in global_values() {
         let ty = GlobalType {
             ty: value.ty(),
             mutable: false,

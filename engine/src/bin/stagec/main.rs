@@ -1,11 +1,18 @@
-//! The `stagec` command line: run a module, or run `.wast` scripts.
+//! The `stagec` command line: run a module (optionally specialized on preimports), explain
+//! what specialization did to a function, or run `.wast` scripts.
+
+mod bindings;
+mod explain;
+mod values;
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::{Parser, Subcommand};
-use stagec::{Config, Engine, ExternRef, Func, Instance, Module, Store, Val, ValType};
+use bindings::{Binder, Binding, parse_binding};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use stagec::{CompileOptions, Config, Engine, Func, Instance, Linker, Module, Store, Val};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
+use values::{format_val, parse_value};
 
 /// Stack of the thread that runs wasm code, so that deep but legal recursion works.
 const THREAD_STACK: usize = 64 << 20;
@@ -23,13 +30,56 @@ struct Cli {
     command: Command,
 }
 
+/// Whether preimports specialize the code or become runtime imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Specialize {
+    /// Bake preimports into the code (the default).
+    On,
+    /// Supply every preimport as an ordinary runtime import: the indirection baseline.
+    Off,
+}
+
+/// Import bindings shared by `run` and `explain`.
+#[derive(Args, Clone, Debug)]
+struct BindingArgs {
+    /// Bind an import at compile time: MOD.NAME=VALUE, VALUE an integer (decimal or 0x
+    /// hex), a float, or @FILE.wasm#EXPORT (an export of another module). Repeatable.
+    #[arg(long = "preimport", value_name = "MOD.NAME=VALUE")]
+    preimports: Vec<String>,
+    /// Supply an import at run time, with the same VALUE forms. Repeatable.
+    #[arg(long = "import", value_name = "MOD.NAME=VALUE")]
+    imports: Vec<String>,
+    /// `off` turns every --preimport into a runtime import (the indirection baseline).
+    #[arg(long, value_enum, default_value = "on")]
+    specialize: Specialize,
+    /// Inline preimported functions of at most this many CLIF instructions (0: never).
+    #[arg(long, value_name = "N")]
+    inline_threshold: Option<usize>,
+}
+
+impl BindingArgs {
+    fn parse(flags: &[String]) -> Result<Vec<Binding>> {
+        flags.iter().map(|f| parse_binding(f)).collect()
+    }
+
+    fn options(&self) -> CompileOptions {
+        let mut options = CompileOptions::default();
+        if let Some(n) = self.inline_threshold {
+            options.inline_threshold = n;
+        }
+        options
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Compile and instantiate a module (no imports), run its start function, then call
+    /// Compile and instantiate a module, run its start function, then call
     /// `--invoke NAME ARGS...` or else an exported `_start` or `main` without parameters.
     Run {
         /// The module (`.wat` or `.wasm`).
         file: PathBuf,
+        #[command(flatten)]
+        bindings: BindingArgs,
         /// The exported function to call.
         #[arg(long, value_name = "NAME")]
         invoke: Option<String>,
@@ -37,6 +87,17 @@ enum Command {
         /// (including `nan`, `inf`, `-inf`), `null` for references, N for `externref` N.
         #[arg(allow_hyphen_values = true, value_name = "ARGS")]
         args: Vec<String>,
+    },
+    /// Show the optimized CLIF and machine code of a function, specialized on the given
+    /// preimports next to the generic build, with instruction counts.
+    Explain {
+        /// The module (`.wat` or `.wasm`).
+        file: PathBuf,
+        /// The function: an export name, or a function index.
+        #[arg(long, value_name = "NAME")]
+        func: String,
+        #[command(flatten)]
+        bindings: BindingArgs,
     },
     /// Run `.wast` scripts and report passed / failed / skipped commands.
     Wast {
@@ -69,20 +130,26 @@ fn main() -> ExitCode {
         *PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{message}{location}"));
     }));
     let subject = match &cli.command {
-        Command::Run { file, .. } => format!("{}: ", file.display()),
+        Command::Run { file, .. } | Command::Explain { file, .. } => {
+            format!("{}: ", file.display())
+        }
         Command::Wast { .. } => String::new(),
     };
     let worker = std::thread::Builder::new()
         .name("stagec".into())
         .stack_size(THREAD_STACK)
         .spawn(move || match cli.command {
-            Command::Run { file, invoke, args } => match run(&file, invoke.as_deref(), &args) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {}: {}", file.display(), one_line(&e));
-                    ExitCode::FAILURE
-                }
-            },
+            Command::Run {
+                file,
+                bindings,
+                invoke,
+                args,
+            } => report(&file, run(&file, &bindings, invoke.as_deref(), &args)),
+            Command::Explain {
+                file,
+                func,
+                bindings,
+            } => report(&file, explain::explain(&file, &func, &bindings)),
             Command::Wast { files, verbose } => run_scripts(&files, verbose),
         });
     match worker.map(|w| w.join()) {
@@ -100,6 +167,16 @@ fn main() -> ExitCode {
     }
 }
 
+fn report(file: &Path, result: Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}: {}", file.display(), one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The error chain on one line.
 fn one_line(e: &anyhow::Error) -> String {
     let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
@@ -110,29 +187,72 @@ fn one_line(e: &anyhow::Error) -> String {
         .join(" ")
 }
 
-fn run(file: &Path, invoke: Option<&str>, args: &[String]) -> Result<()> {
-    let config = Config {
-        max_wasm_stack: MAX_WASM_STACK,
-    };
-    let engine = Engine::new(config)?;
+fn engine() -> Result<Engine> {
+    Ok(Engine::new(
+        Config::default().with_max_wasm_stack(MAX_WASM_STACK),
+    )?)
+}
+
+/// Reads a module file as binary (`.wasm` always binary, `.wat` always text, anything
+/// else by its first bytes).
+fn read_module(file: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(file).context("cannot read file")?;
-    // `.wasm` is always binary, `.wat` always text; anything else by its first bytes.
     let is_binary = match file.extension().and_then(|e| e.to_str()) {
         Some("wasm") => true,
         Some("wat") => false,
         _ => bytes.starts_with(b"\0asm"),
     };
-    let binary = if is_binary {
-        bytes
+    if is_binary {
+        Ok(bytes)
     } else {
-        wat_to_binary(&bytes)?
-    };
-    let module = Module::from_binary(&engine, &binary)?;
-    if let Some((m, n, _)) = module.imports().next() {
-        bail!("module imports `{m}`.`{n}`; `stagec run` provides no imports");
+        wat_to_binary(&bytes)
     }
+}
+
+/// Compiles `binary` with the flags' bindings; returns the module and the bindings to
+/// supply at run time.
+fn compile(
+    engine: &Engine,
+    binary: &[u8],
+    args: &BindingArgs,
+) -> Result<(Module, stagec::Preimports)> {
+    let imports = Module::import_types(binary)?;
+    let preimport_flags = BindingArgs::parse(&args.preimports)?;
+    let import_flags = BindingArgs::parse(&args.imports)?;
+    let (pre_flags, runtime_flags): (Vec<Binding>, Vec<Binding>) = match args.specialize {
+        Specialize::On => (preimport_flags, import_flags),
+        Specialize::Off => (Vec::new(), [preimport_flags, import_flags].concat()),
+    };
+    let mut binder = Binder::new(engine, &pre_flags);
+    let preimports = binder.preimports_for(&imports)?;
+    binder.check_all_used()?;
+    let mut runtime_binder = Binder::new(engine, &runtime_flags);
+    let runtime = runtime_binder.preimports_for(&imports)?;
+    runtime_binder.check_all_used()?;
+    let module = if preimports.is_empty() {
+        Module::from_binary(engine, binary)?
+    } else {
+        Module::with_preimports_options(engine, binary, &preimports, &args.options())?
+    };
+    Ok((module, runtime))
+}
+
+fn run(file: &Path, bindings: &BindingArgs, invoke: Option<&str>, args: &[String]) -> Result<()> {
+    let engine = engine()?;
+    let binary = read_module(file)?;
+    let (module, runtime) = compile(&engine, &binary, bindings)?;
     let mut store = Store::new(&engine);
-    let instance = Instance::new(&mut store, &module, &[])?;
+    let mut linker = Linker::new();
+    runtime.link(&mut store, &mut linker)?;
+    if let Some((m, n, _)) = module
+        .imports()
+        .find(|(m, n, _)| linker.get(m, n).is_none())
+    {
+        bail!(
+            "import `{m}`.`{n}` is not bound: supply it with --preimport or --import {m}.{n}=VALUE"
+        );
+    }
+    let instance = linker.instantiate(&mut store, &module)?;
 
     let (name, func) = match invoke {
         Some(name) => {
@@ -162,7 +282,7 @@ fn run(file: &Path, invoke: Option<&str>, args: &[String]) -> Result<()> {
         .zip(ty.params.iter())
         .enumerate()
         .map(|(i, (arg, ty))| {
-            parse_arg(arg, *ty).with_context(|| format!("argument {} of `{name}`", i + 1))
+            parse_value(arg, *ty).with_context(|| format!("argument {} of `{name}`", i + 1))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
@@ -210,74 +330,6 @@ fn no_such_function(module: &Module, name: &str) -> anyhow::Error {
             "no exported function `{name}` (exported functions: {})",
             funcs.join(", ")
         )
-    }
-}
-
-fn parse_arg(arg: &str, ty: ValType) -> Result<Val> {
-    let invalid = || anyhow!("invalid {ty} `{arg}`");
-    Ok(match ty {
-        ValType::I32 => {
-            let v = parse_int(arg).ok_or_else(invalid)?;
-            let v = if (i128::from(i32::MIN)..=i128::from(u32::MAX)).contains(&v) {
-                v as u32 as i32
-            } else {
-                return Err(invalid());
-            };
-            Val::I32(v)
-        }
-        ValType::I64 => {
-            let v = parse_int(arg).ok_or_else(invalid)?;
-            let v = if (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(&v) {
-                v as u64 as i64
-            } else {
-                return Err(invalid());
-            };
-            Val::I64(v)
-        }
-        ValType::F32 => Val::F32(arg.parse::<f32>().map_err(|_| invalid())?.to_bits()),
-        ValType::F64 => Val::F64(arg.parse::<f64>().map_err(|_| invalid())?.to_bits()),
-        ValType::FuncRef if arg == "null" => Val::FuncRef(None),
-        ValType::FuncRef => bail!("only `null` can be passed as a funcref, not `{arg}`"),
-        ValType::ExternRef if arg == "null" => Val::ExternRef(None),
-        ValType::ExternRef => {
-            let v = parse_int(arg)
-                .and_then(|v| u64::try_from(v).ok())
-                .filter(|v| *v != u64::MAX)
-                .ok_or_else(invalid)?;
-            Val::ExternRef(Some(ExternRef(v)))
-        }
-    })
-}
-
-/// Decimal or `0x` hex, with an optional sign and `_` separators.
-fn parse_int(arg: &str) -> Option<i128> {
-    let cleaned = arg.replace('_', "");
-    let (negative, digits) = match cleaned.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
-    };
-    if digits.is_empty() || digits.starts_with(['+', '-']) {
-        return None;
-    }
-    let magnitude = match digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
-        None => digits.parse::<i128>().ok()?,
-    };
-    Some(if negative { -magnitude } else { magnitude })
-}
-
-fn format_val(val: &Val) -> String {
-    match val {
-        Val::I32(v) => v.to_string(),
-        Val::I64(v) => v.to_string(),
-        Val::F32(bits) => f32::from_bits(*bits).to_string(),
-        Val::F64(bits) => f64::from_bits(*bits).to_string(),
-        Val::FuncRef(None) | Val::ExternRef(None) => "null".into(),
-        Val::FuncRef(Some(_)) => "funcref".into(),
-        Val::ExternRef(Some(r)) => format!("externref:{}", r.0),
     }
 }
 

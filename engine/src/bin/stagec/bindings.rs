@@ -1,0 +1,155 @@
+//! `--preimport` / `--import MOD.NAME=VALUE` flags turned into [`Preimports`] sets.
+//!
+//! A flag applies to every module of the compilation that has the import `MOD.NAME`: the
+//! module itself and the providers named by `@FILE#EXPORT` values (so a provider's own
+//! imports can be bound on the same command line). A flag that no module uses is an
+//! error, as is a provider that (transitively) provides itself.
+
+use crate::values::parse_value;
+use anyhow::{Context, Result, anyhow, bail};
+use stagec::{Engine, EntityType, Module, Preimports, Provider};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// One `MOD.NAME=VALUE` flag.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub module: String,
+    pub name: String,
+    pub value: BindingValue,
+    /// The flag as written, for error messages.
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum BindingValue {
+    /// A number, parsed against the import's type.
+    Literal(String),
+    /// `@FILE#EXPORT`
+    Export { file: PathBuf, export: String },
+}
+
+/// Parses `MOD.NAME=VALUE` (the module name ends at the first `.`).
+pub fn parse_binding(text: &str) -> Result<Binding> {
+    let bad = || anyhow!("`{text}`: expected MOD.NAME=VALUE");
+    let (key, value) = text.split_once('=').ok_or_else(bad)?;
+    let (module, name) = key.split_once('.').ok_or_else(bad)?;
+    if module.is_empty() || name.is_empty() || value.is_empty() {
+        return Err(bad());
+    }
+    let value = match value.strip_prefix('@') {
+        Some(rest) => {
+            let (file, export) = rest
+                .rsplit_once('#')
+                .ok_or_else(|| anyhow!("`{text}`: expected @FILE#EXPORT"))?;
+            BindingValue::Export {
+                file: PathBuf::from(file),
+                export: export.to_string(),
+            }
+        }
+        None => BindingValue::Literal(value.to_string()),
+    };
+    Ok(Binding {
+        module: module.to_string(),
+        name: name.to_string(),
+        value,
+        text: text.to_string(),
+    })
+}
+
+/// Builds preimport sets from flags, creating each provider file once.
+pub struct Binder<'a> {
+    engine: &'a Engine,
+    bindings: &'a [Binding],
+    used: Vec<bool>,
+    providers: HashMap<PathBuf, Provider>,
+    visiting: Vec<PathBuf>,
+}
+
+impl<'a> Binder<'a> {
+    pub fn new(engine: &'a Engine, bindings: &'a [Binding]) -> Self {
+        Binder {
+            engine,
+            bindings,
+            used: vec![false; bindings.len()],
+            providers: HashMap::new(),
+            visiting: Vec::new(),
+        }
+    }
+
+    /// The bindings that apply to a module with these imports.
+    pub fn preimports_for(
+        &mut self,
+        imports: &[(String, String, EntityType)],
+    ) -> Result<Preimports> {
+        let mut set = Preimports::new();
+        for i in 0..self.bindings.len() {
+            let b = &self.bindings[i];
+            let Some((_, _, ty)) = imports
+                .iter()
+                .find(|(m, n, _)| *m == b.module && *n == b.name)
+            else {
+                continue;
+            };
+            self.used[i] = true;
+            match &b.value {
+                BindingValue::Literal(text) => {
+                    let EntityType::Global(g) = ty else {
+                        bail!(
+                            "`{}`: import `{}`.`{}` is not a global; bind it to @FILE#EXPORT",
+                            b.text,
+                            b.module,
+                            b.name
+                        );
+                    };
+                    let v = parse_value(text, g.ty).with_context(|| format!("`{}`", b.text))?;
+                    set.value(&b.module, &b.name, v);
+                }
+                BindingValue::Export { file, export } => {
+                    let provider = self
+                        .provider(file)
+                        .with_context(|| format!("`{}`", b.text))?;
+                    set.export(&b.module, &b.name, &provider, export);
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    fn provider(&mut self, file: &Path) -> Result<Provider> {
+        if let Some(p) = self.providers.get(file) {
+            return Ok(p.clone());
+        }
+        if self.visiting.iter().any(|f| f == file) {
+            bail!(
+                "provider {} provides itself (a cycle of bindings)",
+                file.display()
+            );
+        }
+        self.visiting.push(file.to_path_buf());
+        let bytes = std::fs::read(file)
+            .with_context(|| format!("cannot read provider {}", file.display()))?;
+        let imports =
+            Module::import_types(&bytes).with_context(|| format!("provider {}", file.display()))?;
+        let preimports = self.preimports_for(&imports)?;
+        self.visiting.pop();
+        let provider = Provider::from_file(self.engine, file, preimports)?;
+        self.providers.insert(file.to_path_buf(), provider.clone());
+        Ok(provider)
+    }
+
+    /// Errors if a flag applied to no module.
+    pub fn check_all_used(&self) -> Result<()> {
+        for (b, used) in self.bindings.iter().zip(&self.used) {
+            if !used {
+                bail!(
+                    "`{}`: no module of this compilation imports `{}`.`{}`",
+                    b.text,
+                    b.module,
+                    b.name
+                );
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,403 @@
+//! Compiling a module specialized on its preimports.
+//!
+//! A compilation collects the module (unit 0) and every provider reachable through its
+//! bindings (units 1..). Providers are instantiated first, once per compilation, in a
+//! private store; their code is then compiled again *into the consumer's artifact* with
+//! every address fixed, so that calls into them are direct and inlinable.
+
+use crate::preimports::{Preimport, Preimports, Provider};
+use crate::{Error, Extern, Module, Result, Store, Val};
+use stagec_codegen::{CompileOptions, CompileUnit, ConstValue, FixedInstance, ImportBinding};
+use stagec_frontend::{EntityType, ExternKind, ParsedModule};
+use stagec_runtime::vm::{VMFuncImport, VMGlobal};
+use std::collections::HashMap;
+
+/// How an import of a specialized module is filled in when it is instantiated.
+pub(crate) enum BoundImport {
+    Func(VMFuncImport),
+    Global(*mut VMGlobal),
+    Memory(*mut stagec_runtime::Memory),
+    Table(*mut stagec_runtime::Table),
+}
+
+/// What a compilation keeps alive: the private store holding provider instances, and the
+/// storage of constants (which re-exports and `global.get` through the vmctx may read).
+pub(crate) struct CompileState {
+    pub(crate) store: Store,
+    pub(crate) constants: Vec<Box<VMGlobal>>,
+    providers: Vec<ProviderInstance>,
+    by_id: HashMap<u64, usize>,
+}
+
+// SAFETY: the private store is only touched during compilation, and afterwards only by
+// compiled code that reaches provider instances as `single`-stage data; DESIGN.md §2 makes
+// such data shared by every instance of the compilation.
+unsafe impl Send for CompileState {}
+// SAFETY: as above.
+unsafe impl Sync for CompileState {}
+
+impl CompileState {
+    fn new(engine: &crate::Engine) -> CompileState {
+        let mut store = Store::new(engine);
+        // Provider code must not trap on the private store's stack limit: its functions
+        // are compiled without a stack-limit check and rely on the guard page (see codegen).
+        store.ctx.stack_limit = 0;
+        CompileState {
+            store,
+            constants: Vec::new(),
+            providers: Vec::new(),
+            by_id: HashMap::new(),
+        }
+    }
+}
+
+struct ProviderInstance {
+    parsed: ParsedModule,
+    bindings: Vec<Binding>,
+    instance: crate::Instance,
+}
+
+/// A resolved binding of one import.
+#[derive(Clone, Copy)]
+enum Binding {
+    Runtime,
+    Constant(Val),
+    Export {
+        provider: usize,
+        kind: ExternKind,
+        index: u32,
+    },
+}
+
+pub(crate) struct Specialized {
+    pub(crate) artifact: stagec_runtime::artifact::Artifact,
+    pub(crate) bound: Vec<Option<BoundImport>>,
+    pub(crate) state: CompileState,
+}
+
+/// Compiles `parsed` specialized on `preimports`.
+pub(crate) fn compile(
+    engine: &crate::Engine,
+    parsed: &ParsedModule,
+    preimports: &Preimports,
+    options: &CompileOptions,
+) -> Result<Specialized> {
+    let mut state = CompileState::new(engine);
+    let bindings = resolve(&mut state, parsed, preimports, None)?;
+    let (artifact, bound) = compile_units(&mut state, parsed, &bindings, options)?;
+    Ok(Specialized {
+        artifact,
+        bound,
+        state,
+    })
+}
+
+/// Optimized CLIF and machine code of defined function `defined` of `parsed`, specialized
+/// on `preimports` (generic when the set is empty).
+pub(crate) fn explain(
+    engine: &crate::Engine,
+    parsed: &ParsedModule,
+    preimports: &Preimports,
+    options: &CompileOptions,
+    defined: u32,
+) -> Result<stagec_codegen::Explanation> {
+    let mut state = CompileState::new(engine);
+    let bindings = resolve(&mut state, parsed, preimports, None)?;
+    let units = units(&state, parsed, &bindings);
+    Ok(engine.inner.compiler.explain(&units, options, defined)?)
+}
+
+/// Resolves the bindings of `parsed`'s imports, instantiating providers as needed.
+fn resolve(
+    state: &mut CompileState,
+    parsed: &ParsedModule,
+    preimports: &Preimports,
+    provider: Option<&Provider>,
+) -> Result<Vec<Binding>> {
+    let info = &parsed.info;
+    let context = |msg: String| match provider {
+        Some(p) => Error::Preimport(format!("provider {}: {msg}", p.name())),
+        None => Error::Preimport(msg),
+    };
+    for (m, n, _) in preimports.iter() {
+        if !info.imports.iter().any(|i| i.module == m && i.name == n) {
+            return Err(context(format!(
+                "the module has no import `{m}`.`{n}` to bind"
+            )));
+        }
+    }
+    let mut bindings = Vec::new();
+    for import in &info.imports {
+        let what = format!("`{}`.`{}`", import.module, import.name);
+        let binding = match preimports.get(&import.module, &import.name) {
+            None if provider.is_some() => {
+                return Err(context(format!(
+                    "import {what} is not preimported (a provider's imports must all be bound)"
+                )));
+            }
+            None => Binding::Runtime,
+            Some(Preimport::Value(v)) => match &import.ty {
+                EntityType::Global(g) if !g.mutable && g.ty == v.ty() && !v.ty().is_ref() => {
+                    Binding::Constant(*v)
+                }
+                EntityType::Global(g) if g.mutable => {
+                    return Err(context(format!(
+                        "cannot bind a constant to mutable global import {what}; bind a provider's global instead"
+                    )));
+                }
+                EntityType::Global(g) => {
+                    return Err(context(format!(
+                        "import {what} is a global of type {}, but the value is {}",
+                        g.ty,
+                        v.ty()
+                    )));
+                }
+                other => {
+                    return Err(context(format!(
+                        "import {what} is a {}, not a global: it cannot be bound to a value",
+                        kind_of(other)
+                    )));
+                }
+            },
+            Some(Preimport::Export {
+                provider: p,
+                export,
+            }) => {
+                let index = instantiate_provider(state, p)?;
+                let instance = state.providers[index].instance;
+                let item = instance
+                    .get_export(&state.store, export)
+                    .ok_or_else(|| p.no_export(export))?;
+                check_export(&state.store, parsed, import, &item)
+                    .map_err(|reason| context(format!("import {what}: {reason}")))?;
+                let (kind, idx) = {
+                    let e = state.providers[index]
+                        .parsed
+                        .info
+                        .export(export)
+                        .expect("export exists");
+                    (e.kind, e.index)
+                };
+                Binding::Export {
+                    provider: index,
+                    kind,
+                    index: idx,
+                }
+            }
+        };
+        bindings.push(binding);
+    }
+    Ok(bindings)
+}
+
+/// Instantiates `provider` once in this compilation; returns its index.
+fn instantiate_provider(state: &mut CompileState, provider: &Provider) -> Result<usize> {
+    if let Some(&i) = state.by_id.get(&provider.inner.id) {
+        return Ok(i);
+    }
+    let parsed = provider.parse()?;
+    let bindings = resolve(state, &parsed, provider.preimports(), Some(provider))?;
+    let engine = state.store.engine().clone();
+    let (artifact, bound) = compile_units(state, &parsed, &bindings, &CompileOptions::default())
+        .map_err(|e| provider.error(e))?;
+    let module = Module::from_artifact(&engine, parsed.info.clone(), artifact, bound, None)
+        .map_err(|e| provider.error(e))?;
+    let instance =
+        crate::Instance::new(&mut state.store, &module, &[]).map_err(|e| provider.error(e))?;
+    state.providers.push(ProviderInstance {
+        parsed,
+        bindings,
+        instance,
+    });
+    let index = state.providers.len() - 1;
+    state.by_id.insert(provider.inner.id, index);
+    Ok(index)
+}
+
+/// Builds the compilation units (the module, then every provider) and compiles them.
+/// Also returns how the module's bound imports are filled in at instantiation.
+fn compile_units(
+    state: &mut CompileState,
+    parsed: &ParsedModule,
+    bindings: &[Binding],
+    options: &CompileOptions,
+) -> Result<(stagec_runtime::artifact::Artifact, Vec<Option<BoundImport>>)> {
+    let units = units(state, parsed, bindings);
+    let engine = state.store.engine().clone();
+    let artifact = engine.inner.compiler.compile_units(&units, options)?;
+    let mut bound = Vec::new();
+    for binding in bindings {
+        bound.push(match *binding {
+            Binding::Runtime => None,
+            Binding::Constant(v) => {
+                let mut g = Box::new(VMGlobal(v.to_raw()));
+                let ptr: *mut VMGlobal = &mut *g;
+                state.constants.push(g);
+                Some(BoundImport::Global(ptr))
+            }
+            Binding::Export {
+                provider,
+                kind,
+                index,
+            } => {
+                let rt = state.providers[provider].instance.runtime(&state.store);
+                Some(match kind {
+                    ExternKind::Func => {
+                        // SAFETY: funcrefs of a live instance of the private store.
+                        let fr = unsafe { &*rt.funcref(index) };
+                        BoundImport::Func(VMFuncImport {
+                            code: fr.code,
+                            vmctx: fr.vmctx,
+                        })
+                    }
+                    ExternKind::Global => BoundImport::Global(rt.global(index)),
+                    ExternKind::Memory => BoundImport::Memory(rt.memory(index)),
+                    ExternKind::Table => BoundImport::Table(rt.table(index)),
+                })
+            }
+        });
+    }
+    Ok((artifact, bound))
+}
+
+/// The compilation units: `parsed` (unit 0), then every provider instance.
+fn units<'a>(
+    state: &'a CompileState,
+    parsed: &'a ParsedModule,
+    bindings: &[Binding],
+) -> Vec<CompileUnit<'a>> {
+    let mut units = vec![CompileUnit {
+        module: parsed,
+        imports: bindings.iter().map(|b| to_codegen(state, *b)).collect(),
+        fixed: None,
+    }];
+    for p in &state.providers {
+        units.push(CompileUnit {
+            module: &p.parsed,
+            imports: p.bindings.iter().map(|b| to_codegen(state, *b)).collect(),
+            fixed: Some(fixed_instance(state, p)),
+        });
+    }
+    units
+}
+
+fn to_codegen(state: &CompileState, binding: Binding) -> ImportBinding {
+    match binding {
+        Binding::Runtime => ImportBinding::Runtime,
+        Binding::Constant(v) => ImportBinding::Constant(match v {
+            Val::I32(x) => ConstValue::I32(x),
+            Val::I64(x) => ConstValue::I64(x),
+            Val::F32(x) => ConstValue::F32(x),
+            Val::F64(x) => ConstValue::F64(x),
+            Val::FuncRef(_) | Val::ExternRef(_) => unreachable!("checked in resolve"),
+        }),
+        Binding::Export {
+            provider,
+            kind,
+            index,
+        } => {
+            let rt = state.providers[provider].instance.runtime(&state.store);
+            match kind {
+                ExternKind::Func => ImportBinding::Function {
+                    unit: provider + 1,
+                    func: index,
+                },
+                ExternKind::Global => ImportBinding::GlobalAt(rt.global(index) as usize),
+                ExternKind::Memory => {
+                    let m = rt.memory(index);
+                    // SAFETY: the memory lives in the private store.
+                    let (base, def) = unsafe { ((*m).base() as usize, (*m).definition() as usize) };
+                    ImportBinding::MemoryAt { base, def }
+                }
+                ExternKind::Table => {
+                    // SAFETY: the table lives in the private store.
+                    ImportBinding::TableAt {
+                        def: unsafe { (*rt.table(index)).definition() as usize },
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn fixed_instance(state: &CompileState, p: &ProviderInstance) -> FixedInstance {
+    let rt = p.instance.runtime(&state.store);
+    let info = &p.parsed.info;
+    FixedInstance {
+        vmctx: rt.vmctx() as usize,
+        memories: (0..info.memories.len() as u32)
+            .map(|i| {
+                let m = rt.memory(i);
+                // SAFETY: the memory lives in the private store.
+                unsafe { ((*m).base() as usize, (*m).definition() as usize) }
+            })
+            .collect(),
+        tables: (0..info.tables.len() as u32)
+            // SAFETY: the table lives in the private store.
+            .map(|i| unsafe { (*rt.table(i)).definition() as usize })
+            .collect(),
+        globals: (0..info.globals.len() as u32)
+            .map(|i| rt.global(i) as usize)
+            .collect(),
+    }
+}
+
+/// Checks that a provider export fits the import it is bound to.
+fn check_export(
+    store: &Store,
+    parsed: &ParsedModule,
+    import: &stagec_frontend::Import,
+    item: &Extern,
+) -> std::result::Result<(), String> {
+    match (&import.ty, item) {
+        (EntityType::Func(t), Extern::Func(f)) => {
+            let expected = &parsed.info.types[*t as usize];
+            let actual = f.ty(store);
+            if *expected != actual {
+                return Err(format!(
+                    "expected {expected}, the provider's export is {actual}"
+                ));
+            }
+        }
+        (EntityType::Global(t), Extern::Global(g)) => {
+            if g.ty() != *t {
+                return Err(format!(
+                    "expected a global of type {}{}, the provider's is {}{}",
+                    if t.mutable { "mut " } else { "" },
+                    t.ty,
+                    if g.ty().mutable { "mut " } else { "" },
+                    g.ty().ty
+                ));
+            }
+        }
+        (EntityType::Memory(t), Extern::Memory(m)) => {
+            crate::instance::check_limits(&t.limits, &m.ty(store).limits)?;
+        }
+        (EntityType::Table(t), Extern::Table(tab)) => {
+            let actual = tab.ty(store);
+            if actual.element != t.element {
+                return Err(format!(
+                    "expected a table of {}, the provider's holds {}",
+                    t.element, actual.element
+                ));
+            }
+            crate::instance::check_limits(&t.limits, &actual.limits)?;
+        }
+        (expected, _) => {
+            return Err(format!(
+                "expected a {}, the provider exports something else",
+                kind_of(expected)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn kind_of(ty: &EntityType) -> ExternKind {
+    match ty {
+        EntityType::Func(_) => ExternKind::Func,
+        EntityType::Table(_) => ExternKind::Table,
+        EntityType::Memory(_) => ExternKind::Memory,
+        EntityType::Global(_) => ExternKind::Global,
+    }
+}
