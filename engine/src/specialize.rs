@@ -22,6 +22,8 @@ pub(crate) enum BoundImport {
 
 /// What a compilation keeps alive: the private store holding provider instances, and the
 /// storage of constants (which re-exports and `global.get` through the vmctx may read).
+// Boxes keep each constant at a fixed address: instances point at them.
+#[allow(clippy::vec_box)]
 pub(crate) struct CompileState {
     pub(crate) store: Store,
     pub(crate) constants: Vec<Box<VMGlobal>>,
@@ -311,9 +313,8 @@ fn to_codegen(state: &CompileState, binding: Binding) -> ImportBinding {
                 }
                 ExternKind::Table => {
                     // SAFETY: the table lives in the private store.
-                    ImportBinding::TableAt {
-                        def: unsafe { (*rt.table(index)).definition() as usize },
-                    }
+                    let def = unsafe { (*rt.table(index)).definition() as usize };
+                    ImportBinding::TableAt { def }
                 }
             }
         }

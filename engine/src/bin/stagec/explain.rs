@@ -7,7 +7,7 @@ use anyhow::Result;
 use stagec::{Explanation, Module};
 use std::path::Path;
 
-pub fn explain(file: &Path, func: &str, args: &BindingArgs) -> Result<()> {
+pub fn explain(file: &Path, func: &str, clif_only: bool, args: &BindingArgs) -> Result<()> {
     let engine = engine()?;
     let binary = read_module(file)?;
     let imports = Module::import_types(&binary)?;
@@ -16,6 +16,10 @@ pub fn explain(file: &Path, func: &str, args: &BindingArgs) -> Result<()> {
     let preimports = binder.preimports_for(&imports)?;
     binder.check_all_used()?;
     let explained = Module::explain(&engine, &binary, &preimports, func, &args.options())?;
+    if clif_only {
+        println!("{}", explained.specialized.clif.trim_end());
+        return Ok(());
+    }
     print_section("specialized", &explained.specialized);
     print_section("generic", &explained.generic);
     let (s, g) = (&explained.specialized, &explained.generic);

@@ -96,6 +96,9 @@ enum Command {
         /// The function: an export name, or a function index.
         #[arg(long, value_name = "NAME")]
         func: String,
+        /// Print only the specialized build's optimized CLIF (for golden tests).
+        #[arg(long)]
+        clif_only: bool,
         #[command(flatten)]
         bindings: BindingArgs,
     },
@@ -148,8 +151,9 @@ fn main() -> ExitCode {
             Command::Explain {
                 file,
                 func,
+                clif_only,
                 bindings,
-            } => report(&file, explain::explain(&file, &func, &bindings)),
+            } => report(&file, explain::explain(&file, &func, clif_only, &bindings)),
             Command::Wast { files, verbose } => run_scripts(&files, verbose),
         });
     match worker.map(|w| w.join()) {
