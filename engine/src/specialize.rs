@@ -180,10 +180,17 @@ fn resolve(
                         .expect("export exists");
                     (e.kind, e.index)
                 };
-                Binding::Export {
-                    provider: index,
-                    kind,
-                    index: idx,
+                match item {
+                    // An immutable global of an instantiated provider can never change:
+                    // its value is a constant from here on (a preexport).
+                    Extern::Global(g) if !g.ty().mutable && !g.ty().ty.is_ref() => {
+                        Binding::Constant(g.get(&state.store))
+                    }
+                    _ => Binding::Export {
+                        provider: index,
+                        kind,
+                        index: idx,
+                    },
                 }
             }
         };

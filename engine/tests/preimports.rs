@@ -284,3 +284,50 @@ fn bad_bindings_name_the_import() {
         "{e}"
     );
 }
+
+#[test]
+fn immutable_provider_globals_become_constants() {
+    let engine = engine();
+    // The provider computes its exported global at instantiation (from its own preimport);
+    // the consumer's specialized code sees the final value as a constant.
+    let provider = Provider::new(
+        &engine,
+        r#"(module (import "cfg" "w" (global $w i32))
+             (global (export "stride") i32 (global.get $w)))"#,
+        {
+            let mut p = Preimports::new();
+            p.value("cfg", "w", Val::I32(24));
+            p
+        },
+    )
+    .unwrap();
+    let mut pre = Preimports::new();
+    pre.export("layout", "stride", &provider, "stride");
+    let wat = r#"(module (import "layout" "stride" (global $s i32))
+                   (func (export "f") (param i32) (result i32) (i32.mul (local.get 0) (global.get $s))))"#;
+    let [(mut s1, i1), (mut s2, i2)] = both(&engine, wat, &pre);
+    assert_eq!(
+        call(&mut s1, &i1, "f", &[Val::I32(3)]).unwrap()[0].i32(),
+        Some(72)
+    );
+    assert_eq!(
+        call(&mut s2, &i2, "f", &[Val::I32(3)]).unwrap()[0].i32(),
+        Some(72)
+    );
+    let explained = Module::explain(&engine, wat, &pre, "f", &CompileOptions::default()).unwrap();
+    assert!(
+        explained.specialized.clif.contains("24"),
+        "{}",
+        explained.specialized.clif
+    );
+    assert!(
+        !explained.specialized.clif.contains("load.i32"),
+        "{}",
+        explained.specialized.clif
+    );
+    assert!(
+        explained.generic.clif.contains("load.i32"),
+        "{}",
+        explained.generic.clif
+    );
+}
