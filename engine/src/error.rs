@@ -79,6 +79,8 @@ pub enum Error {
     /// A preimport could not be bound (unknown import, wrong type or kind, unknown
     /// provider export, an unbound import of a provider).
     Preimport(String),
+    /// A staged module could not be compiled (the message names the stage and import).
+    Staged(String),
     /// An API call was given arguments that do not fit (wrong count or types).
     Usage(String),
     /// A file could not be read.
@@ -143,6 +145,7 @@ impl fmt::Display for Error {
             Error::Resource(e) => write!(f, "{e}"),
             Error::Usage(e) => write!(f, "{e}"),
             Error::Preimport(e) => write!(f, "preimport: {e}"),
+            Error::Staged(e) => write!(f, "{e}"),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::InFile { path, source } => write!(f, "{}: {source}", path.display()),
         }

@@ -15,6 +15,7 @@ mod linker;
 mod module;
 mod preimports;
 mod specialize;
+mod staged;
 mod store;
 mod values;
 pub mod wast;
@@ -31,6 +32,8 @@ pub use stagec_codegen::{CompileOptions, Explanation};
 pub use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,
 };
+pub use stagec_frontend::{Stage, StageKind, StagedModule};
 pub use stagec_runtime::TrapKind;
+pub use staged::{FRESH_MODULE, FRESH_NAME};
 pub use store::Store;
 pub use values::{ExternRef, Val, ValType};

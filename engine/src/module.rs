@@ -73,8 +73,20 @@ impl Module {
         preimports: &Preimports,
         options: &CompileOptions,
     ) -> Result<Module> {
-        let parsed = stagec_frontend::parse(to_binary(bytes.as_ref())?)?;
-        let specialized = crate::specialize::compile(engine, &parsed, preimports, options)?;
+        Self::with_stages(engine, bytes.as_ref(), preimports, options, &[])
+    }
+
+    /// Compiles `bytes` specialized on `preimports` after instantiating the `stages`
+    /// providers in order.
+    pub(crate) fn with_stages(
+        engine: &Engine,
+        bytes: &[u8],
+        preimports: &Preimports,
+        options: &CompileOptions,
+        stages: &[crate::Provider],
+    ) -> Result<Module> {
+        let parsed = stagec_frontend::parse(to_binary(bytes)?)?;
+        let specialized = crate::specialize::compile(engine, &parsed, preimports, options, stages)?;
         Self::from_artifact(
             engine,
             parsed.info,

@@ -157,6 +157,9 @@ pub(crate) struct ProviderInner {
     pub(crate) name: String,
     pub(crate) bytes: Arc<[u8]>,
     pub(crate) preimports: Preimports,
+    /// Whether importers may read this provider's mutable globals as constants (the
+    /// preexports of a `pre` stage, which has finished running when they are read).
+    pub(crate) freeze_globals: bool,
 }
 
 /// A module whose exports can be preimported. Every import of a provider must itself be
@@ -220,8 +223,27 @@ impl Provider {
                 name: name.to_string(),
                 bytes: binary.into(),
                 preimports,
+                freeze_globals: false,
             }),
         })
+    }
+
+    /// A provider for a stage of a staged module (already validated by the frontend).
+    pub(crate) fn for_stage(
+        name: String,
+        module: Vec<u8>,
+        preimports: Preimports,
+        freeze_globals: bool,
+    ) -> Provider {
+        Provider {
+            inner: Arc::new(ProviderInner {
+                id: NEXT_PROVIDER_ID.fetch_add(1, Ordering::Relaxed),
+                name,
+                bytes: module.into(),
+                preimports,
+                freeze_globals,
+            }),
+        }
     }
 
     /// The provider's name (its file, or `<provider>`).

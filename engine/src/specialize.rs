@@ -77,14 +77,20 @@ pub(crate) struct Specialized {
     pub(crate) state: CompileState,
 }
 
-/// Compiles `parsed` specialized on `preimports`.
+/// Compiles `parsed` specialized on `preimports`. The `eager` providers are instantiated
+/// first, in order, whether or not anything binds to them (the stages of a staged module,
+/// whose start functions run at compile time).
 pub(crate) fn compile(
     engine: &crate::Engine,
     parsed: &ParsedModule,
     preimports: &Preimports,
     options: &CompileOptions,
+    eager: &[Provider],
 ) -> Result<Specialized> {
     let mut state = CompileState::new(engine);
+    for provider in eager {
+        instantiate_provider(&mut state, provider)?;
+    }
     let bindings = resolve(&mut state, parsed, preimports, None)?;
     let (artifact, bound) = compile_units(&mut state, parsed, &bindings, options)?;
     Ok(Specialized {
@@ -170,7 +176,8 @@ fn resolve(
                 let item = instance
                     .get_export(&state.store, export)
                     .ok_or_else(|| p.no_export(export))?;
-                check_export(&state.store, parsed, import, &item)
+                let frozen = p.inner.freeze_globals;
+                check_export(&state.store, parsed, import, &item, frozen)
                     .map_err(|reason| context(format!("import {what}: {reason}")))?;
                 let (kind, idx) = {
                     let e = state.providers[index]
@@ -184,6 +191,13 @@ fn resolve(
                     // An immutable global of an instantiated provider can never change:
                     // its value is a constant from here on (a preexport).
                     Extern::Global(g) if !g.ty().mutable && !g.ty().ty.is_ref() => {
+                        Binding::Constant(g.get(&state.store))
+                    }
+                    // A `pre` stage's mutable global imported as immutable: its value
+                    // after the stage ran (its preexport) is the constant.
+                    Extern::Global(g)
+                        if frozen && matches!(import.ty, EntityType::Global(t) if !t.mutable) =>
+                    {
                         Binding::Constant(g.get(&state.store))
                     }
                     _ => Binding::Export {
@@ -356,6 +370,7 @@ fn check_export(
     parsed: &ParsedModule,
     import: &stagec_frontend::Import,
     item: &Extern,
+    frozen: bool,
 ) -> std::result::Result<(), String> {
     match (&import.ty, item) {
         (EntityType::Func(t), Extern::Func(f)) => {
@@ -368,7 +383,8 @@ fn check_export(
             }
         }
         (EntityType::Global(t), Extern::Global(g)) => {
-            if g.ty() != *t {
+            let freezes = frozen && g.ty().mutable && !t.mutable && g.ty().ty == t.ty;
+            if g.ty() != *t && !freezes {
                 return Err(format!(
                     "expected a global of type {}{}, the provider's is {}{}",
                     if t.mutable { "mut " } else { "" },

@@ -1,8 +1,10 @@
 //! Tests of the `stagec` command line.
 //!
-//! Snapshot tests: every `tests/cli/*.wat` or `*.wast` file has `;; RUN: ARGS` lines (`%`
-//! stands for the file). Each is run with `tests/cli` as working directory, and the exit
-//! status, stdout and stderr of all runs are compared with `FILE.snap`. Regenerate the
+//! Snapshot tests: every `tests/cli/*.wat`, `*.wast` or `*.swat` file has `;; RUN: ARGS`
+//! lines (`%` stands for the file; `%t` in an argument for a path prefix in a scratch
+//! directory, for outputs such as `pack % -o %t.swasm`). Each is run with `tests/cli` as
+//! working directory, and the exit status, stdout and stderr of all runs are compared with
+//! `FILE.snap`. Regenerate the
 //! snapshots with `STAGEC_BLESS=1 cargo test -p stagec --test cli`.
 //!
 //! Every run, snapshot or not, must also behave: no panic, and an error is exactly one line
@@ -82,10 +84,14 @@ fn expect_stdout(dir: &Path, args: &[&str]) -> String {
 fn snapshots() {
     let dir = cli_dir();
     let bless = std::env::var_os("STAGEC_BLESS").is_some_and(|v| v != "0");
+    let scratch = scratch("snapshots");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/cli")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wat" || e == "wast"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "wat" || e == "wast" || e == "swat")
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no snapshot inputs in {}", dir.display());
@@ -107,7 +113,8 @@ fn snapshots() {
                     if a == "%" {
                         name.clone()
                     } else {
-                        a.to_string()
+                        let prefix = scratch.join(&name);
+                        a.replace("%t", &prefix.to_string_lossy())
                     }
                 })
                 .collect();
@@ -136,6 +143,7 @@ fn snapshots() {
             Err(_) => mismatches.push(format!("{}: missing snapshot", snap.display())),
         }
     }
+    let _ = std::fs::remove_dir_all(&scratch);
     assert!(
         mismatches.is_empty(),
         "{}\n(rerun with STAGEC_BLESS=1 to accept the new output)",
@@ -239,4 +247,64 @@ fn usage_errors_name_the_problem() {
         file,
     );
     assert!(err.contains("invalid i32"), "{err}");
+}
+
+#[test]
+fn staged_binaries() {
+    let dir = scratch("staged");
+    let swat = r#"(staged
+        (stage $layout pre (module (global (export "off") i32 (i32.const 8))))
+        (stage $main multi (module (import "layout" "off" (global i32)))))"#;
+    std::fs::write(dir.join("two.swat"), swat).expect("write input");
+    // Without -o, `pack` writes next to the input; the result inspects like the text.
+    expect_stdout(&dir, &["pack", "two.swat"]);
+    let packed = std::fs::read(dir.join("two.swasm")).expect("pack wrote two.swasm");
+    assert!(packed.starts_with(b"\0asm\x01\x00\x53\x47"));
+    assert_eq!(
+        expect_stdout(&dir, &["inspect", "two.swasm"]),
+        expect_stdout(&dir, &["inspect", "two.swat"])
+    );
+    // A `.swasm` input needs an explicit output.
+    let err = expect_error(&dir, &["pack", "two.swasm"], "two.swasm");
+    assert!(err.contains("-o"), "{err}");
+    // Files named otherwise are recognised by their header.
+    std::fs::write(dir.join("two.bin"), &packed).expect("write input");
+    assert_eq!(
+        expect_stdout(&dir, &["inspect", "two.bin"]),
+        expect_stdout(&dir, &["inspect", "two.swat"])
+    );
+
+    let mut bad_kind = packed.clone();
+    let kind_at = packed
+        .windows(2)
+        .position(|w| w == [0x00, 6])
+        .expect("the first stage's kind and name length");
+    bad_kind[kind_at] = 7;
+    let cases: [(&str, &[u8], &str); 5] = [
+        ("empty.swasm", b"", "0x0"),
+        ("core.swasm", b"\0asm\x01\0\0\0", "core module"),
+        (
+            "truncated.swasm",
+            &packed[..packed.len() - 1],
+            "unexpected end of input",
+        ),
+        ("bad-kind.swasm", &bad_kind, "unknown stage kind 0x07"),
+        (
+            "section.swasm",
+            b"\0asm\x01\0SG\x05\0",
+            "unknown section id 0x05",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        std::fs::write(dir.join(name), bytes).expect("write input");
+        for args in [&["inspect", name][..], &["pack", name, "-o", "out.swasm"]] {
+            let err = expect_error(&dir, args, name);
+            assert!(err.contains(expected), "{name}: `{err}` lacks `{expected}`");
+            assert!(
+                err.contains("(at offset 0x"),
+                "{name}: no offset in `{err}`"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

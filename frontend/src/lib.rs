@@ -6,10 +6,12 @@
 mod error;
 mod module;
 mod parse;
+mod staged;
 mod types;
 
 pub use error::FrontendError;
 pub use module::*;
 pub use parse::{FEATURES, convert_val_type, parse};
+pub use staged::*;
 pub use types::*;
 pub use wasmparser;

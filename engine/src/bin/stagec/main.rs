@@ -1,8 +1,10 @@
 //! The `stagec` command line: run a module (optionally specialized on preimports), explain
-//! what specialization did to a function, or run `.wast` scripts.
+//! what specialization did to a function, pack and inspect staged modules, or run `.wast`
+//! scripts.
 
 mod bindings;
 mod explain;
+mod staged;
 mod values;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -102,6 +104,20 @@ enum Command {
         #[command(flatten)]
         bindings: BindingArgs,
     },
+    /// Write a staged module (`.swat`, or any accepted format) as staged binary `.swasm`.
+    Pack {
+        /// The staged module (`.swat`, `.swasm`, `.wat` or `.wasm`).
+        file: PathBuf,
+        /// The output file (default: FILE with the extension `.swasm`).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
+    /// Show a staged module's stages and, per stage, its preimports, stage references,
+    /// runtime imports, preexports and exports.
+    Inspect {
+        /// The staged module (`.swat`, `.swasm`, `.wat` or `.wasm`).
+        file: PathBuf,
+    },
     /// Run `.wast` scripts and report passed / failed / skipped commands.
     Wast {
         /// The scripts.
@@ -133,7 +149,10 @@ fn main() -> ExitCode {
         *PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{message}{location}"));
     }));
     let subject = match &cli.command {
-        Command::Run { file, .. } | Command::Explain { file, .. } => {
+        Command::Run { file, .. }
+        | Command::Explain { file, .. }
+        | Command::Pack { file, .. }
+        | Command::Inspect { file } => {
             format!("{}: ", file.display())
         }
         Command::Wast { .. } => String::new(),
@@ -154,6 +173,8 @@ fn main() -> ExitCode {
                 clif_only,
                 bindings,
             } => report(&file, explain::explain(&file, &func, clif_only, &bindings)),
+            Command::Pack { file, output } => report(&file, staged::pack(&file, output.as_deref())),
+            Command::Inspect { file } => report(&file, staged::inspect(&file)),
             Command::Wast { files, verbose } => run_scripts(&files, verbose),
         });
     match worker.map(|w| w.join()) {
@@ -241,10 +262,57 @@ fn compile(
     Ok((module, runtime))
 }
 
+/// Whether `file` is a staged module (`.swat`, `.swasm`, or the `.swasm` header).
+fn is_staged(file: &Path) -> bool {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("swat" | "swasm") => true,
+        Some("wat" | "wasm") => false,
+        _ => std::fs::read(file).is_ok_and(|b| stagec_frontend::is_swasm(&b)),
+    }
+}
+
+/// Compiles a staged module with the flags' bindings (stage references are resolved by
+/// the stages themselves).
+fn compile_staged(
+    engine: &Engine,
+    file: &Path,
+    args: &BindingArgs,
+) -> Result<(Module, stagec::Preimports)> {
+    if args.specialize == Specialize::Off {
+        bail!(
+            "--specialize off applies to core modules: the stages of a staged module are always bound at compile time"
+        );
+    }
+    let staged = staged::load(file)?;
+    let names: Vec<&str> = staged.stages.iter().map(|s| s.name.as_str()).collect();
+    let mut imports = Vec::new();
+    for stage in &staged.stages {
+        for (m, n, ty) in Module::import_types(&stage.module)? {
+            let magic = m == stagec::FRESH_MODULE && n == stagec::FRESH_NAME;
+            if !names.contains(&m.as_str()) && !magic {
+                imports.push((m, n, ty));
+            }
+        }
+    }
+    let preimport_flags = BindingArgs::parse(&args.preimports)?;
+    let mut binder = Binder::new(engine, &preimport_flags);
+    let preimports = binder.preimports_for(&imports)?;
+    binder.check_all_used()?;
+    let import_flags = BindingArgs::parse(&args.imports)?;
+    let mut runtime_binder = Binder::new(engine, &import_flags);
+    let runtime = runtime_binder.preimports_for(&imports)?;
+    runtime_binder.check_all_used()?;
+    let module = Module::from_staged_options(engine, &staged, &preimports, &args.options())?;
+    Ok((module, runtime))
+}
+
 fn run(file: &Path, bindings: &BindingArgs, invoke: Option<&str>, args: &[String]) -> Result<()> {
     let engine = engine()?;
-    let binary = read_module(file)?;
-    let (module, runtime) = compile(&engine, &binary, bindings)?;
+    let (module, runtime) = if is_staged(file) {
+        compile_staged(&engine, file, bindings)?
+    } else {
+        compile(&engine, &read_module(file)?, bindings)?
+    };
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     runtime.link(&mut store, &mut linker)?;
