@@ -1,7 +1,7 @@
 //! Globals, memories and tables as host-visible handles, and the `Extern` union.
 
 use crate::{Error, Func, Result, Store, Val};
-use stagec_frontend::{GlobalType, MemoryType, TableType, ValType};
+use stagec_frontend::{GlobalType, Limits, MemoryType, TableType, ValType};
 use stagec_runtime::vm::VMGlobal;
 use std::ptr::NonNull;
 
@@ -19,6 +19,15 @@ pub enum Extern {
 }
 
 impl Extern {
+    pub(crate) fn store_id(&self) -> u64 {
+        match self {
+            Extern::Func(f) => f.store_id,
+            Extern::Global(g) => g.store_id,
+            Extern::Memory(m) => m.store_id,
+            Extern::Table(t) => t.store_id,
+        }
+    }
+
     /// The function, if this is one.
     pub fn into_func(self) -> Option<Func> {
         if let Extern::Func(f) = self {
@@ -136,6 +145,12 @@ impl Memory {
         unsafe { self.ptr.as_ref() }
     }
 
+    /// Current limits, without checking the store (the memory must be live).
+    pub(crate) fn limits_unchecked(&self) -> Limits {
+        // SAFETY: callers only use handles whose store is alive.
+        unsafe { self.ptr.as_ref() }.current_limits()
+    }
+
     /// The memory's type (current size as minimum).
     pub fn ty(&self, store: &Store) -> MemoryType {
         MemoryType {
@@ -201,6 +216,16 @@ impl Table {
         store.check(self.store_id);
         // SAFETY: the table lives as long as its store.
         unsafe { self.ptr.as_ref() }
+    }
+
+    /// The table's type, without checking the store (the table must be live).
+    pub(crate) fn ty_unchecked(&self) -> TableType {
+        // SAFETY: callers only use handles whose store is alive.
+        let t = unsafe { self.ptr.as_ref() };
+        TableType {
+            element: t.ty().element,
+            limits: t.current_limits(),
+        }
     }
 
     /// The table's type (current size as minimum).

@@ -98,6 +98,11 @@ impl Func {
         unsafe { self.funcref.as_ref().type_id }
     }
 
+    /// The signature, looked up in `engine` without checking the store.
+    pub(crate) fn ty_in(&self, engine: &crate::Engine) -> FuncType {
+        engine.signature(self.type_id())
+    }
+
     /// The function's signature.
     pub fn ty(&self, store: &Store) -> FuncType {
         store.check(self.store_id);

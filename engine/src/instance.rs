@@ -23,6 +23,13 @@ impl Instance {
     /// stored into imported tables stay callable.
     pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
         let info = module.inner.info.clone();
+        let required = &module.inner.required_stores;
+        if !required.is_empty() && !required.contains(&store.id) {
+            return Err(Error::Usage(
+                "this module was compiled against objects of another store; instantiate it there"
+                    .into(),
+            ));
+        }
         let expected = module.inner.bound.iter().filter(|b| b.is_none()).count();
         if imports.len() != expected {
             return Err(Error::Usage(format!(
@@ -142,6 +149,12 @@ impl Instance {
             func.call(store, &[], &mut [])?;
         }
         Ok(instance)
+    }
+
+    /// Index in `store.modules` of this instance's module (pushed with the instance).
+    pub(crate) fn module_index(&self, store: &Store) -> usize {
+        store.check(self.store_id);
+        self.index
     }
 
     /// The runtime instance behind this handle.

@@ -2,6 +2,7 @@
 
 use crate::preimports::Preimports;
 use crate::specialize::{BoundImport, CompileState};
+use crate::staged::StageInfo;
 use crate::{Engine, Error, Result};
 use stagec_codegen::CompileOptions;
 use stagec_frontend::{EntityType, ExternKind, ModuleInfo};
@@ -18,7 +19,12 @@ pub(crate) struct ModuleInner {
     /// Per import: how a preimported import is filled in; `None` for runtime imports.
     pub(crate) bound: Vec<Option<BoundImport>>,
     /// Provider instances and constants of a specialized compilation.
-    _state: Option<CompileState>,
+    state: Option<CompileState>,
+    /// The stages of a staged module (a core module is one `multi` stage, `main`).
+    pub(crate) stages: Vec<StageInfo>,
+    /// Stores whose objects are bound into the code (`Preimport::Extern`): the module may
+    /// only be instantiated in one of them.
+    pub(crate) required_stores: Vec<u64>,
 }
 
 // SAFETY: the raw pointers in `bound` point into the compilation state owned by the same
@@ -73,7 +79,7 @@ impl Module {
         preimports: &Preimports,
         options: &CompileOptions,
     ) -> Result<Module> {
-        Self::with_stages(engine, bytes.as_ref(), preimports, options, &[])
+        Self::with_stages(engine, bytes.as_ref(), preimports, options, &[], Vec::new())
     }
 
     /// Compiles `bytes` specialized on `preimports` after instantiating the `stages`
@@ -84,16 +90,23 @@ impl Module {
         preimports: &Preimports,
         options: &CompileOptions,
         stages: &[crate::Provider],
+        stage_info: Vec<StageInfo>,
     ) -> Result<Module> {
         let parsed = stagec_frontend::parse(to_binary(bytes)?)?;
         let specialized = crate::specialize::compile(engine, &parsed, preimports, options, stages)?;
-        Self::from_artifact(
+        let mut module = Self::from_artifact(
             engine,
             parsed.info,
             specialized.artifact,
             specialized.bound,
             Some(specialized.state),
-        )
+        )?;
+        let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+        if !stage_info.is_empty() {
+            inner.stages = stage_info;
+        }
+        inner.required_stores = specialized.required_stores;
+        Ok(module)
     }
 
     pub(crate) fn from_artifact(
@@ -112,7 +125,9 @@ impl Module {
                 code,
                 type_ids,
                 bound,
-                _state: state,
+                state,
+                stages: vec![StageInfo::main()],
+                required_stores: Vec::new(),
             }),
         })
     }
@@ -176,6 +191,13 @@ impl Module {
             generic,
             specialized,
         })
+    }
+
+    /// The instance of provider `id` (a `pre` or `single` stage) in the compilation's
+    /// private store, with that store.
+    pub(crate) fn stage_instance(&self, id: u64) -> Option<(&crate::Store, crate::Instance)> {
+        let state = self.inner.state.as_ref()?;
+        state.provider_instance(id).map(|i| (&state.store, i))
     }
 
     /// The module description.

@@ -23,6 +23,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub enum Preimport {
     /// A constant, for an immutable global import of the same type.
     Value(Val),
+    /// A live object of a store, bound at compile time: an immutable global becomes its
+    /// value, a memory, table or mutable global its fixed address, a function is called
+    /// through its import slot. The compiled module may then only be instantiated in that
+    /// store.
+    Extern(Extern),
     /// An export of a provider module (function, global, memory or table).
     Export {
         /// The module providing the export.
@@ -112,6 +117,7 @@ impl Preimports {
     ) -> Result<()> {
         for (module, name, preimport) in &self.entries {
             let item: Extern = match preimport {
+                Preimport::Extern(item) => *item,
                 Preimport::Value(v) => Global::new(
                     store,
                     GlobalType {

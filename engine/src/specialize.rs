@@ -39,6 +39,11 @@ unsafe impl Send for CompileState {}
 unsafe impl Sync for CompileState {}
 
 impl CompileState {
+    /// The instance of provider `id`, if this compilation instantiated it.
+    pub(crate) fn provider_instance(&self, id: u64) -> Option<crate::Instance> {
+        self.by_id.get(&id).map(|&i| self.providers[i].instance)
+    }
+
     fn new(engine: &crate::Engine) -> CompileState {
         let mut store = Store::new(engine);
         // Provider code must not trap on the private store's stack limit: its functions
@@ -69,12 +74,17 @@ enum Binding {
         kind: ExternKind,
         index: u32,
     },
+    /// A live object of a store: reached at its fixed address (functions through the
+    /// import slot, filled at instantiation).
+    Live(Extern),
 }
 
 pub(crate) struct Specialized {
     pub(crate) artifact: stagec_runtime::artifact::Artifact,
     pub(crate) bound: Vec<Option<BoundImport>>,
     pub(crate) state: CompileState,
+    /// Stores of the live objects bound into the code.
+    pub(crate) required_stores: Vec<u64>,
 }
 
 /// Compiles `parsed` specialized on `preimports`. The `eager` providers are instantiated
@@ -93,10 +103,20 @@ pub(crate) fn compile(
     }
     let bindings = resolve(&mut state, parsed, preimports, None)?;
     let (artifact, bound) = compile_units(&mut state, parsed, &bindings, options)?;
+    let mut required_stores: Vec<u64> = bindings
+        .iter()
+        .filter_map(|b| match b {
+            Binding::Live(item) => Some(item.store_id()),
+            _ => None,
+        })
+        .collect();
+    required_stores.sort_unstable();
+    required_stores.dedup();
     Ok(Specialized {
         artifact,
         bound,
         state,
+        required_stores,
     })
 }
 
@@ -144,6 +164,20 @@ fn resolve(
                 )));
             }
             None => Binding::Runtime,
+            Some(Preimport::Extern(item)) => {
+                check_export(&state.store, parsed, import, item, false)
+                    .map_err(|reason| context(format!("import {what}: {reason}")))?;
+                match item {
+                    Extern::Global(g) if !g.ty().mutable && !g.ty().ty.is_ref() => {
+                        // SAFETY: the global is live (its store outlives this compilation's
+                        // use of it, see `Preimport::Extern`); it is immutable.
+                        let raw = unsafe { g.ptr.as_ref().0 };
+                        // SAFETY: a non-reference value needs no store.
+                        Binding::Constant(unsafe { Val::from_raw(0, raw, g.ty().ty) })
+                    }
+                    other => Binding::Live(*other),
+                }
+            }
             Some(Preimport::Value(v)) => match &import.ty {
                 EntityType::Global(g) if !g.mutable && g.ty == v.ty() && !v.ty().is_ref() => {
                     Binding::Constant(*v)
@@ -278,6 +312,19 @@ fn compile_units(
                     ExternKind::Table => BoundImport::Table(rt.table(index)),
                 })
             }
+            Binding::Live(item) => Some(match item {
+                Extern::Func(f) => {
+                    // SAFETY: the funcref is live (see `Preimport::Extern`).
+                    let fr = unsafe { f.funcref.as_ref() };
+                    BoundImport::Func(VMFuncImport {
+                        code: fr.code,
+                        vmctx: fr.vmctx,
+                    })
+                }
+                Extern::Global(g) => BoundImport::Global(g.ptr.as_ptr()),
+                Extern::Memory(m) => BoundImport::Memory(m.ptr.as_ptr()),
+                Extern::Table(t) => BoundImport::Table(t.ptr.as_ptr()),
+            }),
         });
     }
     Ok((artifact, bound))
@@ -307,6 +354,22 @@ fn units<'a>(
 fn to_codegen(state: &CompileState, binding: Binding) -> ImportBinding {
     match binding {
         Binding::Runtime => ImportBinding::Runtime,
+        // A function of another artifact: called through the (pre-filled) import slot.
+        Binding::Live(Extern::Func(_)) => ImportBinding::Runtime,
+        Binding::Live(Extern::Global(g)) => ImportBinding::GlobalAt(g.ptr.as_ptr() as usize),
+        Binding::Live(Extern::Memory(m)) => {
+            // SAFETY: the memory is live (see `Preimport::Extern`).
+            let (base, def) = unsafe {
+                let m = &mut *m.ptr.as_ptr();
+                (m.base() as usize, m.definition() as usize)
+            };
+            ImportBinding::MemoryAt { base, def }
+        }
+        Binding::Live(Extern::Table(t)) => {
+            // SAFETY: the table is live (see `Preimport::Extern`).
+            let def = unsafe { (*t.ptr.as_ptr()).definition() as usize };
+            ImportBinding::TableAt { def }
+        }
         Binding::Constant(v) => ImportBinding::Constant(match v {
             Val::I32(x) => ConstValue::I32(x),
             Val::I64(x) => ConstValue::I64(x),
@@ -372,10 +435,12 @@ fn check_export(
     item: &Extern,
     frozen: bool,
 ) -> std::result::Result<(), String> {
+    // Only the engine is used: `item` may belong to another store than `store`.
+    let engine = store.engine();
     match (&import.ty, item) {
         (EntityType::Func(t), Extern::Func(f)) => {
             let expected = &parsed.info.types[*t as usize];
-            let actual = f.ty(store);
+            let actual = f.ty_in(engine);
             if *expected != actual {
                 return Err(format!(
                     "expected {expected}, the provider's export is {actual}"
@@ -395,10 +460,10 @@ fn check_export(
             }
         }
         (EntityType::Memory(t), Extern::Memory(m)) => {
-            crate::instance::check_limits(&t.limits, &m.ty(store).limits)?;
+            crate::instance::check_limits(&t.limits, &m.limits_unchecked())?;
         }
         (EntityType::Table(t), Extern::Table(tab)) => {
-            let actual = tab.ty(store);
+            let actual = tab.ty_unchecked();
             if actual.element != t.element {
                 return Err(format!(
                     "expected a table of {}, the provider's holds {}",

@@ -48,6 +48,25 @@ fn fresh_value() -> i64 {
     mixed as i64
 }
 
+/// A stage of a compiled module, for extension stages to refer to by name.
+#[derive(Clone, Debug)]
+pub(crate) struct StageInfo {
+    pub(crate) name: String,
+    /// The provider id of a `pre` or `single` stage (its instance lives in the
+    /// compilation's private store); `None` for the `multi` stage (the live instance).
+    pub(crate) provider: Option<u64>,
+}
+
+impl StageInfo {
+    /// The one stage of a core module.
+    pub(crate) fn main() -> StageInfo {
+        StageInfo {
+            name: "main".into(),
+            provider: None,
+        }
+    }
+}
+
 fn stage_error(stage: &str, kind: StageKind, message: impl std::fmt::Display) -> Error {
     Error::Staged(format!("stage `{stage}` ({kind}): {message}"))
 }
@@ -114,10 +133,21 @@ impl Module {
             Some((i, bindings)) => (staged.stages[i].module.clone(), bindings),
             None => reexport_singles(staged, &infos, &providers)?,
         };
+        let stage_info = staged
+            .stages
+            .iter()
+            .zip(&providers)
+            .map(|(s, p)| StageInfo {
+                name: s.name.clone(),
+                provider: p.as_ref().map(|p| p.inner.id),
+            })
+            .collect();
         let stages: Vec<Provider> = providers.into_iter().flatten().collect();
-        Module::with_stages(engine, &bytes, &bindings, options, &stages).map_err(|e| match e {
-            Error::InFile { .. } | Error::Staged(_) => e,
-            other => stage_error(&name, StageKind::Multi, other),
+        Module::with_stages(engine, &bytes, &bindings, options, &stages, stage_info).map_err(|e| {
+            match e {
+                Error::InFile { .. } | Error::Staged(_) => e,
+                other => stage_error(&name, StageKind::Multi, other),
+            }
         })
     }
 }
@@ -343,4 +373,54 @@ fn count_before(wat: &str, kind: ExternKind) -> usize {
         .filter(|l| l.trim_start().starts_with("(import"))
         .filter(|l| l.contains(&needle) || l.contains(&needle_end))
         .count()
+}
+
+impl crate::Instance {
+    /// Appends an *extension stage* to this live instance: compiles `stage` (a core module,
+    /// binary or text; a `single` stage) and instantiates it in `store`.
+    ///
+    /// An import of the extension whose module name is the name of one of this instance's
+    /// stages binds to that stage's export — the `multi` stage (`main` for a core module)
+    /// is this instance itself — at compile time: memories, tables and mutable globals at
+    /// their fixed addresses, immutable globals as constants, functions through their
+    /// import slots. Other imports are bound by `preimports`. The extension shares this
+    /// instance's data; its functions can be stored into this instance's tables (by its
+    /// element segments or start function) and called with `call_indirect`. Nothing
+    /// already compiled is recompiled or re-linked.
+    pub fn extend(
+        &self,
+        store: &mut crate::Store,
+        stage: impl AsRef<[u8]>,
+        preimports: &Preimports,
+    ) -> Result<crate::Instance> {
+        let bytes = crate::module::to_binary(stage.as_ref())?;
+        let imports = Module::import_types(&bytes)?;
+        let module = store.modules[self.module_index(store)].clone();
+        let mut set = preimports.clone();
+        for (m, n, _) in &imports {
+            let Some(info) = module.inner.stages.iter().find(|s| s.name == *m) else {
+                if preimports.get(m, n).is_none() {
+                    return Err(Error::Staged(format!(
+                        "extension stage imports `{m}`.`{n}`, which is neither a stage of the instance nor preimported"
+                    )));
+                }
+                continue;
+            };
+            let item = match info.provider {
+                None => self.get_export(store, n),
+                Some(id) => module
+                    .stage_instance(id)
+                    .and_then(|(private, instance)| instance.get_export(private, n)),
+            };
+            let item = item.ok_or_else(|| {
+                Error::Staged(format!(
+                    "extension stage imports `{m}`.`{n}`, but stage `{m}` has no export `{n}`"
+                ))
+            })?;
+            set.bind(m, n, Preimport::Extern(item));
+        }
+        let extension = Module::with_preimports(store.engine(), &bytes, &set)
+            .map_err(|e| Error::Staged(format!("extension stage: {e}")))?;
+        crate::Linker::new().instantiate(store, &extension)
+    }
 }
