@@ -14,6 +14,8 @@ use std::sync::Arc;
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
     pub(crate) info: Arc<ModuleInfo>,
+    /// The module's binary.
+    pub(crate) bytes: Arc<[u8]>,
     pub(crate) code: Arc<CodeMemory>,
     pub(crate) type_ids: Box<[u32]>,
     /// Per import: how a preimported import is filled in; `None` for runtime imports.
@@ -56,7 +58,7 @@ impl Module {
         let parsed = stagec_frontend::parse(bytes.to_vec())?;
         let artifact = engine.inner.compiler.compile_module(&parsed)?;
         let bound = parsed.info.imports.iter().map(|_| None).collect();
-        Self::from_artifact(engine, parsed.info, artifact, bound, None)
+        Self::from_artifact(engine, parsed.bytes, parsed.info, artifact, bound, None)
     }
 
     /// Compiles a module (binary or text) specialized on `preimports`: bound constants
@@ -96,6 +98,7 @@ impl Module {
         let specialized = crate::specialize::compile(engine, &parsed, preimports, options, stages)?;
         let mut module = Self::from_artifact(
             engine,
+            parsed.bytes,
             parsed.info,
             specialized.artifact,
             specialized.bound,
@@ -111,6 +114,7 @@ impl Module {
 
     pub(crate) fn from_artifact(
         engine: &Engine,
+        bytes: Arc<[u8]>,
         info: ModuleInfo,
         artifact: Artifact,
         bound: Vec<Option<BoundImport>>,
@@ -122,6 +126,7 @@ impl Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 info: Arc::new(info),
+                bytes,
                 code,
                 type_ids,
                 bound,
@@ -198,6 +203,12 @@ impl Module {
     pub(crate) fn stage_instance(&self, id: u64) -> Option<(&crate::Store, crate::Instance)> {
         let state = self.inner.state.as_ref()?;
         state.provider_instance(id).map(|i| (&state.store, i))
+    }
+
+    /// The module's binary (of a staged module: its `multi` stage, or the synthesized
+    /// module re-exporting its `single` stages).
+    pub fn bytes(&self) -> &[u8] {
+        &self.inner.bytes
     }
 
     /// The module description.

@@ -98,11 +98,27 @@ pub(crate) fn compile(
     eager: &[Provider],
 ) -> Result<Specialized> {
     let mut state = CompileState::new(engine);
-    for provider in eager {
-        instantiate_provider(&mut state, provider)?;
-    }
-    let bindings = resolve(&mut state, parsed, preimports, None)?;
-    let (artifact, bound) = compile_units(&mut state, parsed, &bindings, options)?;
+    let result = (|| {
+        for provider in eager {
+            instantiate_provider(&mut state, provider)?;
+        }
+        let bindings = resolve(&mut state, parsed, preimports, None)?;
+        let (artifact, bound) = compile_units(&mut state, parsed, &bindings, options)?;
+        Ok((bindings, artifact, bound))
+    })();
+    let (bindings, artifact, bound) = match result {
+        Ok(parts) => parts,
+        Err(e) => {
+            // A provider whose instantiation failed may already have written its
+            // functions into tables of other stores (Wasm 2.0 keeps such writes), so
+            // its instances must outlive this compilation: the state is leaked on
+            // purpose, once per failed compilation that instantiated anything.
+            if !state.store.instances.is_empty() {
+                std::mem::forget(state);
+            }
+            return Err(e);
+        }
+    };
     let mut required_stores: Vec<u64> = bindings
         .iter()
         .filter_map(|b| match b {
@@ -165,8 +181,13 @@ fn resolve(
             }
             None => Binding::Runtime,
             Some(Preimport::Extern(item)) => {
-                check_export(&state.store, parsed, import, item, false)
-                    .map_err(|reason| context(format!("import {what}: {reason}")))?;
+                check_export(&state.store, parsed, import, item, false).map_err(|reason| {
+                    Error::IncompatibleImport {
+                        module: import.module.clone(),
+                        name: import.name.clone(),
+                        reason,
+                    }
+                })?;
                 match item {
                     Extern::Global(g) if !g.ty().mutable && !g.ty().ty.is_ref() => {
                         // SAFETY: the global is live (its store outlives this compilation's
@@ -257,8 +278,15 @@ fn instantiate_provider(state: &mut CompileState, provider: &Provider) -> Result
     let engine = state.store.engine().clone();
     let (artifact, bound) = compile_units(state, &parsed, &bindings, &CompileOptions::default())
         .map_err(|e| provider.error(e))?;
-    let module = Module::from_artifact(&engine, parsed.info.clone(), artifact, bound, None)
-        .map_err(|e| provider.error(e))?;
+    let module = Module::from_artifact(
+        &engine,
+        parsed.bytes.clone(),
+        parsed.info.clone(),
+        artifact,
+        bound,
+        None,
+    )
+    .map_err(|e| provider.error(e))?;
     let instance =
         crate::Instance::new(&mut state.store, &module, &[]).map_err(|e| provider.error(e))?;
     state.providers.push(ProviderInstance {

@@ -145,7 +145,11 @@ impl Module {
         let stages: Vec<Provider> = providers.into_iter().flatten().collect();
         Module::with_stages(engine, &bytes, &bindings, options, &stages, stage_info).map_err(|e| {
             match e {
-                Error::InFile { .. } | Error::Staged(_) => e,
+                Error::InFile { .. }
+                | Error::Staged(_)
+                | Error::UnknownImport { .. }
+                | Error::IncompatibleImport { .. }
+                | Error::Trap(_) => e,
                 other => stage_error(&name, StageKind::Multi, other),
             }
         })
@@ -286,9 +290,8 @@ fn fits(
 fn describe(info: &ModuleInfo, ty: &EntityType) -> String {
     match ty {
         EntityType::Func(t) => info.types[*t as usize].to_string(),
-        EntityType::Global(g) => {
-            format!("(global {}{})", if g.mutable { "mut " } else { "" }, g.ty)
-        }
+        EntityType::Global(g) if g.mutable => format!("(global (mut {}))", g.ty),
+        EntityType::Global(g) => format!("(global {})", g.ty),
         EntityType::Memory(m) => format!("(memory {})", m.limits.min),
         EntityType::Table(t) => format!("(table {} {})", t.limits.min, t.element),
     }
@@ -309,6 +312,9 @@ fn reexport_singles(
             continue;
         }
         let provider = providers[i].as_ref().expect("single stages are providers");
+        // One import per exported entity, exported under each of its names (a module
+        // may export one memory twice, but may not import two).
+        let mut imported: std::collections::HashMap<(u8, u32), usize> = Default::default();
         for export in &infos[i].exports {
             if !seen.insert(export.name.clone()) {
                 return Err(Error::Staged(format!(
@@ -316,18 +322,28 @@ fn reexport_singles(
                     export.name
                 )));
             }
+            let key = (export.kind as u8, export.index);
+            if let Some(&index) = imported.get(&key) {
+                wat.push_str(&format!(
+                    "  (export {:?} ({} {index}))\n",
+                    export.name,
+                    kind_keyword(export.kind)
+                ));
+                continue;
+            }
             let ty = export_type(&infos[i], export.kind, export.index);
             let desc = match &ty {
                 EntityType::Func(t) => func_desc(&infos[i].types[*t as usize]),
                 other => describe(&infos[i], other),
             };
+            let index = count_before(&wat, export.kind);
+            imported.insert(key, index);
             wat.push_str(&format!(
-                "  (import {:?} {:?} {desc})\n  (export {:?} ({} {}))\n",
+                "  (import {:?} {:?} {desc})\n  (export {:?} ({} {index}))\n",
                 stage.name,
                 export.name,
                 export.name,
                 kind_keyword(export.kind),
-                count_before(&wat, export.kind),
             ));
             bindings.bind(
                 &stage.name,

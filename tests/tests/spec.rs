@@ -24,12 +24,14 @@ const THREAD_STACK: usize = 64 << 20;
 /// bound at compile time" and "every module wrapped as a `single` stage".
 /// Configurations every file runs under: `plain` (every import linked at run time) and
 /// `preimport` (every `spectest` global import bound at compile time, so modules are
-/// compiled specialized on the values).
-const CONFIGS: &[&str] = &["plain", "preimport"];
+/// compiled specialized on the values) and `single` (every module compiled as the `single`
+/// stage of a staged module, its imports bound at compile time).
+const CONFIGS: &[&str] = &["plain", "preimport", "single"];
 
 fn wast_config(name: &str) -> stagec::wast::WastConfig {
     match name {
         "preimport" => stagec::wast::WastConfig::PREIMPORT,
+        "single" => stagec::wast::WastConfig::SINGLE,
         _ => stagec::wast::WastConfig::PLAIN,
     }
 }

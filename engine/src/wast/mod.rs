@@ -113,16 +113,28 @@ pub struct WastConfig {
     /// compile time, so the module is compiled specialized on the values; the other imports
     /// stay runtime imports.
     pub preimport_spectest_globals: bool,
+    /// Compile every module as the one `single` stage of a staged module, instantiated
+    /// while compiling: its imports (spectest, registered instances) are bound at compile
+    /// time to the live objects at fixed addresses, and the compiled module re-exports the
+    /// stage's exports.
+    pub single_stage: bool,
 }
 
 impl WastConfig {
     /// The plain configuration: every import is a runtime import.
     pub const PLAIN: WastConfig = WastConfig {
         preimport_spectest_globals: false,
+        single_stage: false,
     };
     /// Every `spectest` global import preimported.
     pub const PREIMPORT: WastConfig = WastConfig {
         preimport_spectest_globals: true,
+        single_stage: false,
+    };
+    /// Every module compiled as a `single` stage.
+    pub const SINGLE: WastConfig = WastConfig {
+        preimport_spectest_globals: false,
+        single_stage: true,
     };
 }
 

@@ -389,6 +389,31 @@ impl Runner<'_> {
         }
     }
 
+    /// The `single` configuration: compiles `module` again as the one `single` stage of a
+    /// staged module, with every import bound at compile time to what the linker defines,
+    /// and instantiates the result (which re-exports the stage's exports).
+    fn instantiate_single(&mut self, module: &Module) -> Result<Instance, Error> {
+        let mut preimports = crate::Preimports::new();
+        for (m, n, _) in module.imports() {
+            let item = self.linker.get(m, n).ok_or_else(|| Error::UnknownImport {
+                module: m.to_string(),
+                name: n.to_string(),
+            })?;
+            preimports.bind(m, n, crate::Preimport::Extern(item));
+        }
+        let staged = crate::StagedModule {
+            stages: vec![crate::Stage {
+                name: "stage".into(),
+                kind: crate::StageKind::Single,
+                module: module.bytes().to_vec(),
+                offset: 0,
+            }],
+            custom_sections: Vec::new(),
+        };
+        let compiled = Module::from_staged(&self.engine, &staged, &preimports)?;
+        crate::Linker::new().instantiate(&mut self.store, &compiled)
+    }
+
     /// Instantiates `module`; the new instance is tainted if it imports from one that is.
     fn link(&mut self, module: &Module) -> Result<Inst, ExecError> {
         let imports: Vec<String> = module.imports().map(|(m, _, _)| m.to_string()).collect();
@@ -402,10 +427,12 @@ impl Runner<'_> {
                 return Err(outcome.into());
             }
         }
-        let instance = self
-            .linker
-            .instantiate(&mut self.store, module)
-            .map_err(ExecError::Engine)?;
+        let instance = if self.config.single_stage {
+            self.instantiate_single(module)
+        } else {
+            self.linker.instantiate(&mut self.store, module)
+        }
+        .map_err(ExecError::Engine)?;
         let serial = self.next_serial;
         self.next_serial += 1;
         let uses_tainted = imports.iter().any(|m| {

@@ -126,7 +126,18 @@ enum Command {
         /// Also print why commands were skipped.
         #[arg(long, short)]
         verbose: bool,
+        /// How modules are compiled: `plain`, `preimport` (spectest globals bound at
+        /// compile time) or `single` (every module compiled as a single stage).
+        #[arg(long, value_enum, default_value = "plain")]
+        config: WastMode,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum WastMode {
+    Plain,
+    Preimport,
+    Single,
 }
 
 /// The message of the last panic, recorded by the panic hook instead of printed.
@@ -175,7 +186,11 @@ fn main() -> ExitCode {
             } => report(&file, explain::explain(&file, &func, clif_only, &bindings)),
             Command::Pack { file, output } => report(&file, staged::pack(&file, output.as_deref())),
             Command::Inspect { file } => report(&file, staged::inspect(&file)),
-            Command::Wast { files, verbose } => run_scripts(&files, verbose),
+            Command::Wast {
+                files,
+                verbose,
+                config,
+            } => run_scripts(&files, verbose, config),
         });
     match worker.map(|w| w.join()) {
         Ok(Ok(code)) => code,
@@ -405,10 +420,30 @@ fn no_such_function(module: &Module, name: &str) -> anyhow::Error {
     }
 }
 
-fn run_scripts(files: &[PathBuf], verbose: bool) -> ExitCode {
+fn run_scripts(files: &[PathBuf], verbose: bool, mode: WastMode) -> ExitCode {
+    let config = match mode {
+        WastMode::Plain => stagec::wast::WastConfig::PLAIN,
+        WastMode::Preimport => stagec::wast::WastConfig::PREIMPORT,
+        WastMode::Single => stagec::wast::WastConfig::SINGLE,
+    };
+    let engine = match engine() {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for file in files {
-        let report = stagec::wast::run_wast_file(file);
+        let name = file.display().to_string();
+        let report = match std::fs::read_to_string(file) {
+            Ok(text) => stagec::wast::run_wast_source_config(&engine, config, &name, &text),
+            Err(e) => {
+                eprintln!("error: {name}: cannot read: {e}");
+                failed += 1;
+                continue;
+            }
+        };
         println!("{report}");
         if verbose {
             for (reason, count) in &report.skip_reasons {
