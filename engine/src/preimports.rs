@@ -166,6 +166,8 @@ pub(crate) struct ProviderInner {
     /// Whether importers may read this provider's mutable globals as constants (the
     /// preexports of a `pre` stage, which has finished running when they are read).
     pub(crate) freeze_globals: bool,
+    /// Providers instantiated, in order, before this one (the stages of a staged module).
+    pub(crate) eager: Vec<Provider>,
 }
 
 /// A module whose exports can be preimported. Every import of a provider must itself be
@@ -230,6 +232,7 @@ impl Provider {
                 bytes: binary.into(),
                 preimports,
                 freeze_globals: false,
+                eager: Vec::new(),
             }),
         })
     }
@@ -248,6 +251,26 @@ impl Provider {
                 bytes: module.into(),
                 preimports,
                 freeze_globals,
+                eager: Vec::new(),
+            }),
+        }
+    }
+
+    /// The final module of a staged module, after its `eager` stages.
+    pub(crate) fn for_staged(
+        name: String,
+        module: Vec<u8>,
+        preimports: Preimports,
+        eager: Vec<Provider>,
+    ) -> Provider {
+        Provider {
+            inner: Arc::new(ProviderInner {
+                id: NEXT_PROVIDER_ID.fetch_add(1, Ordering::Relaxed),
+                name,
+                bytes: module.into(),
+                preimports,
+                freeze_globals: false,
+                eager,
             }),
         }
     }

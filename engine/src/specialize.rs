@@ -273,6 +273,9 @@ fn instantiate_provider(state: &mut CompileState, provider: &Provider) -> Result
     if let Some(&i) = state.by_id.get(&provider.inner.id) {
         return Ok(i);
     }
+    for stage in &provider.inner.eager {
+        instantiate_provider(state, stage)?;
+    }
     let parsed = provider.parse()?;
     let bindings = resolve(state, &parsed, provider.preimports(), Some(provider))?;
     let engine = state.store.engine().clone();

@@ -90,6 +90,67 @@ impl Module {
         preimports: &Preimports,
         options: &CompileOptions,
     ) -> Result<Module> {
+        let plan = StagedPlan::new(staged, preimports)?;
+        let stage_info = staged
+            .stages
+            .iter()
+            .zip(&plan.providers)
+            .map(|(s, p)| StageInfo {
+                name: s.name.clone(),
+                provider: p.as_ref().map(|p| p.inner.id),
+            })
+            .collect();
+        let name = plan.name.clone();
+        let stages: Vec<Provider> = plan.providers.into_iter().flatten().collect();
+        Module::with_stages(
+            engine,
+            &plan.bytes,
+            &plan.bindings,
+            options,
+            &stages,
+            stage_info,
+        )
+        .map_err(|e| match e {
+            Error::InFile { .. }
+            | Error::Staged(_)
+            | Error::UnknownImport { .. }
+            | Error::IncompatibleImport { .. }
+            | Error::Trap(_) => e,
+            other => stage_error(&name, StageKind::Multi, other),
+        })
+    }
+}
+
+impl Provider {
+    /// A provider whose exports are those of a staged module (its `multi` stage, or the
+    /// exports of its `single` stages): its stages are instantiated once per compilation
+    /// that uses it, and its functions are compiled into the user's artifact (direct calls,
+    /// inlined when small), exactly as for a core provider. This is how one staged module
+    /// preimports another (`--preimport MOD=@OTHER.swat`).
+    pub fn from_staged(staged: &StagedModule, preimports: &Preimports) -> Result<Provider> {
+        let plan = StagedPlan::new(staged, preimports)?;
+        let eager: Vec<Provider> = plan.providers.into_iter().flatten().collect();
+        Ok(Provider::for_staged(
+            format!("staged module (final stage `{}`)", plan.name),
+            plan.bytes,
+            plan.bindings,
+            eager,
+        ))
+    }
+}
+
+/// A staged module turned into providers: one per `pre`/`single` stage, in order, and
+/// the final module (the `multi` stage or the re-exports of the `single` stages) with the
+/// bindings of its imports.
+struct StagedPlan {
+    providers: Vec<Option<Provider>>,
+    name: String,
+    bytes: Vec<u8>,
+    bindings: Preimports,
+}
+
+impl StagedPlan {
+    fn new(staged: &StagedModule, preimports: &Preimports) -> Result<StagedPlan> {
         staged.validate()?;
         let infos: Vec<ModuleInfo> = staged
             .stages
@@ -133,25 +194,11 @@ impl Module {
             Some((i, bindings)) => (staged.stages[i].module.clone(), bindings),
             None => reexport_singles(staged, &infos, &providers)?,
         };
-        let stage_info = staged
-            .stages
-            .iter()
-            .zip(&providers)
-            .map(|(s, p)| StageInfo {
-                name: s.name.clone(),
-                provider: p.as_ref().map(|p| p.inner.id),
-            })
-            .collect();
-        let stages: Vec<Provider> = providers.into_iter().flatten().collect();
-        Module::with_stages(engine, &bytes, &bindings, options, &stages, stage_info).map_err(|e| {
-            match e {
-                Error::InFile { .. }
-                | Error::Staged(_)
-                | Error::UnknownImport { .. }
-                | Error::IncompatibleImport { .. }
-                | Error::Trap(_) => e,
-                other => stage_error(&name, StageKind::Multi, other),
-            }
+        Ok(StagedPlan {
+            providers,
+            name,
+            bytes,
+            bindings,
         })
     }
 }

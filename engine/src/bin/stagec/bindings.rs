@@ -27,12 +27,27 @@ pub enum BindingValue {
     Literal(String),
     /// `@FILE#EXPORT`
     Export { file: PathBuf, export: String },
+    /// `MOD=@FILE`: every import from `MOD` binds to the export of `FILE` with its name.
+    Module { file: PathBuf },
 }
 
-/// Parses `MOD.NAME=VALUE` (the module name ends at the first `.`).
+/// Parses `MOD.NAME=VALUE` (the module name ends at the first `.`) or `MOD=@FILE`.
 pub fn parse_binding(text: &str) -> Result<Binding> {
-    let bad = || anyhow!("`{text}`: expected MOD.NAME=VALUE");
+    let bad = || anyhow!("`{text}`: expected MOD.NAME=VALUE or MOD=@FILE");
     let (key, value) = text.split_once('=').ok_or_else(bad)?;
+    if let (false, Some(file)) = (key.contains('.'), value.strip_prefix('@')) {
+        if key.is_empty() || file.is_empty() || file.contains('#') {
+            return Err(bad());
+        }
+        return Ok(Binding {
+            module: key.to_string(),
+            name: String::new(),
+            value: BindingValue::Module {
+                file: PathBuf::from(file),
+            },
+            text: text.to_string(),
+        });
+    }
     let (module, name) = key.split_once('.').ok_or_else(bad)?;
     if module.is_empty() || name.is_empty() || value.is_empty() {
         return Err(bad());
@@ -85,6 +100,24 @@ impl<'a> Binder<'a> {
         let mut set = Preimports::new();
         for i in 0..self.bindings.len() {
             let b = &self.bindings[i];
+            if let BindingValue::Module { file } = &b.value {
+                let names: Vec<&String> = imports
+                    .iter()
+                    .filter(|(m, _, _)| *m == b.module)
+                    .map(|(_, n, _)| n)
+                    .collect();
+                if names.is_empty() {
+                    continue;
+                }
+                self.used[i] = true;
+                let provider = self
+                    .provider(file)
+                    .with_context(|| format!("`{}`", b.text))?;
+                for name in names {
+                    set.export(&b.module, name, &provider, name);
+                }
+                continue;
+            }
             let Some((_, _, ty)) = imports
                 .iter()
                 .find(|(m, n, _)| *m == b.module && *n == b.name)
@@ -105,6 +138,7 @@ impl<'a> Binder<'a> {
                     let v = parse_value(text, g.ty).with_context(|| format!("`{}`", b.text))?;
                     set.value(&b.module, &b.name, v);
                 }
+                BindingValue::Module { .. } => unreachable!("handled above"),
                 BindingValue::Export { file, export } => {
                     let provider = self
                         .provider(file)
@@ -127,13 +161,22 @@ impl<'a> Binder<'a> {
             );
         }
         self.visiting.push(file.to_path_buf());
-        let bytes = std::fs::read(file)
-            .with_context(|| format!("cannot read provider {}", file.display()))?;
-        let imports =
-            Module::import_types(&bytes).with_context(|| format!("provider {}", file.display()))?;
-        let preimports = self.preimports_for(&imports)?;
+        let provider = if crate::is_staged(file) {
+            let staged = crate::staged::load(file)
+                .with_context(|| format!("provider {}", file.display()))?;
+            let imports = crate::staged_imports(&staged)?;
+            let preimports = self.preimports_for(&imports)?;
+            Provider::from_staged(&staged, &preimports)
+                .with_context(|| format!("provider {}", file.display()))?
+        } else {
+            let bytes = std::fs::read(file)
+                .with_context(|| format!("cannot read provider {}", file.display()))?;
+            let imports = Module::import_types(&bytes)
+                .with_context(|| format!("provider {}", file.display()))?;
+            let preimports = self.preimports_for(&imports)?;
+            Provider::from_file(self.engine, file, preimports)?
+        };
         self.visiting.pop();
-        let provider = Provider::from_file(self.engine, file, preimports)?;
         self.providers.insert(file.to_path_buf(), provider.clone());
         Ok(provider)
     }
@@ -141,6 +184,13 @@ impl<'a> Binder<'a> {
     /// Errors if a flag applied to no module.
     pub fn check_all_used(&self) -> Result<()> {
         for (b, used) in self.bindings.iter().zip(&self.used) {
+            if !used && b.name.is_empty() {
+                bail!(
+                    "`{}`: no module of this compilation imports from `{}`",
+                    b.text,
+                    b.module
+                );
+            }
             if !used {
                 bail!(
                     "`{}`: no module of this compilation imports `{}`.`{}`",

@@ -299,16 +299,7 @@ fn compile_staged(
         );
     }
     let staged = staged::load(file)?;
-    let names: Vec<&str> = staged.stages.iter().map(|s| s.name.as_str()).collect();
-    let mut imports = Vec::new();
-    for stage in &staged.stages {
-        for (m, n, ty) in Module::import_types(&stage.module)? {
-            let magic = m == stagec::FRESH_MODULE && n == stagec::FRESH_NAME;
-            if !names.contains(&m.as_str()) && !magic {
-                imports.push((m, n, ty));
-            }
-        }
-    }
+    let imports = staged_imports(&staged)?;
     let preimport_flags = BindingArgs::parse(&args.preimports)?;
     let mut binder = Binder::new(engine, &preimport_flags);
     let preimports = binder.preimports_for(&imports)?;
@@ -319,6 +310,24 @@ fn compile_staged(
     runtime_binder.check_all_used()?;
     let module = Module::from_staged_options(engine, &staged, &preimports, &args.options())?;
     Ok((module, runtime))
+}
+
+/// The imports of a staged module's stages that are neither stage references nor
+/// `stagec.fresh`: what flags can bind.
+fn staged_imports(
+    staged: &stagec::StagedModule,
+) -> Result<Vec<(String, String, stagec::EntityType)>> {
+    let names: Vec<&str> = staged.stages.iter().map(|s| s.name.as_str()).collect();
+    let mut imports = Vec::new();
+    for stage in &staged.stages {
+        for (m, n, ty) in Module::import_types(&stage.module)? {
+            let magic = m == stagec::FRESH_MODULE && n == stagec::FRESH_NAME;
+            if !names.contains(&m.as_str()) && !magic {
+                imports.push((m, n, ty));
+            }
+        }
+    }
+    Ok(imports)
 }
 
 fn run(file: &Path, bindings: &BindingArgs, invoke: Option<&str>, args: &[String]) -> Result<()> {
