@@ -82,6 +82,11 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         bindings: BindingArgs,
+        /// Append an extension stage (a core module) to the instance before calling:
+        /// its imports naming a stage of the instance (`main` for a core module) bind to
+        /// that stage's exports. Repeatable; applied in order.
+        #[arg(long = "extend", value_name = "FILE")]
+        extend: Vec<PathBuf>,
         /// The exported function to call.
         #[arg(long, value_name = "NAME")]
         invoke: Option<String>,
@@ -175,9 +180,13 @@ fn main() -> ExitCode {
             Command::Run {
                 file,
                 bindings,
+                extend,
                 invoke,
                 args,
-            } => report(&file, run(&file, &bindings, invoke.as_deref(), &args)),
+            } => report(
+                &file,
+                run(&file, &bindings, &extend, invoke.as_deref(), &args),
+            ),
             Command::Explain {
                 file,
                 func,
@@ -330,7 +339,13 @@ fn staged_imports(
     Ok(imports)
 }
 
-fn run(file: &Path, bindings: &BindingArgs, invoke: Option<&str>, args: &[String]) -> Result<()> {
+fn run(
+    file: &Path,
+    bindings: &BindingArgs,
+    extensions: &[PathBuf],
+    invoke: Option<&str>,
+    args: &[String],
+) -> Result<()> {
     let engine = engine()?;
     let (module, runtime) = if is_staged(file) {
         compile_staged(&engine, file, bindings)?
@@ -349,6 +364,13 @@ fn run(file: &Path, bindings: &BindingArgs, invoke: Option<&str>, args: &[String
         );
     }
     let instance = linker.instantiate(&mut store, &module)?;
+    for extension in extensions {
+        let bytes =
+            read_module(extension).with_context(|| format!("extension {}", extension.display()))?;
+        instance
+            .extend(&mut store, &bytes, &stagec::Preimports::new())
+            .with_context(|| format!("extension {}", extension.display()))?;
+    }
 
     let (name, func) = match invoke {
         Some(name) => {
