@@ -104,7 +104,7 @@ impl Instance {
                 (expected, _) => {
                     return Err(incompatible(format!(
                         "expected a {}, found a {}",
-                        kind_of(expected),
+                        expected.kind(),
                         extern_kind(ext)
                     )));
                 }
@@ -249,15 +249,6 @@ pub(crate) fn check_limits(expected: &Limits, actual: &Limits) -> std::result::R
         }
     }
     Ok(())
-}
-
-fn kind_of(ty: &EntityType) -> ExternKind {
-    match ty {
-        EntityType::Func(_) => ExternKind::Func,
-        EntityType::Table(_) => ExternKind::Table,
-        EntityType::Memory(_) => ExternKind::Memory,
-        EntityType::Global(_) => ExternKind::Global,
-    }
 }
 
 fn extern_kind(e: &Extern) -> ExternKind {

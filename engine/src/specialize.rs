@@ -218,7 +218,7 @@ fn resolve(
                 other => {
                     return Err(context(format!(
                         "import {what} is a {}, not a global: it cannot be bound to a value",
-                        kind_of(other)
+                        other.kind()
                     )));
                 }
             },
@@ -506,18 +506,9 @@ fn check_export(
         (expected, _) => {
             return Err(format!(
                 "expected a {}, the provider exports something else",
-                kind_of(expected)
+                expected.kind()
             ));
         }
     }
     Ok(())
-}
-
-fn kind_of(ty: &EntityType) -> ExternKind {
-    match ty {
-        EntityType::Func(_) => ExternKind::Func,
-        EntityType::Table(_) => ExternKind::Table,
-        EntityType::Memory(_) => ExternKind::Memory,
-        EntityType::Global(_) => ExternKind::Global,
-    }
 }

@@ -244,7 +244,7 @@ fn stage_bindings(
                     ),
                 )
             })?;
-            let exported = export_type(&infos[target], export.kind, export.index);
+            let exported = infos[target].entity_type(export.kind, export.index);
             let frozen = target_stage.kind == StageKind::Pre;
             if !fits(info, &import.ty, &infos[target], &exported, frozen) {
                 return Err(stage_error(
@@ -252,9 +252,9 @@ fn stage_bindings(
                     stage.kind,
                     format!(
                         "imports {what} as {}, but stage `{}` exports it as {}",
-                        describe(info, &import.ty),
+                        info.describe(&import.ty),
                         target_stage.name,
-                        describe(&infos[target], &exported)
+                        infos[target].describe(&exported)
                     ),
                 ));
             }
@@ -301,16 +301,6 @@ fn stage_bindings(
     Ok(set)
 }
 
-/// The type of export (kind, index) of a module.
-fn export_type(info: &ModuleInfo, kind: ExternKind, index: u32) -> EntityType {
-    match kind {
-        ExternKind::Func => EntityType::Func(info.functions[index as usize]),
-        ExternKind::Table => EntityType::Table(info.tables[index as usize]),
-        ExternKind::Memory => EntityType::Memory(info.memories[index as usize]),
-        ExternKind::Global => EntityType::Global(info.globals[index as usize]),
-    }
-}
-
 /// Whether an export of type `exported` (of module `from`) satisfies an import of type
 /// `wanted` (of module `to`). Sizes are checked again against the live instance. A `pre`
 /// stage's (`frozen`) mutable global may be imported as immutable: its preexport value.
@@ -331,16 +321,6 @@ fn fits(
         (EntityType::Memory(_), EntityType::Memory(_)) => true,
         (EntityType::Table(a), EntityType::Table(b)) => a.element == b.element,
         _ => false,
-    }
-}
-
-fn describe(info: &ModuleInfo, ty: &EntityType) -> String {
-    match ty {
-        EntityType::Func(t) => info.types[*t as usize].to_string(),
-        EntityType::Global(g) if g.mutable => format!("(global (mut {}))", g.ty),
-        EntityType::Global(g) => format!("(global {})", g.ty),
-        EntityType::Memory(m) => format!("(memory {})", m.limits.min),
-        EntityType::Table(t) => format!("(table {} {})", t.limits.min, t.element),
     }
 }
 
@@ -378,10 +358,10 @@ fn reexport_singles(
                 ));
                 continue;
             }
-            let ty = export_type(&infos[i], export.kind, export.index);
+            let ty = infos[i].entity_type(export.kind, export.index);
             let desc = match &ty {
                 EntityType::Func(t) => func_desc(&infos[i].types[*t as usize]),
-                other => describe(&infos[i], other),
+                other => infos[i].describe(other),
             };
             let index = count_before(&wat, export.kind);
             imported.insert(key, index);

@@ -162,6 +162,32 @@ impl ModuleInfo {
         index.checked_sub(self.num_imported_tables)
     }
 
+    /// The type of entity `index` of kind `kind` (e.g. of an export).
+    pub fn entity_type(&self, kind: ExternKind, index: u32) -> EntityType {
+        match kind {
+            ExternKind::Func => EntityType::Func(self.functions[index as usize]),
+            ExternKind::Table => EntityType::Table(self.tables[index as usize]),
+            ExternKind::Memory => EntityType::Memory(self.memories[index as usize]),
+            ExternKind::Global => EntityType::Global(self.globals[index as usize]),
+        }
+    }
+
+    /// An entity type of this module in text-format syntax, e.g. `(global (mut i32))`,
+    /// `(memory 1 2)`, `(func (param i32) (result i64))`.
+    pub fn describe(&self, ty: &EntityType) -> String {
+        let limits = |l: Limits| match l.max {
+            Some(max) => format!("{} {max}", l.min),
+            None => l.min.to_string(),
+        };
+        match ty {
+            EntityType::Func(t) => self.types[*t as usize].to_string(),
+            EntityType::Table(t) => format!("(table {} {})", limits(t.limits), t.element),
+            EntityType::Memory(m) => format!("(memory {})", limits(m.limits)),
+            EntityType::Global(g) if g.mutable => format!("(global (mut {}))", g.ty),
+            EntityType::Global(g) => format!("(global {})", g.ty),
+        }
+    }
+
     /// Looks up an export by name.
     pub fn export(&self, name: &str) -> Option<&Export> {
         self.exports.iter().find(|e| e.name == name)

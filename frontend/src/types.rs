@@ -130,6 +130,18 @@ pub enum EntityType {
     Global(GlobalType),
 }
 
+impl EntityType {
+    /// The kind of entity.
+    pub fn kind(&self) -> ExternKind {
+        match self {
+            EntityType::Func(_) => ExternKind::Func,
+            EntityType::Table(_) => ExternKind::Table,
+            EntityType::Memory(_) => ExternKind::Memory,
+            EntityType::Global(_) => ExternKind::Global,
+        }
+    }
+}
+
 /// Kind of an import or export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExternKind {

@@ -172,30 +172,10 @@ fn list(out: &mut String, title: &str, items: &[String]) {
 
 /// An import's type in text-format syntax.
 fn entity_type(info: &ModuleInfo, ty: &EntityType) -> String {
-    match ty {
-        EntityType::Func(t) => info.types[*t as usize].to_string(),
-        EntityType::Table(t) => format!("(table {} {})", limits(t.limits), t.element),
-        EntityType::Memory(m) => format!("(memory {})", limits(m.limits)),
-        EntityType::Global(g) if g.mutable => format!("(global (mut {}))", g.ty),
-        EntityType::Global(g) => format!("(global {})", g.ty),
-    }
+    info.describe(ty)
 }
 
 /// An export's type in text-format syntax.
 fn export_type(info: &ModuleInfo, kind: ExternKind, index: u32) -> String {
-    let index = index as usize;
-    let ty = match kind {
-        ExternKind::Func => EntityType::Func(info.functions[index]),
-        ExternKind::Table => EntityType::Table(info.tables[index]),
-        ExternKind::Memory => EntityType::Memory(info.memories[index]),
-        ExternKind::Global => EntityType::Global(info.globals[index]),
-    };
-    entity_type(info, &ty)
-}
-
-fn limits(limits: stagec_frontend::Limits) -> String {
-    match limits.max {
-        Some(max) => format!("{} {max}", limits.min),
-        None => limits.min.to_string(),
-    }
+    info.describe(&info.entity_type(kind, index))
 }
