@@ -10,12 +10,18 @@
 //!   fixed unit) are reached from an `iconst` address, with no vmctx load;
 //! - a preimported function is a direct, relocated call with a constant callee vmctx;
 //! - constant (or provably non-wrapping `x + C`) memory addresses become displacements.
+//!
+//! Limits (opt-in, [`CompileOptions`]): the interrupt-flag and fuel checks at function
+//! entries and loop headers ([`FuncEnvironment::limits_check`]) and fuel consumption
+//! ([`FuncEnvironment::consume_fuel`]) read the store context of the store the code runs
+//! for — a fixed unit's through its *caller's* vmctx (see [`FuncEnvironment::begin_function`]).
 
 use crate::CodegenError;
 use crate::translate::consts;
 use crate::traps::trap_code;
 use crate::units::{
-    CallTarget, CalleeVmctx, ConstValue, GlobalPlace, MemoryPlace, TablePlace, UnitPlan,
+    CallTarget, CalleeVmctx, CompileOptions, ConstValue, GlobalPlace, MemoryPlace, TablePlace,
+    UnitPlan,
 };
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64, Offset32};
@@ -123,6 +129,15 @@ pub(crate) struct FuncEnvironment<'m> {
     /// The function's own vmctx, set by [`Self::begin_function`]: the first parameter, or
     /// a constant in a fixed unit.
     vmctx: Option<Value>,
+    /// The caller's vmctx (the second parameter), set by [`Self::begin_function`].
+    caller_vmctx: Option<Value>,
+    /// Check the store's interrupt flag at function entries and loop headers.
+    interruptible: bool,
+    /// Count and check fuel.
+    consume_fuel: bool,
+    /// The `VMStoreContext` the limits read, loaded in the entry block when any limit is
+    /// on.
+    limits_ctx: Option<Value>,
     type_sigs: HashMap<u32, SigRef>,
     /// Directly called functions, by artifact function index.
     direct_funcs: HashMap<u32, FuncRef>,
@@ -131,7 +146,7 @@ pub(crate) struct FuncEnvironment<'m> {
 
 impl<'m> FuncEnvironment<'m> {
     /// An environment for translating one function of the unit planned by `plan`.
-    pub(crate) fn new(plan: &'m UnitPlan<'m>, call_conv: CallConv) -> Self {
+    pub(crate) fn new(plan: &'m UnitPlan<'m>, call_conv: CallConv, opts: &CompileOptions) -> Self {
         let module = plan.info();
         FuncEnvironment {
             plan,
@@ -139,6 +154,10 @@ impl<'m> FuncEnvironment<'m> {
             offsets: VMOffsets::new(module),
             call_conv,
             vmctx: None,
+            caller_vmctx: None,
+            interruptible: opts.interruptible,
+            consume_fuel: opts.consume_fuel,
+            limits_ctx: None,
             type_sigs: HashMap::new(),
             direct_funcs: HashMap::new(),
             builtin_sigs: [None; Builtin::ALL.len()],
@@ -150,19 +169,43 @@ impl<'m> FuncEnvironment<'m> {
         self.module
     }
 
-    /// Called once per function, in its entry block: remembers the vmctx and installs the
-    /// stack-limit check (`vmctx->store_ctx->stack_limit`), which Cranelift emits in the
-    /// prologue with `TrapCode::STACK_OVERFLOW`.
+    /// Called once per function, in its entry block, with its two vmctx parameters:
+    /// remembers them and installs the stack-limit check
+    /// (`vmctx->store_ctx->stack_limit`), which Cranelift emits in the prologue with
+    /// `TrapCode::STACK_OVERFLOW`.
     ///
     /// A fixed unit's vmctx is a constant, and its functions get no stack-limit check: they
     /// run on behalf of whichever instance calls them, whose store context is not theirs
     /// (the fixed instance's store is a private compile-time one), so the runtime relies
     /// on the guard page for them. Their frames also never load through the vmctx
     /// parameter, which keeps them correct when inlined into another unit's function.
-    pub(crate) fn begin_function(&mut self, builder: &mut FunctionBuilder<'_>, vmctx: Value) {
+    ///
+    /// For the same reason, when limits are on, a fixed unit's functions read interruption
+    /// and fuel through their *caller's* vmctx, and pass that caller on in their own direct
+    /// calls ([`Self::call`]): called (or inlined) from unit 0 they stop with the store
+    /// that runs them. Reached any other way (from the host through the private store, or
+    /// through a table from another fixed unit) they read the private store's context,
+    /// which is never interrupted and has unlimited fuel.
+    pub(crate) fn begin_function(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        vmctx: Value,
+        caller_vmctx: Value,
+    ) {
         self.type_sigs.clear();
         self.direct_funcs.clear();
         self.builtin_sigs = [None; Builtin::ALL.len()];
+        self.caller_vmctx = Some(caller_vmctx);
+        self.limits_ctx = None;
+        if self.interruptible || self.consume_fuel {
+            let base = match self.plan.fixed_vmctx {
+                Some(_) => caller_vmctx,
+                None => vmctx,
+            };
+            let offset = VMOffsets::store_ctx() as i32;
+            let ctx = builder.ins().load(POINTER, readonly_flags(), base, offset);
+            self.limits_ctx = Some(ctx);
+        }
         if let Some(fixed) = self.plan.fixed_vmctx {
             self.vmctx = Some(builder.ins().iconst(POINTER, fixed as i64));
             return;
@@ -188,6 +231,69 @@ impl<'m> FuncEnvironment<'m> {
 
     fn vmctx(&self) -> Value {
         self.vmctx.expect("begin_function sets the vmctx")
+    }
+
+    /// The caller vmctx passed on a direct call: the function's own vmctx, except in a
+    /// fixed unit with limits on, which passes its own caller on (see
+    /// [`Self::begin_function`]). Direct calls only reach wasm functions, which use the
+    /// caller vmctx for nothing else; host functions (which see it as their `Caller`) are
+    /// reached through import slots or tables, with the function's own vmctx.
+    fn direct_call_caller(&self) -> Value {
+        match (self.plan.fixed_vmctx, self.limits_ctx, self.caller_vmctx) {
+            (Some(_), Some(_), Some(caller)) => caller,
+            _ => self.vmctx(),
+        }
+    }
+
+    // ---- limits ------------------------------------------------------------------------
+
+    /// Whether the function counts fuel (the translator then calls [`Self::consume_fuel`]).
+    pub(crate) fn consumes_fuel(&self) -> bool {
+        self.consume_fuel
+    }
+
+    /// The check at every function entry and loop header, when limits are on: trap with
+    /// "interrupt" if the store's interrupt flag is set, with "all fuel consumed" if its
+    /// fuel is negative. Nothing when both are off.
+    ///
+    /// The flag is read with an atomic load: it is written by other threads, and a plain
+    /// load in a loop without stores would be merged with the one before the loop by
+    /// Cranelift's redundant-load elimination. On x86-64 the atomic load is a plain `mov`.
+    pub(crate) fn limits_check(&self, builder: &mut FunctionBuilder<'_>) {
+        let Some(ctx) = self.limits_ctx else {
+            return;
+        };
+        if self.interruptible {
+            let addr = builder
+                .ins()
+                .iadd_imm_s(ctx, i64::from(vmoffsets::store_ctx::INTERRUPT));
+            let flag = builder
+                .ins()
+                .atomic_load(types::I32, MemFlagsData::trusted(), addr);
+            self.trapnz(builder, flag, TrapKind::Interrupted);
+        }
+        if self.consume_fuel {
+            let fuel = builder.ins().load(
+                types::I64,
+                runtime_flags(),
+                ctx,
+                vmoffsets::store_ctx::FUEL as i32,
+            );
+            let exhausted = builder.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
+            self.trapnz(builder, exhausted, TrapKind::OutOfFuel);
+        }
+    }
+
+    /// Subtracts `amount` from the store's fuel (a no-op unless fuel is on).
+    pub(crate) fn consume_fuel(&self, builder: &mut FunctionBuilder<'_>, amount: u64) {
+        let (true, Some(ctx)) = (self.consume_fuel, self.limits_ctx) else {
+            return;
+        };
+        let offset = vmoffsets::store_ctx::FUEL as i32;
+        let fuel = builder.ins().load(types::I64, runtime_flags(), ctx, offset);
+        let amount = i64::try_from(amount).unwrap_or(i64::MAX);
+        let left = builder.ins().iadd_imm_s(fuel, amount.wrapping_neg());
+        builder.ins().store(runtime_flags(), left, ctx, offset);
     }
 
     /// Loads a pointer field of the vmctx that never changes.
@@ -317,7 +423,7 @@ impl<'m> FuncEnvironment<'m> {
     // ---- linear memories ---------------------------------------------------------------
 
     /// The base address of a linear memory's bytes.
-    fn heap_base(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
+    pub(crate) fn heap_base(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
         match self.plan.memories[memory as usize] {
             MemoryPlace::At { base, .. } => builder.ins().iconst(POINTER, base as i64),
             MemoryPlace::Vmctx => self.load_vmctx_field(builder, self.offsets.memory_base(memory)),
@@ -373,15 +479,20 @@ impl<'m> FuncEnvironment<'m> {
 
     /// `memory.size`, in pages.
     pub(crate) fn memory_size(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
+        let len = self.memory_length(builder, memory);
+        let pages = builder.ins().ushr_imm_u(len, 16);
+        builder.ins().ireduce(types::I32, pages)
+    }
+
+    /// The current length in bytes of memory `memory` (pointer-sized).
+    pub(crate) fn memory_length(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
         let def = self.memory_def(builder, memory);
-        let len = builder.ins().load(
+        builder.ins().load(
             POINTER,
             runtime_flags(),
             def,
             vmoffsets::memory_def::CURRENT_LENGTH as i32,
-        );
-        let pages = builder.ins().ushr_imm_u(len, 16);
-        builder.ins().ireduce(types::I32, pages)
+        )
     }
 
     // ---- tables ------------------------------------------------------------------------
@@ -482,7 +593,7 @@ impl<'m> FuncEnvironment<'m> {
                     CalleeVmctx::Own => vmctx,
                     CalleeVmctx::Fixed(addr) => builder.ins().iconst(POINTER, addr as i64),
                 };
-                call_args.extend([callee_vmctx, vmctx]);
+                call_args.extend([callee_vmctx, self.direct_call_caller()]);
                 call_args.extend_from_slice(args);
                 let inst = builder.ins().call(callee, &call_args);
                 return builder.inst_results(inst).to_vec();

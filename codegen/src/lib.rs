@@ -175,10 +175,10 @@ impl Compiler {
             .collect();
 
         let compiled = if opts.inline_threshold > 0 && plans.len() > 1 {
-            self.compile_with_inlining(&plans, &starts, functions, opts.inline_threshold)?
+            self.compile_with_inlining(&plans, &starts, functions, opts)?
         } else {
             run_jobs(functions, |worker, (u, d)| {
-                let func = self.translate_defined_function(worker, &plans[u], d)?;
+                let func = self.translate_defined_function(worker, &plans[u], d, opts)?;
                 self.compile_translated(worker, &plans[u], d, func, None)
             })
         };
@@ -204,10 +204,11 @@ impl Compiler {
         plans: &[UnitPlan<'_>],
         starts: &[u32],
         functions: Vec<(usize, u32)>,
-        threshold: usize,
+        opts: &CompileOptions,
     ) -> Result<Vec<Result<CompiledFunction, CodegenError>>, CodegenError> {
+        let threshold = opts.inline_threshold;
         let translated = run_jobs(functions.clone(), |worker, (u, d)| {
-            self.translate_defined_function(worker, &plans[u], d)
+            self.translate_defined_function(worker, &plans[u], d, opts)
         });
         // Unit 0's functions are never callees of other units (unit 0 is not instantiated
         // at compile time, so no other unit can call it): they are moved into their jobs;
@@ -255,14 +256,15 @@ impl Compiler {
             check_bodies(plan.module)?;
         }
         let mut worker = Worker::new();
-        let func = self.translate_defined_function(&mut worker, &plans[0], defined_index)?;
+        let func = self.translate_defined_function(&mut worker, &plans[0], defined_index, opts)?;
         let inlining = opts.inline_threshold > 0 && plans.len() > 1;
         let mut candidates: Vec<Option<Function>> = Vec::new();
         if inlining {
             candidates.resize(starts[1] as usize, None);
             for (u, plan) in plans.iter().enumerate().skip(1) {
                 for d in 0..plan.num_defined() {
-                    let callee = self.translate_defined_function(&mut worker, &plans[u], d)?;
+                    let callee =
+                        self.translate_defined_function(&mut worker, &plans[u], d, opts)?;
                     candidates.push(Some(callee));
                 }
             }
@@ -321,7 +323,8 @@ impl Compiler {
         let (plans, _) = plan_units(&[CompileUnit::generic(module)])?;
         check_bodies(module)?;
         let mut worker = Worker::new();
-        let func = self.translate_defined_function(&mut worker, &plans[0], defined_index)?;
+        let opts = CompileOptions::default();
+        let func = self.translate_defined_function(&mut worker, &plans[0], defined_index, &opts)?;
         Ok(func.display().to_string())
     }
 
@@ -330,6 +333,7 @@ impl Compiler {
         worker: &mut Worker,
         plan: &UnitPlan<'_>,
         defined_index: u32,
+        opts: &CompileOptions,
     ) -> Result<Function, CodegenError> {
         let module = plan.module;
         let info = &module.info;
@@ -352,7 +356,7 @@ impl Compiler {
             UserFuncName::user(0, plan.first_function + defined_index),
             wasm_signature(self.call_conv(), info.func_type(func_index)),
         );
-        let mut env = FuncEnvironment::new(plan, self.call_conv());
+        let mut env = FuncEnvironment::new(plan, self.call_conv(), opts);
         let bytes = module
             .bytes
             .get(body.range.clone())
@@ -479,7 +483,12 @@ mod tests {
         let (plans, _) = plan_units(&units).unwrap();
         let compiler = Compiler::new().unwrap();
         let func = compiler
-            .translate_defined_function(&mut Worker::new(), &plans[0], index)
+            .translate_defined_function(
+                &mut Worker::new(),
+                &plans[0],
+                index,
+                &CompileOptions::default(),
+            )
             .unwrap();
         func.display().to_string()
     }

@@ -2,7 +2,7 @@
 //!
 //! Kinds that Cranelift itself raises (stack overflow, heap access, integer overflow and
 //! division, float-to-int conversion) use Cranelift's reserved codes; every other kind is
-//! `TrapCode::user(kind as u8)`. The kind codes are small (1..=11) and Cranelift reserves
+//! `TrapCode::user(kind as u8)`. The kind codes are small (1..=13) and Cranelift reserves
 //! the top of the byte range, so the two never collide (checked by a test below).
 
 use cranelift_codegen::ir::TrapCode;
@@ -21,7 +21,9 @@ pub(crate) fn trap_code(kind: TrapKind) -> TrapCode {
         | TrapKind::UninitializedElement
         | TrapKind::BadSignature
         | TrapKind::Unreachable
-        | TrapKind::Pending => TrapCode::unwrap_user(kind as u8),
+        | TrapKind::Pending
+        | TrapKind::Interrupted
+        | TrapKind::OutOfFuel => TrapCode::unwrap_user(kind as u8),
     }
 }
 

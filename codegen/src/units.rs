@@ -131,12 +131,22 @@ pub struct CompileOptions {
     /// Inline direct calls into *other units* (preimported functions) whose callee CLIF, as
     /// translated, has at most this many instructions; 0 disables inlining.
     pub inline_threshold: usize,
+    /// Check the store's interrupt flag (`VMStoreContext::interrupt`) at every function
+    /// entry and loop header, trapping with "interrupt" when it is set. Off by default:
+    /// the check costs a load and a branch at each of those points.
+    pub interruptible: bool,
+    /// Subtract one unit of fuel per executed operator from `VMStoreContext::fuel` (once
+    /// per straight-line run of operators) and trap with "all fuel consumed" at a function
+    /// entry or loop header once it is negative. Off by default.
+    pub consume_fuel: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
         CompileOptions {
             inline_threshold: DEFAULT_INLINE_THRESHOLD,
+            interruptible: false,
+            consume_fuel: false,
         }
     }
 }

@@ -44,7 +44,10 @@ fn fixed_unit(module: &ParsedModule, imports: Vec<ImportBinding>) -> CompileUnit
 }
 
 fn opts(inline_threshold: usize) -> CompileOptions {
-    CompileOptions { inline_threshold }
+    CompileOptions {
+        inline_threshold,
+        ..CompileOptions::default()
+    }
 }
 
 fn explain(units: &[CompileUnit<'_>], opts: &CompileOptions, func: u32) -> Explanation {

@@ -1,18 +1,37 @@
 //! The engine: a compiler, its configuration, and the engine-wide signature registry.
 
 use crate::{Error, Result};
-use stagec_codegen::Compiler;
+use stagec_codegen::{CompileOptions, Compiler};
 use stagec_frontend::FuncType;
 use stagec_runtime::CodeMemory;
 use stagec_runtime::vm::EntryTrampoline;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Engine configuration.
+/// Engine configuration: limits on what wasm code may use, and capabilities of hosts.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Native stack (bytes) that wasm code may use before "call stack exhausted".
     pub max_wasm_stack: usize,
+    /// Compile code that checks its store's interrupt flag at every function entry and
+    /// loop header, so that [`Store::set_deadline`](crate::Store::set_deadline) and
+    /// [`Store::interrupt_handle`](crate::Store::interrupt_handle) can stop it (a trap of
+    /// kind [`TrapKind::Interrupted`](crate::TrapKind::Interrupted)). Off by default: each
+    /// check is a load and a branch.
+    pub interruptible: bool,
+    /// Compile code that consumes fuel, one unit per executed operator, and traps with
+    /// [`TrapKind::OutOfFuel`](crate::TrapKind::OutOfFuel) once its store's fuel
+    /// ([`Store::set_fuel`](crate::Store::set_fuel)) is used up. Off by default.
+    pub consume_fuel: bool,
+    /// The most bytes any one linear memory of a store may have: `memory.grow` beyond it
+    /// fails (returns -1), and creating a memory whose minimum exceeds it is an error.
+    /// `None` (the default): only the memory's own maximum and the 4 GiB of a 32-bit
+    /// memory.
+    pub max_memory_bytes: Option<u64>,
+    /// Deny compilation from bytes (a capability a host may withhold, component-model
+    /// issue 401): every [`Module`](crate::Module) constructor that compiles fails with
+    /// [`Error::CompilationDenied`]; only precompiled artifacts could be loaded.
+    pub deny_compilation: bool,
 }
 
 impl Config {
@@ -21,12 +40,40 @@ impl Config {
         self.max_wasm_stack = bytes;
         self
     }
+
+    /// Sets [`Config::interruptible`].
+    pub fn with_interruptible(mut self, on: bool) -> Config {
+        self.interruptible = on;
+        self
+    }
+
+    /// Sets [`Config::consume_fuel`].
+    pub fn with_consume_fuel(mut self, on: bool) -> Config {
+        self.consume_fuel = on;
+        self
+    }
+
+    /// Sets [`Config::max_memory_bytes`].
+    pub fn with_max_memory_bytes(mut self, bytes: u64) -> Config {
+        self.max_memory_bytes = Some(bytes);
+        self
+    }
+
+    /// Sets [`Config::deny_compilation`].
+    pub fn deny_compilation(mut self, deny: bool) -> Config {
+        self.deny_compilation = deny;
+        self
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             max_wasm_stack: stagec_runtime::DEFAULT_MAX_WASM_STACK,
+            interruptible: false,
+            consume_fuel: false,
+            max_memory_bytes: None,
+            deny_compilation: false,
         }
     }
 }
@@ -92,6 +139,25 @@ impl Engine {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Fails with [`Error::CompilationDenied`] when the configuration denies compiling.
+    pub(crate) fn check_compilation_allowed(&self) -> Result<()> {
+        if self.inner.config.deny_compilation {
+            return Err(Error::CompilationDenied);
+        }
+        Ok(())
+    }
+
+    /// `options` with the engine's limits turned on: the checks compiled into code are
+    /// the engine's, whatever a caller passes.
+    pub(crate) fn compile_options(&self, options: &CompileOptions) -> CompileOptions {
+        let config = &self.inner.config;
+        CompileOptions {
+            interruptible: options.interruptible || config.interruptible,
+            consume_fuel: options.consume_fuel || config.consume_fuel,
+            ..*options
+        }
     }
 
     /// The engine-wide id of signature `ty` (equal signatures share one id).

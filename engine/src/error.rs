@@ -83,6 +83,10 @@ pub enum Error {
     Staged(String),
     /// An API call was given arguments that do not fit (wrong count or types).
     Usage(String),
+    /// The engine denies compilation from bytes ([`Config::deny_compilation`]).
+    ///
+    /// [`Config::deny_compilation`]: crate::Config::deny_compilation
+    CompilationDenied,
     /// A file could not be read.
     Io {
         /// The file.
@@ -146,6 +150,9 @@ impl fmt::Display for Error {
             Error::Usage(e) => write!(f, "{e}"),
             Error::Preimport(e) => write!(f, "preimport: {e}"),
             Error::Staged(e) => write!(f, "{e}"),
+            Error::CompilationDenied => {
+                f.write_str("compilation from bytes is disabled; load a precompiled artifact")
+            }
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::InFile { path, source } => write!(f, "{}: {source}", path.display()),
         }

@@ -127,10 +127,14 @@ unsafe impl Send for Memory {}
 unsafe impl Sync for Memory {}
 
 impl Memory {
-    /// Creates a host memory.
+    /// Creates a host memory (bounded by the engine's [`Config::max_memory_bytes`]).
+    ///
+    /// [`Config::max_memory_bytes`]: crate::Config::max_memory_bytes
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory> {
-        let mut m =
-            Box::new(stagec_runtime::Memory::new(ty).map_err(|e| Error::Resource(e.to_string()))?);
+        let limit = store.engine.config().max_memory_bytes;
+        let m = stagec_runtime::Memory::with_limit(ty, limit)
+            .map_err(|e| Error::Resource(e.to_string()))?;
+        let mut m = Box::new(m);
         let ptr = NonNull::from(&mut *m);
         store.memories.push(m);
         Ok(Memory {

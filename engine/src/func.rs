@@ -128,6 +128,7 @@ impl Func {
         );
         let code = store.engine.signature_code(self.type_id())?;
         let max_stack = store.engine.config().max_wasm_stack;
+        let _deadline = store.begin_call()?;
         // SAFETY: the funcref belongs to this store (checked), the trampoline matches its
         // signature, and `values` has room for params and results.
         unsafe {

@@ -11,6 +11,7 @@ mod error;
 mod externals;
 mod func;
 mod instance;
+mod interrupt;
 mod linker;
 mod module;
 mod preimports;
@@ -25,6 +26,7 @@ pub use error::{Error, Result, Trap};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, HostFn};
 pub use instance::Instance;
+pub use interrupt::InterruptHandle;
 pub use linker::Linker;
 pub use module::{Explained, Module};
 pub use preimports::{Preimport, Preimports, Provider};
@@ -32,7 +34,7 @@ pub use stagec_codegen::{CompileOptions, Explanation};
 pub use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,
 };
-pub use stagec_frontend::{Stage, StageKind, StagedModule};
+pub use stagec_frontend::{Stage, StageKind, StagedModule, encode_swasm, parse_swasm, parse_swat};
 pub use stagec_runtime::TrapKind;
 pub use staged::{FRESH_MODULE, FRESH_NAME};
 pub use store::Store;

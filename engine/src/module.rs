@@ -54,9 +54,15 @@ impl Module {
     }
 
     /// Compiles a module from the binary format.
+    ///
+    /// Every constructor that compiles fails with [`Error::CompilationDenied`] when the
+    /// engine denies compilation ([`Config::deny_compilation`](crate::Config::deny_compilation)).
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        engine.check_compilation_allowed()?;
         let parsed = stagec_frontend::parse(bytes.to_vec())?;
-        let artifact = engine.inner.compiler.compile_module(&parsed)?;
+        let units = [stagec_codegen::CompileUnit::generic(&parsed)];
+        let options = engine.compile_options(&CompileOptions::default());
+        let artifact = engine.inner.compiler.compile_units(&units, &options)?;
         let bound = parsed.info.imports.iter().map(|_| None).collect();
         Self::from_artifact(engine, parsed.bytes, parsed.info, artifact, bound, None)
     }
@@ -94,8 +100,11 @@ impl Module {
         stages: &[crate::Provider],
         stage_info: Vec<StageInfo>,
     ) -> Result<Module> {
+        engine.check_compilation_allowed()?;
         let parsed = stagec_frontend::parse(to_binary(bytes)?)?;
-        let specialized = crate::specialize::compile(engine, &parsed, preimports, options, stages)?;
+        let options = engine.compile_options(options);
+        let specialized =
+            crate::specialize::compile(engine, &parsed, preimports, &options, stages)?;
         let mut module = Self::from_artifact(
             engine,
             parsed.bytes,
@@ -171,6 +180,8 @@ impl Module {
         func: &str,
         options: &CompileOptions,
     ) -> Result<Explained> {
+        engine.check_compilation_allowed()?;
+        let options = &engine.compile_options(options);
         let parsed = stagec_frontend::parse(to_binary(bytes.as_ref())?)?;
         let info = &parsed.info;
         let index = match info.export(func) {

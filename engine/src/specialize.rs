@@ -11,6 +11,7 @@ use stagec_codegen::{CompileOptions, CompileUnit, ConstValue, FixedInstance, Imp
 use stagec_frontend::{EntityType, ExternKind, ParsedModule};
 use stagec_runtime::vm::{VMFuncImport, VMGlobal};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 /// How an import of a specialized module is filled in when it is instantiated.
 pub(crate) enum BoundImport {
@@ -45,10 +46,13 @@ impl CompileState {
     }
 
     fn new(engine: &crate::Engine) -> CompileState {
-        let mut store = Store::new(engine);
+        let store = Store::new(engine);
         // Provider code must not trap on the private store's stack limit: its functions
         // are compiled without a stack-limit check and rely on the guard page (see codegen).
-        store.ctx.stack_limit = 0;
+        store.ctx.stack_limit.store(0, Ordering::Relaxed);
+        // Nor run out of fuel: provider code reached through this store (start functions
+        // at compile time, calls from the host) is not limited.
+        store.ctx.fuel.store(i64::MAX, Ordering::Relaxed);
         CompileState {
             store,
             constants: Vec::new(),
@@ -279,8 +283,9 @@ fn instantiate_provider(state: &mut CompileState, provider: &Provider) -> Result
     let parsed = provider.parse()?;
     let bindings = resolve(state, &parsed, provider.preimports(), Some(provider))?;
     let engine = state.store.engine().clone();
-    let (artifact, bound) = compile_units(state, &parsed, &bindings, &CompileOptions::default())
-        .map_err(|e| provider.error(e))?;
+    let options = engine.compile_options(&CompileOptions::default());
+    let (artifact, bound) =
+        compile_units(state, &parsed, &bindings, &options).map_err(|e| provider.error(e))?;
     let module = Module::from_artifact(
         &engine,
         parsed.bytes.clone(),

@@ -90,6 +90,7 @@ impl Module {
         preimports: &Preimports,
         options: &CompileOptions,
     ) -> Result<Module> {
+        engine.check_compilation_allowed()?;
         let plan = StagedPlan::new(staged, preimports)?;
         let stage_info = staged
             .stages
@@ -462,8 +463,11 @@ impl crate::Instance {
             })?;
             set.bind(m, n, Preimport::Extern(item));
         }
-        let extension = Module::with_preimports(store.engine(), &bytes, &set)
-            .map_err(|e| Error::Staged(format!("extension stage: {e}")))?;
+        let extension =
+            Module::with_preimports(store.engine(), &bytes, &set).map_err(|e| match e {
+                Error::CompilationDenied => e,
+                e => Error::Staged(format!("extension stage: {e}")),
+            })?;
         crate::Linker::new().instantiate(store, &extension)
     }
 }

@@ -189,3 +189,56 @@ fn malformed_and_invalid_modules_report_offsets() {
     assert!(err.to_string().contains("type mismatch"), "{err}");
     assert!(err.to_string().contains("offset 0x"), "{err}");
 }
+
+/// `memory.copy` with a small constant length is inlined by codegen: bounds are checked
+/// before any byte moves, overlapping ranges copy correctly, and zero-length copies are
+/// checked against the end of memory.
+#[test]
+fn small_constant_memory_copy() {
+    let engine = engine();
+    let mut store = Store::new(&engine);
+    let module = Module::new(
+        &engine,
+        r#"(module (memory (export "m") 1)
+            (data (i32.const 0) "0123456789abcdefghijklmnopqrstuvwxyz")
+            (func (export "fwd") (param i32 i32) (memory.copy (local.get 0) (local.get 1) (i32.const 13)))
+            (func (export "big") (param i32 i32) (memory.copy (local.get 0) (local.get 1) (i32.const 128)))
+            (func (export "zero") (param i32 i32) (memory.copy (local.get 0) (local.get 1) (i32.const 0))))"#,
+    )
+    .unwrap();
+    let i = Linker::new().instantiate(&mut store, &module).unwrap();
+    let mem = i.get_memory(&store, "m").unwrap();
+    let call = |store: &mut Store, name: &str, a: i32, b: i32| {
+        i.get_func(store, name)
+            .unwrap()
+            .call(store, &[Val::I32(a), Val::I32(b)], &mut [])
+    };
+    call(&mut store, "fwd", 2, 0).unwrap(); // overlapping, destination after source
+    assert_eq!(&mem.data(&store)[..16], b"010123456789abcf");
+    call(&mut store, "fwd", 0, 3).unwrap(); // overlapping, destination before source
+    assert_eq!(&mem.data(&store)[..16], b"123456789abcfbcf");
+    let before = mem.data(&store).to_vec();
+    for (d, s) in [(65536 - 12, 0), (0, 65536 - 12), (-1, 0)] {
+        let err = call(&mut store, "fwd", d, s).unwrap_err();
+        assert_eq!(
+            err.as_trap().unwrap().kind(),
+            Some(TrapKind::MemoryOutOfBounds)
+        );
+    }
+    let err = call(&mut store, "big", 65536 - 127, 0).unwrap_err();
+    assert_eq!(
+        err.as_trap().unwrap().kind(),
+        Some(TrapKind::MemoryOutOfBounds)
+    );
+    assert!(
+        mem.data(&store) == before.as_slice(),
+        "a trapping copy wrote memory"
+    );
+    call(&mut store, "fwd", 65536 - 13, 65536 - 13).unwrap();
+    call(&mut store, "zero", 65536, 65536).unwrap();
+    let err = call(&mut store, "zero", 65537, 0).unwrap_err();
+    assert_eq!(
+        err.as_trap().unwrap().kind(),
+        Some(TrapKind::MemoryOutOfBounds)
+    );
+}

@@ -2,6 +2,7 @@
 
 use crate::traphandlers::{TrapReason, approximate_stack_pointer, catch_traps};
 use crate::vm::{EntryTrampoline, VMContext, VMFuncRef, VMStoreContext, ValRaw};
+use std::sync::atomic::Ordering;
 
 /// Default amount of native stack wasm code may use (bytes).
 pub const DEFAULT_MAX_WASM_STACK: usize = 1 << 20;
@@ -23,11 +24,11 @@ pub unsafe fn invoke(
     max_wasm_stack: usize,
 ) -> Result<(), TrapReason> {
     // SAFETY: the caller guarantees `store_ctx` is live.
-    let previous = unsafe { (*store_ctx).stack_limit };
+    let ctx = unsafe { &*store_ctx };
+    let previous = ctx.stack_limit.load(Ordering::Relaxed);
     if previous == usize::MAX {
         let limit = approximate_stack_pointer().saturating_sub(max_wasm_stack);
-        // SAFETY: as above.
-        unsafe { (*store_ctx).stack_limit = limit };
+        ctx.stack_limit.store(limit, Ordering::Relaxed);
     }
     // SAFETY: the caller guarantees the funcref and the trampoline's signature.
     let result = catch_traps(|| unsafe {
@@ -39,7 +40,6 @@ pub unsafe fn invoke(
         };
         trampoline(f.code, f.vmctx, caller, values)
     });
-    // SAFETY: as above.
-    unsafe { (*store_ctx).stack_limit = previous };
+    ctx.stack_limit.store(previous, Ordering::Relaxed);
     result
 }

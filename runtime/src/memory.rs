@@ -28,7 +28,10 @@ impl std::error::Error for MemoryError {}
 /// A linear memory.
 pub struct Memory {
     base: *mut u8,
+    /// The lower of the type's maximum and the host's limit, in pages.
     max_pages: u64,
+    /// The host's limit in bytes (`None`: only the type's maximum).
+    limit_bytes: Option<u64>,
     ty: MemoryType,
     def: Box<VMMemoryDefinition>,
 }
@@ -44,6 +47,7 @@ impl fmt::Debug for Memory {
         f.debug_struct("Memory")
             .field("pages", &self.pages())
             .field("max_pages", &self.max_pages)
+            .field("limit_bytes", &self.limit_bytes)
             .finish()
     }
 }
@@ -51,10 +55,29 @@ impl fmt::Debug for Memory {
 impl Memory {
     /// Creates a memory of type `ty`, zero-filled, `ty.limits.min` pages accessible.
     pub fn new(ty: MemoryType) -> Result<Memory, MemoryError> {
+        Self::with_limit(ty, None)
+    }
+
+    /// Creates a memory of type `ty` that the host never lets grow beyond `limit_bytes`
+    /// (rounded down to whole pages): `memory.grow` past it fails (returns -1) as if the
+    /// type's maximum were lower, and a minimum above it is an error naming the limit.
+    pub fn with_limit(ty: MemoryType, limit_bytes: Option<u64>) -> Result<Memory, MemoryError> {
         if ty.limits.min > MAX_PAGES {
             return Err(MemoryError(format!(
                 "memory minimum of {} pages exceeds the 4 GiB limit",
                 ty.limits.min
+            )));
+        }
+        let limit_pages = limit_bytes.map_or(MAX_PAGES, |b| b / PAGE_SIZE as u64);
+        if let Some(limit) = limit_bytes
+            && ty.limits.min > limit_pages
+        {
+            let pages = ty.limits.min;
+            return Err(MemoryError(format!(
+                "memory minimum of {pages} page{} ({} bytes) exceeds the memory limit of \
+                 {limit} bytes",
+                if pages == 1 { "" } else { "s" },
+                pages * PAGE_SIZE as u64
             )));
         }
         // SAFETY: an anonymous PROT_NONE reservation; no existing memory is affected.
@@ -77,7 +100,8 @@ impl Memory {
         let base = base as *mut u8;
         let mut memory = Memory {
             base,
-            max_pages: ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES),
+            max_pages: ty.limits.max.unwrap_or(MAX_PAGES).min(limit_pages),
+            limit_bytes,
             ty,
             def: Box::new(VMMemoryDefinition {
                 base,
@@ -128,8 +152,13 @@ impl Memory {
         }
     }
 
+    /// The host's limit in bytes, if any.
+    pub fn limit_bytes(&self) -> Option<u64> {
+        self.limit_bytes
+    }
+
     /// Grows by `delta` pages; returns the old size in pages, or `None` if the memory
-    /// would exceed its maximum.
+    /// would exceed its maximum or the host's limit.
     pub fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.pages();
         let new = old.checked_add(delta)?;

@@ -28,6 +28,11 @@ pub enum TrapKind {
     Unreachable = 10,
     /// A builtin or host function reported an error stored in the thread's trap state.
     Pending = 11,
+    /// The store was interrupted (an interrupt handle, or its deadline passed) while code
+    /// compiled as interruptible was running.
+    Interrupted = 12,
+    /// The store's fuel ran out while code compiled to consume fuel was running.
+    OutOfFuel = 13,
 }
 
 impl TrapKind {
@@ -44,6 +49,8 @@ impl TrapKind {
         TrapKind::BadConversionToInteger,
         TrapKind::Unreachable,
         TrapKind::Pending,
+        TrapKind::Interrupted,
+        TrapKind::OutOfFuel,
     ];
 
     /// The kind with code `code`, if any.
@@ -65,6 +72,8 @@ impl TrapKind {
             TrapKind::BadConversionToInteger => "invalid conversion to integer",
             TrapKind::Unreachable => "unreachable",
             TrapKind::Pending => "host error",
+            TrapKind::Interrupted => "interrupt",
+            TrapKind::OutOfFuel => "all fuel consumed",
         }
     }
 }

@@ -10,6 +10,8 @@
 //!   [`VMHostFuncContext`]; they spill their arguments into a [`ValRaw`] buffer and call
 //!   its [`HostCallback`] — the one calling convention of every host function.
 
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize};
+
 /// Opaque instance context; its layout is described by [`crate::VMOffsets`].
 #[repr(C)]
 pub struct VMContext {
@@ -125,11 +127,39 @@ pub struct VMTableDefinition {
 pub struct VMGlobal(pub ValRaw);
 
 /// Per-store state that compiled code reads.
+///
+/// Every field is atomic so that the context can be shared (`Arc`) with interrupt handles
+/// and the deadline watchdog, which set `interrupt` from other threads; compiled code and
+/// the store's own thread access the other fields with plain (relaxed) loads and stores.
 #[derive(Debug)]
 #[repr(C)]
 pub struct VMStoreContext {
     /// Lowest stack address wasm code may grow to; `usize::MAX` until an entry sets it.
-    pub stack_limit: usize,
+    pub stack_limit: AtomicUsize,
+    /// Non-zero asks running code to stop: interruptible code checks it at every function
+    /// entry and loop header and traps with "interrupt". Cleared when an outermost call
+    /// into the store begins.
+    pub interrupt: AtomicU32,
+    /// Fuel left; code compiled to consume fuel subtracts what it executes and traps once
+    /// this is negative (checked at function entries and loop headers).
+    pub fuel: AtomicI64,
+}
+
+impl VMStoreContext {
+    /// A context outside any call: no stack limit, not interrupted, no fuel.
+    pub fn new() -> Self {
+        VMStoreContext {
+            stack_limit: AtomicUsize::new(usize::MAX),
+            interrupt: AtomicU32::new(0),
+            fuel: AtomicI64::new(0),
+        }
+    }
+}
+
+impl Default for VMStoreContext {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The Rust entry point of a host function:
@@ -201,6 +231,14 @@ mod tests {
             offset_of!(VMStoreContext, stack_limit) as u32,
             store_ctx::STACK_LIMIT
         );
+        assert_eq!(
+            offset_of!(VMStoreContext, interrupt) as u32,
+            store_ctx::INTERRUPT
+        );
+        assert_eq!(offset_of!(VMStoreContext, fuel) as u32, store_ctx::FUEL);
+        assert_eq!(size_of::<AtomicUsize>(), size_of::<usize>());
+        assert_eq!(size_of::<AtomicU32>(), 4);
+        assert_eq!(size_of::<AtomicI64>(), 8);
         assert_eq!(
             offset_of!(VMHostFuncContext, callback) as u32,
             host_ctx::CALLBACK

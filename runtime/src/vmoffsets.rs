@@ -4,7 +4,7 @@
 //! ```text
 //!  vmctx (8-byte aligned; defined globals 16-byte aligned)
 //!  +--------------------------------------------+ 0
-//!  | store_ctx   : *mut VMStoreContext           |   stack limit, shared per Store
+//!  | store_ctx   : *mut VMStoreContext           |   stack limit, interrupt, fuel; per Store
 //!  | builtins    : *const VMBuiltins             |   table of runtime entry points
 //!  | instance    : *mut Instance                 |   back pointer for builtins
 //!  | type_ids    : *const VMSharedTypeId (u32)   |   module type index -> engine-wide id
@@ -170,6 +170,10 @@ pub mod table_def {
 pub mod store_ctx {
     /// `stack_limit: usize` — the lowest stack address wasm code may use.
     pub const STACK_LIMIT: u32 = 0;
+    /// `interrupt: u32` — non-zero when interruptible code must trap with "interrupt".
+    pub const INTERRUPT: u32 = 8;
+    /// `fuel: i64` — fuel left; code that consumes fuel traps once it is negative.
+    pub const FUEL: u32 = 16;
 }
 
 /// Offsets inside [`VMHostFuncContext`](crate::vm::VMHostFuncContext).

@@ -66,6 +66,7 @@ impl Translator<'_, '_> {
         let args = self.popn(params.len());
         self.jump(header, &args);
         self.builder.switch_to_block(header);
+        self.env.limits_check(&mut self.builder);
         // The header is sealed at `end`, once every back edge is known.
         let stack_base = self.stack.len();
         self.stack

@@ -7,12 +7,17 @@
 use super::{Result, Translator};
 use crate::CodegenError;
 use crate::env::heap_flags;
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
 use stagec_runtime::Builtin;
+use stagec_runtime::TrapKind;
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
 use types::{F32, F64, I32, I64};
+
+/// `memory.copy` of at most this many bytes, with a constant length, is inlined.
+const SMALL_COPY_BYTES: u64 = 128;
 
 impl<'a> Translator<'a, '_> {
     /// Translates a memory operator; returns whether `op` is one.
@@ -93,6 +98,12 @@ impl<'a> Translator<'a, '_> {
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
+                if let Some(n) = super::consts::known_int(self.builder.func, len)
+                    .filter(|n| *n <= SMALL_COPY_BYTES)
+                {
+                    self.small_memory_copy(dst_mem, src_mem, dst, src, n);
+                    return Ok(true);
+                }
                 let dst_memory = self.i32_const(dst_mem);
                 let src_memory = self.i32_const(src_mem);
                 self.env.call_builtin(
@@ -119,6 +130,42 @@ impl<'a> Translator<'a, '_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// `memory.copy` of a known, small length, inline: both ranges are bounds-checked
+    /// first (a trap must leave memory untouched), then every chunk is loaded before any
+    /// is stored, so overlapping ranges copy correctly.
+    fn small_memory_copy(&mut self, dst_mem: u32, src_mem: u32, dst: Value, src: Value, len: u64) {
+        let b = &mut self.builder;
+        let mut addresses = Vec::new();
+        for (memory, index) in [(dst_mem, dst), (src_mem, src)] {
+            let length = self.env.memory_length(b, memory);
+            let index = b.ins().uextend(I64, index);
+            let end = b.ins().iadd_imm_u(index, len as i64);
+            let out_of_bounds = b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
+            self.env
+                .trapnz(b, out_of_bounds, TrapKind::MemoryOutOfBounds);
+            let base = self.env.heap_base(b, memory);
+            addresses.push(b.ins().iadd(base, index));
+        }
+        let (dst_addr, src_addr) = (addresses[0], addresses[1]);
+        let flags = MemFlagsData::trusted();
+        let mut chunks = Vec::new();
+        let mut offset = 0u64;
+        while offset < len {
+            let ty = match len - offset {
+                8.. => I64,
+                4..=7 => I32,
+                2..=3 => types::I16,
+                _ => types::I8,
+            };
+            let value = b.ins().load(ty, flags, src_addr, offset as i32);
+            chunks.push((value, offset));
+            offset += u64::from(ty.bytes());
+        }
+        for (value, offset) in chunks {
+            b.ins().store(flags, value, dst_addr, offset as i32);
+        }
     }
 
     /// An `i32` constant (an index passed to a builtin).

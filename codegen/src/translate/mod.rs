@@ -159,8 +159,8 @@ impl FuncTranslator {
         builder.seal_block(entry);
 
         let params = builder.block_params(entry).to_vec();
-        let vmctx = params[0];
-        env.begin_function(&mut builder, vmctx);
+        env.begin_function(&mut builder, params[0], params[1]);
+        env.limits_check(&mut builder);
 
         // Parameters (after the two vmctx words), then declared locals, zero-initialised.
         self.locals.clear();
@@ -217,6 +217,7 @@ impl FuncTranslator {
             locals: &self.locals,
             reachable: true,
             unreachable_depth: 0,
+            fuel_pending: 0,
         };
         while !reader.eof() {
             let (op, op_offset) = reader.read_with_offset()?;
@@ -280,6 +281,8 @@ pub(crate) struct Translator<'a, 'm> {
     reachable: bool,
     /// Frames opened while unreachable and not yet closed.
     unreachable_depth: u32,
+    /// Fuel of the operators translated since the last [`FuncEnvironment::consume_fuel`].
+    fuel_pending: u64,
 }
 
 impl<'a> Translator<'a, '_> {
@@ -287,6 +290,9 @@ impl<'a> Translator<'a, '_> {
         if !self.reachable {
             self.translate_unreachable_operator(op);
             return Ok(());
+        }
+        if self.env.consumes_fuel() {
+            self.count_fuel(op);
         }
         let handled = self.translate_variable(op)?
             || self.translate_numeric(op)?
@@ -301,6 +307,44 @@ impl<'a> Translator<'a, '_> {
                 format_args!("operator {op:?}"),
                 offset,
             ))
+        }
+    }
+
+    /// Fuel: one unit per operator except those that only structure code (`nop`, `drop`,
+    /// `block`, `loop`, `else`, `end`), added up along straight-line code and subtracted
+    /// from the store's fuel before every operator that branches, calls, returns or traps,
+    /// so each run of operators costs one load, add and store. The store's fuel is checked
+    /// at function entries and loop headers (`FuncEnvironment::limits_check`).
+    fn count_fuel(&mut self, op: &Operator<'_>) {
+        let free = matches!(
+            op,
+            Operator::Nop
+                | Operator::Drop
+                | Operator::Block { .. }
+                | Operator::Loop { .. }
+                | Operator::Else
+                | Operator::End
+        );
+        if !free {
+            self.fuel_pending += 1;
+        }
+        let ends_run = matches!(
+            op,
+            Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::Else
+                | Operator::End
+                | Operator::Br { .. }
+                | Operator::BrIf { .. }
+                | Operator::BrTable { .. }
+                | Operator::Return
+                | Operator::Unreachable
+                | Operator::Call { .. }
+                | Operator::CallIndirect { .. }
+        );
+        if ends_run && self.fuel_pending > 0 {
+            self.env.consume_fuel(&mut self.builder, self.fuel_pending);
+            self.fuel_pending = 0;
         }
     }
 

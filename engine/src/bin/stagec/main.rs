@@ -4,12 +4,14 @@
 
 mod bindings;
 mod explain;
+mod limits;
 mod staged;
 mod values;
 
 use anyhow::{Context, Result, anyhow, bail};
 use bindings::{Binder, Binding, parse_binding};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use limits::LimitArgs;
 use stagec::{CompileOptions, Config, Engine, Func, Instance, Linker, Module, Store, Val};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -87,6 +89,8 @@ enum Command {
         /// that stage's exports. Repeatable; applied in order.
         #[arg(long = "extend", value_name = "FILE")]
         extend: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
         /// The exported function to call.
         #[arg(long, value_name = "NAME")]
         invoke: Option<String>,
@@ -173,19 +177,31 @@ fn main() -> ExitCode {
         }
         Command::Wast { .. } => String::new(),
     };
+    // Room for the wasm stack `--max-stack` asks for, plus what the host needs around it.
+    let thread_stack = match &cli.command {
+        Command::Run { limits, .. } => limits
+            .max_stack()
+            .and_then(|b| usize::try_from(b).ok())
+            .map_or(THREAD_STACK, |b| {
+                b.saturating_add(THREAD_STACK - MAX_WASM_STACK)
+                    .max(THREAD_STACK)
+            }),
+        _ => THREAD_STACK,
+    };
     let worker = std::thread::Builder::new()
         .name("stagec".into())
-        .stack_size(THREAD_STACK)
+        .stack_size(thread_stack)
         .spawn(move || match cli.command {
             Command::Run {
                 file,
                 bindings,
                 extend,
+                limits,
                 invoke,
                 args,
             } => report(
                 &file,
-                run(&file, &bindings, &extend, invoke.as_deref(), &args),
+                run(&file, &bindings, &extend, &limits, invoke.as_deref(), &args),
             ),
             Command::Explain {
                 file,
@@ -210,7 +226,7 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("error: cannot start the worker thread: {e}");
+            eprintln!("error: {subject}cannot start the worker thread: {e}");
             ExitCode::FAILURE
         }
     }
@@ -237,9 +253,12 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 fn engine() -> Result<Engine> {
-    Ok(Engine::new(
-        Config::default().with_max_wasm_stack(MAX_WASM_STACK),
-    )?)
+    engine_with(&LimitArgs::default())
+}
+
+fn engine_with(limits: &LimitArgs) -> Result<Engine> {
+    let config = limits.config(Config::default().with_max_wasm_stack(MAX_WASM_STACK))?;
+    Ok(Engine::new(config)?)
 }
 
 /// Reads a module file as binary (`.wasm` always binary, `.wat` always text, anything
@@ -343,16 +362,19 @@ fn run(
     file: &Path,
     bindings: &BindingArgs,
     extensions: &[PathBuf],
+    limits: &LimitArgs,
     invoke: Option<&str>,
     args: &[String],
 ) -> Result<()> {
-    let engine = engine()?;
+    let engine = engine_with(limits)?;
+    // The store's limits are checked before compiling, so a bad value is reported first.
+    let mut store = Store::new(&engine);
+    limits.apply(&mut store)?;
     let (module, runtime) = if is_staged(file) {
         compile_staged(&engine, file, bindings)?
     } else {
         compile(&engine, &read_module(file)?, bindings)?
     };
-    let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     runtime.link(&mut store, &mut linker)?;
     if let Some((m, n, _)) = module

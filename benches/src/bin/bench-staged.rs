@@ -1,0 +1,215 @@
+//! Staged modules: what a `single` stage's fixed addresses buy over the `multi` stage's
+//! vmctx, and what calling into a `single` stage costs next to an ordinary imported
+//! function. Prints one Markdown table of medians (interleaved runs, one process).
+//!
+//! ```sh
+//! cargo run --release -p stagec-benches --bin bench-staged -- [--runs N]
+//! ```
+
+use anyhow::{Context, Result, bail};
+use stagec::{CompileOptions, Config, Engine, Instance, Linker, Module, Preimports, Store, Val};
+use std::time::Instant;
+
+/// A loop over memory that also updates a global: the state lives either in the multi
+/// stage itself (reached through the vmctx) or in a single stage (fixed addresses).
+const STATE_MULTI: &str = r#"(staged (stage $main multi (module
+  (memory 1) (global $acc (mut i64) (i64.const 0))
+  (func (export "run") (param $n i32) (result i64) (local $i i32) (local $k i32)
+    (global.set $acc (i64.const 0))
+    (loop $outer
+      (local.set $i (i32.const 0))
+      (loop $l
+        (i32.store (local.get $i) (i32.add (i32.load (local.get $i)) (local.get $i)))
+        (global.set $acc (i64.add (global.get $acc) (i64.extend_i32_u (i32.load (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 65536))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $k) (local.get $n))))
+    (global.get $acc)))))"#;
+
+const STATE_SINGLE: &str = r#"(staged
+ (stage $rt single (module (memory (export "mem") 1) (global (export "acc") (mut i64) (i64.const 0))))
+ (stage $main multi (module
+  (import "rt" "mem" (memory 1)) (import "rt" "acc" (global $acc (mut i64)))
+  (func (export "run") (param $n i32) (result i64) (local $i i32) (local $k i32)
+    (global.set $acc (i64.const 0))
+    (loop $outer
+      (local.set $i (i32.const 0))
+      (loop $l
+        (i32.store (local.get $i) (i32.add (i32.load (local.get $i)) (local.get $i)))
+        (global.set $acc (i64.add (global.get $acc) (i64.extend_i32_u (i32.load (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 65536))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $outer (i32.lt_u (local.get $k) (local.get $n))))
+    (global.get $acc))))) "#;
+
+/// The callee: a small function with state, so that calls are not free.
+const CALLEE: &str = r#"(module
+  (global $s (mut i32) (i32.const 1))
+  (func (export "step") (param i32) (result i32)
+    (global.set $s (i32.add (i32.mul (global.get $s) (i32.const 1103515245)) (local.get 0)))
+    (global.get $s)))"#;
+
+/// A caller of `lib.step`, in a loop.
+const CALLER: &str = r#"(module
+  (import "lib" "step" (func $step (param i32) (result i32)))
+  (func (export "run") (param $n i32) (result i64) (local $i i32) (local $acc i64)
+    (loop $l
+      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $step (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $acc)))"#;
+
+struct Variant {
+    name: &'static str,
+    store: Store,
+    instance: Instance,
+    arg: i32,
+}
+
+impl Variant {
+    fn run(&mut self) -> Result<(i64, f64)> {
+        let f = self.instance.get_func(&self.store, "run").context("run")?;
+        let mut out = [Val::I64(0)];
+        let start = Instant::now();
+        f.call(&mut self.store, &[Val::I32(self.arg)], &mut out)?;
+        Ok((
+            out[0].i64().unwrap_or_default(),
+            start.elapsed().as_secs_f64() * 1e3,
+        ))
+    }
+}
+
+fn staged(engine: &Engine, text: &str, options: &CompileOptions) -> Result<Module> {
+    let staged = stagec::parse_swat(text)?;
+    Ok(Module::from_staged_options(
+        engine,
+        &staged,
+        &Preimports::new(),
+        options,
+    )?)
+}
+
+fn variant(
+    name: &'static str,
+    module: &Module,
+    linker: &Linker,
+    mut store: Store,
+    arg: i32,
+) -> Result<Variant> {
+    let instance = linker.instantiate(&mut store, module)?;
+    Ok(Variant {
+        name,
+        store,
+        instance,
+        arg,
+    })
+}
+
+fn main() -> Result<()> {
+    let mut runs = 15;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--runs" => runs = args.next().context("--runs N")?.parse()?,
+            "--bench" => {}
+            _ => bail!("usage: bench-staged [--runs N]"),
+        }
+    }
+    let engine = Engine::new(Config::default())?;
+    let plain = CompileOptions::default();
+    let no_inline = CompileOptions {
+        inline_threshold: 0,
+        ..CompileOptions::default()
+    };
+    let mut variants = Vec::new();
+    let empty = Linker::new();
+    variants.push(variant(
+        "state in multi stage (vmctx)",
+        &staged(&engine, STATE_MULTI, &plain)?,
+        &empty,
+        Store::new(&engine),
+        40,
+    )?);
+    variants.push(variant(
+        "state in single stage (fixed addresses)",
+        &staged(&engine, STATE_SINGLE, &plain)?,
+        &empty,
+        Store::new(&engine),
+        40,
+    )?);
+    // Calls: an ordinary import (another instance's export through the import slot)...
+    {
+        let mut store = Store::new(&engine);
+        let lib = Module::new(&engine, CALLEE)?;
+        let lib_instance = Linker::new().instantiate(&mut store, &lib)?;
+        let mut linker = Linker::new();
+        linker.instance(&store, "lib", &lib_instance);
+        let caller = Module::new(&engine, CALLER)?;
+        variants.push(variant(
+            "call: ordinary imported function",
+            &caller,
+            &linker,
+            store,
+            2_000_000,
+        )?);
+    }
+    // ... a single stage's function, called directly (not inlined) ...
+    let staged_calls =
+        format!("(staged (stage $lib single {CALLEE}) (stage $main multi {CALLER}))");
+    variants.push(variant(
+        "call: single-stage function, direct",
+        &staged(&engine, &staged_calls, &no_inline)?,
+        &empty,
+        Store::new(&engine),
+        2_000_000,
+    )?);
+    // ... and inlined.
+    variants.push(variant(
+        "call: single-stage function, inlined",
+        &staged(&engine, &staged_calls, &plain)?,
+        &empty,
+        Store::new(&engine),
+        2_000_000,
+    )?);
+
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let mut checksums: Vec<Option<i64>> = vec![None; variants.len()];
+    for round in 0..runs + 2 {
+        for (i, v) in variants.iter_mut().enumerate() {
+            let (sum, ms) = v.run()?;
+            // The state variants mutate memory, so compare their first results only.
+            checksums[i].get_or_insert(sum);
+            if round >= 2 {
+                samples[i].push(ms);
+            }
+        }
+    }
+    if checksums[0] != checksums[1] {
+        bail!(
+            "state variants disagree: {:?} vs {:?}",
+            checksums[0],
+            checksums[1]
+        );
+    }
+    let median = |xs: &mut Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    let medians: Vec<f64> = samples.iter_mut().map(median).collect();
+    println!("Medians of {runs} interleaved runs (ms per `run` call).\n");
+    println!("| variant | median ms | relative |");
+    println!("|---|---:|---:|");
+    for (i, v) in variants.iter().enumerate() {
+        let base = if i < 2 { medians[0] } else { medians[2] };
+        println!(
+            "| {} | {:.3} | {:.2}× |",
+            v.name,
+            medians[i],
+            base / medians[i]
+        );
+    }
+    println!("\nrelative = time of the first row of its group / this row's time (> 1 = faster).");
+    Ok(())
+}
