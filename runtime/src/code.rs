@@ -19,10 +19,12 @@ impl std::error::Error for LoadError {}
 
 /// Executable code of one artifact.
 pub struct CodeMemory {
+    // Declared (so dropped) before the mapping: the code must leave the trap registry
+    // before its addresses can be reused by another thread's new code.
+    _registration: RegisteredCode,
     mmap: memmap2::Mmap,
     functions: Vec<CodeRange>,
     entry_trampolines: Vec<CodeRange>,
-    _registration: RegisteredCode,
 }
 
 impl fmt::Debug for CodeMemory {

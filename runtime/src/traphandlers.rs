@@ -68,7 +68,13 @@ pub struct RegisteredCode(Arc<CodeRegistration>);
 impl Drop for RegisteredCode {
     fn drop(&mut self) {
         let mut map = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-        map.remove(&self.0.end);
+        // Remove only our own entry: never one registered later at the same addresses.
+        if map
+            .get(&self.0.end)
+            .is_some_and(|r| Arc::ptr_eq(r, &self.0))
+        {
+            map.remove(&self.0.end);
+        }
     }
 }
 
