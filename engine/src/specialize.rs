@@ -39,6 +39,25 @@ unsafe impl Send for CompileState {}
 // SAFETY: as above.
 unsafe impl Sync for CompileState {}
 
+/// Whether `preimports` bind a live table of some store.
+fn binds_foreign_table(preimports: &Preimports) -> bool {
+    preimports.iter().any(|(_, _, p)| match p {
+        Preimport::Extern(Extern::Table(_)) => true,
+        Preimport::Export { provider, .. } => provider_binds_foreign_table(provider),
+        _ => false,
+    })
+}
+
+/// Whether `provider` (or its stages, transitively) binds a live table of some store.
+fn provider_binds_foreign_table(provider: &Provider) -> bool {
+    binds_foreign_table(provider.preimports())
+        || provider
+            .inner
+            .eager
+            .iter()
+            .any(provider_binds_foreign_table)
+}
+
 impl CompileState {
     /// The instance of provider `id`, if this compilation instantiated it.
     pub(crate) fn provider_instance(&self, id: u64) -> Option<crate::Instance> {
@@ -114,10 +133,13 @@ pub(crate) fn compile(
         Ok(parts) => parts,
         Err(e) => {
             // A provider whose instantiation failed may already have written its
-            // functions into tables of other stores (Wasm 2.0 keeps such writes), so
-            // its instances must outlive this compilation: the state is leaked on
-            // purpose, once per failed compilation that instantiated anything.
-            if !state.store.instances.is_empty() {
+            // functions into a table of another store (Wasm 2.0 keeps such writes); that
+            // is only possible through a table bound as `Preimport::Extern`. Then its
+            // instances must outlive this compilation and the state is leaked on purpose;
+            // otherwise nothing outside can refer to it and it is freed.
+            let foreign_table = binds_foreign_table(preimports)
+                || eager.iter().any(|p| provider_binds_foreign_table(p));
+            if foreign_table && !state.store.instances.is_empty() {
                 std::mem::forget(state);
             }
             return Err(e);

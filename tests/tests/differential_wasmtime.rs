@@ -6,7 +6,7 @@
 //! table element and the trace of host calls must agree. See `common/differential.rs`
 //! for what exactly is compared.
 //!
-//! The budget is fixed and seeded: `STAGEC_DIFF_MODULES` seeds (default 4000, about 50 s on
+//! The budget is fixed and seeded: `STAGEC_DIFF_MODULES` seeds (default 12,000, about 45 s on
 //! 2 cores in a debug build), `STAGEC_DIFF_SEED + i` (default seed 0). A seed gives one
 //! module (or none, when wasm-smith gives up on its random bytes). `STAGEC_DIFF_SECONDS=N`
 //! instead runs for N seconds, however many modules that is. `STAGEC_DIFF_VERBOSE=1`
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 /// of the default budget agrees.
 const KNOWN_MISMATCHES: &[(u64, &str)] = &[];
 
-const DEFAULT_MODULES: u64 = 4000;
+const DEFAULT_MODULES: u64 = 12_000;
 const WORKERS: usize = 2;
 const THREAD_STACK: usize = 64 << 20;
 

@@ -219,7 +219,7 @@ fn load(engine: &Engine, format: Format, bytes: &[u8], instantiate: bool) -> Got
 
 /// Loads every input on a worker thread (an 8 MiB stack, like a main thread), each under
 /// the watchdog and the allocation limit; returns what each gave.
-fn load_all(inputs: Vec<(String, Format, Vec<u8>, bool)>) -> Vec<(String, Got)> {
+fn load_all(inputs: Vec<(String, Format, Vec<u8>, bool)>) -> Vec<(String, Got, usize)> {
     let names: Vec<String> = inputs.iter().map(|(n, ..)| n.clone()).collect();
     let limits: Vec<usize> = inputs
         .iter()
@@ -267,7 +267,7 @@ fn load_all(inputs: Vec<(String, Format, Vec<u8>, bool)>) -> Vec<(String, Got)> 
         if let Got::Panic(msg) = &got {
             failures.push(format!("{name}: panicked: {msg}"));
         }
-        out.push((name.clone(), got));
+        out.push((name.clone(), got, peak));
     }
     worker.join().expect("worker");
     assert!(
@@ -331,7 +331,7 @@ fn corpus_gives_the_expected_errors() {
         .collect();
     let results = load_all(inputs);
     let mut failures = Vec::new();
-    for ((file, what, message), (_, got)) in expected.iter().zip(&results) {
+    for ((file, what, message), (_, got, _)) in expected.iter().zip(&results) {
         let ok = match got {
             Got::Ok => what == "ok",
             Got::Err {
@@ -345,6 +345,11 @@ fn corpus_gives_the_expected_errors() {
             failures.push(format!("{file}: expected {what} `{message}`, got {got:?}"));
         }
     }
+    let (max_file, _, max_peak) = results.iter().max_by_key(|(_, _, p)| *p).unwrap();
+    println!(
+        "malformed corpus: largest heap peak {} KiB ({max_file})",
+        max_peak >> 10
+    );
     println!(
         "malformed corpus: {} inputs, {} as expected",
         results.len(),
@@ -523,7 +528,7 @@ fn mutated_modules_are_errors_not_crashes() {
     let results = load_all(inputs);
     let errors = results
         .iter()
-        .filter(|(_, g)| matches!(g, Got::Err { .. }))
+        .filter(|(_, g, _)| matches!(g, Got::Err { .. }))
         .count();
     println!(
         "malformed mutations: {total} inputs ({errors} errors, {} still valid) in {:.1} s",
@@ -577,8 +582,8 @@ fn deep_nesting_is_not_a_stack_overflow() {
             false,
         ));
     }
-    for (name, got) in load_all(inputs) {
-        println!("{name}: {got:?}");
+    for (name, got, peak) in load_all(inputs) {
+        println!("{name}: {got:?} (heap peak {} MiB)", peak >> 20);
     }
 }
 
@@ -878,12 +883,7 @@ fn bad_preimport_flags_are_one_line_errors() {
 
 /// Engine bugs this file knows about: (test, reason). A listed test that fails only
 /// prints the reason; a listed test that passes fails, so that the entry is removed.
-const KNOWN_ENGINE_BUGS: &[(&str, &str)] = &[(
-    "failed_staged_compilations_release_their_memories",
-    "engine/src/specialize.rs `compile` forgets the whole CompileState (its store with every \
-     linear memory, 8 GiB of address space each) when a compilation fails after a stage was \
-     instantiated; after ~16,000 such failures no linear memory can be created in the process",
-)];
+const KNOWN_ENGINE_BUGS: &[(&str, &str)] = &[];
 
 fn known_bug(test: &str) -> Option<&'static str> {
     KNOWN_ENGINE_BUGS
