@@ -137,8 +137,8 @@ pub(crate) fn compile(
             // is only possible through a table bound as `Preimport::Extern`. Then its
             // instances must outlive this compilation and the state is leaked on purpose;
             // otherwise nothing outside can refer to it and it is freed.
-            let foreign_table = binds_foreign_table(preimports)
-                || eager.iter().any(|p| provider_binds_foreign_table(p));
+            let foreign_table =
+                binds_foreign_table(preimports) || eager.iter().any(provider_binds_foreign_table);
             if foreign_table && !state.store.instances.is_empty() {
                 std::mem::forget(state);
             }
