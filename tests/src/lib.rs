@@ -1,5 +1,5 @@
-//! Test support for stagec: where the spec suite is, and the list of spec commands that are
-//! known to fail.
+//! Test support for stagec: where the spec suite is, the list of spec commands that are
+//! known to fail, and small helpers shared by the integration tests.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,4 +107,26 @@ mod tests {
         assert!(ShouldFail::parse("float_exprs.wast  no line\n").is_err());
         assert!(ShouldFail::parse("x.wat:3 wrong extension\n").is_err());
     }
+}
+
+/// Calls export `name` of `instance` with `args`; returns its results.
+///
+/// Panics if there is no such exported function (a broken test, not an engine error).
+pub fn call_export(
+    store: &mut stagec::Store,
+    instance: &stagec::Instance,
+    name: &str,
+    args: &[stagec::Val],
+) -> Result<Vec<stagec::Val>, stagec::Error> {
+    let func = instance
+        .get_func(store, name)
+        .unwrap_or_else(|| panic!("no export {name}"));
+    let mut results: Vec<stagec::Val> = func
+        .ty(store)
+        .results
+        .iter()
+        .map(|t| stagec::Val::default_for(*t))
+        .collect();
+    func.call(store, args, &mut results)?;
+    Ok(results)
 }

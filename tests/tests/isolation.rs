@@ -36,24 +36,7 @@ fn engine() -> Engine {
     Engine::new(Config::default()).expect("engine")
 }
 
-fn call(
-    store: &mut Store,
-    instance: &Instance,
-    name: &str,
-    args: &[Val],
-) -> Result<Vec<Val>, Error> {
-    let func = instance
-        .get_func(store, name)
-        .unwrap_or_else(|| panic!("no export {name}"));
-    let mut results: Vec<Val> = func
-        .ty(store)
-        .results
-        .iter()
-        .map(|t| Val::default_for(*t))
-        .collect();
-    func.call(store, args, &mut results)?;
-    Ok(results)
-}
+use stagec_tests::call_export as call;
 
 fn trap_kind(r: &Result<Vec<Val>, Error>) -> Option<TrapKind> {
     r.as_ref()

@@ -51,24 +51,7 @@ fn setup(wat: &str) -> (Store, Instance) {
     (store, instance)
 }
 
-fn call(
-    store: &mut Store,
-    instance: &Instance,
-    name: &str,
-    args: &[Val],
-) -> Result<Vec<Val>, Error> {
-    let func = instance
-        .get_func(store, name)
-        .unwrap_or_else(|| panic!("no export {name}"));
-    let mut results: Vec<Val> = func
-        .ty(store)
-        .results
-        .iter()
-        .map(|t| Val::default_for(*t))
-        .collect();
-    func.call(store, args, &mut results)?;
-    Ok(results)
-}
+use stagec_tests::call_export as call;
 
 fn expect_trap(result: Result<Vec<Val>, Error>, kind: TrapKind, what: &str) {
     let error = match result {
