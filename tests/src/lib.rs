@@ -89,26 +89,6 @@ impl ShouldFail {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::ShouldFail;
-
-    #[test]
-    fn parses_entries_and_comments() {
-        let list =
-            ShouldFail::parse("# comment\n\nfloat_exprs.wast:12  NaN sign\nbr.wast:3\n").unwrap();
-        assert_eq!(list.lines("float_exprs.wast")[&12], "NaN sign");
-        assert_eq!(list.lines("br.wast")[&3], "");
-        assert!(list.lines("i32.wast").is_empty());
-    }
-
-    #[test]
-    fn rejects_bad_lines() {
-        assert!(ShouldFail::parse("float_exprs.wast  no line\n").is_err());
-        assert!(ShouldFail::parse("x.wat:3 wrong extension\n").is_err());
-    }
-}
-
 /// Calls export `name` of `instance` with `args`; returns its results.
 ///
 /// Panics if there is no such exported function (a broken test, not an engine error).
@@ -129,4 +109,24 @@ pub fn call_export(
         .collect();
     func.call(store, args, &mut results)?;
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShouldFail;
+
+    #[test]
+    fn parses_entries_and_comments() {
+        let list =
+            ShouldFail::parse("# comment\n\nfloat_exprs.wast:12  NaN sign\nbr.wast:3\n").unwrap();
+        assert_eq!(list.lines("float_exprs.wast")[&12], "NaN sign");
+        assert_eq!(list.lines("br.wast")[&3], "");
+        assert!(list.lines("i32.wast").is_empty());
+    }
+
+    #[test]
+    fn rejects_bad_lines() {
+        assert!(ShouldFail::parse("float_exprs.wast  no line\n").is_err());
+        assert!(ShouldFail::parse("x.wat:3 wrong extension\n").is_err());
+    }
 }
