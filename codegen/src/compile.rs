@@ -2,6 +2,7 @@
 //! an [`Artifact`].
 
 use crate::CodegenError;
+use crate::fixed::{FIXED_NAMESPACE, FUNCTION_NAMESPACE};
 use crate::traps::trap_kind;
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
@@ -74,12 +75,15 @@ pub(crate) fn compiled_function(
         let target = match &reloc.target {
             FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
                 let name = &ctx.func.params.user_named_funcs()[*name];
-                if name.namespace != 0 {
-                    return Err(CodegenError::new(format!(
-                        "unexpected relocation target {name}"
-                    )));
+                match name.namespace {
+                    FUNCTION_NAMESPACE => RelocTarget::DefinedFunc(name.index),
+                    FIXED_NAMESPACE => RelocTarget::Fixed(name.index),
+                    _ => {
+                        return Err(CodegenError::new(format!(
+                            "unexpected relocation target {name}"
+                        )));
+                    }
                 }
-                RelocTarget::DefinedFunc(name.index)
             }
             FinalizedRelocTarget::ExternalName(ExternalName::LibCall(libcall)) => {
                 RelocTarget::LibCall(convert_libcall(*libcall)?)

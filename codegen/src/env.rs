@@ -17,6 +17,7 @@
 //! for — a fixed unit's through its *caller's* vmctx (see [`FuncEnvironment::begin_function`]).
 
 use crate::CodegenError;
+use crate::fixed::{FIXED_NAMESPACE, FUNCTION_NAMESPACE};
 use crate::translate::consts;
 use crate::traps::trap_code;
 use crate::units::{
@@ -141,6 +142,8 @@ pub(crate) struct FuncEnvironment<'m> {
     type_sigs: HashMap<u32, SigRef>,
     /// Directly called functions, by artifact function index.
     direct_funcs: HashMap<u32, FuncRef>,
+    /// Fixed-address slots referenced so far, by slot.
+    fixed_refs: std::cell::RefCell<HashMap<u32, FuncRef>>,
     builtin_sigs: [Option<SigRef>; Builtin::ALL.len()],
 }
 
@@ -160,6 +163,7 @@ impl<'m> FuncEnvironment<'m> {
             limits_ctx: None,
             type_sigs: HashMap::new(),
             direct_funcs: HashMap::new(),
+            fixed_refs: Default::default(),
             builtin_sigs: [None; Builtin::ALL.len()],
         }
     }
@@ -194,6 +198,7 @@ impl<'m> FuncEnvironment<'m> {
     ) {
         self.type_sigs.clear();
         self.direct_funcs.clear();
+        self.fixed_refs.get_mut().clear();
         self.builtin_sigs = [None; Builtin::ALL.len()];
         self.caller_vmctx = Some(caller_vmctx);
         self.limits_ctx = None;
@@ -207,7 +212,7 @@ impl<'m> FuncEnvironment<'m> {
             self.limits_ctx = Some(ctx);
         }
         if let Some(fixed) = self.plan.fixed_vmctx {
-            self.vmctx = Some(builder.ins().iconst(POINTER, fixed as i64));
+            self.vmctx = Some(self.fixed_address(builder, fixed));
             return;
         }
         self.vmctx = Some(vmctx);
@@ -375,7 +380,7 @@ impl<'m> FuncEnvironment<'m> {
                 let ptr = self.load_vmctx_field(builder, self.offsets.imported_global(index));
                 (ptr, 0)
             }
-            GlobalPlace::At(addr) => (builder.ins().iconst(POINTER, addr as i64), 0),
+            GlobalPlace::At(addr) => (self.fixed_address(builder, addr), 0),
             GlobalPlace::Constant(_) => return None,
         })
     }
@@ -425,7 +430,7 @@ impl<'m> FuncEnvironment<'m> {
     /// The base address of a linear memory's bytes.
     pub(crate) fn heap_base(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
         match self.plan.memories[memory as usize] {
-            MemoryPlace::At { base, .. } => builder.ins().iconst(POINTER, base as i64),
+            MemoryPlace::At { base, .. } => self.fixed_address(builder, base),
             MemoryPlace::Vmctx => self.load_vmctx_field(builder, self.offsets.memory_base(memory)),
         }
     }
@@ -433,7 +438,7 @@ impl<'m> FuncEnvironment<'m> {
     /// The address of a linear memory's `VMMemoryDefinition`.
     fn memory_def(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
         match self.plan.memories[memory as usize] {
-            MemoryPlace::At { def, .. } => builder.ins().iconst(POINTER, def as i64),
+            MemoryPlace::At { def, .. } => self.fixed_address(builder, def),
             MemoryPlace::Vmctx => self.load_vmctx_field(builder, self.offsets.memory_def(memory)),
         }
     }
@@ -499,7 +504,7 @@ impl<'m> FuncEnvironment<'m> {
 
     fn table_def(&self, builder: &mut FunctionBuilder<'_>, table: u32) -> Value {
         match self.plan.tables[table as usize] {
-            TablePlace::At { def } => builder.ins().iconst(POINTER, def as i64),
+            TablePlace::At { def } => self.fixed_address(builder, def),
             TablePlace::Vmctx => self.load_vmctx_field(builder, self.offsets.table_def(table)),
         }
     }
@@ -591,7 +596,7 @@ impl<'m> FuncEnvironment<'m> {
                 let callee = self.direct_func_ref(builder, func_index, index);
                 let callee_vmctx = match callee_vmctx {
                     CalleeVmctx::Own => vmctx,
-                    CalleeVmctx::Fixed(addr) => builder.ins().iconst(POINTER, addr as i64),
+                    CalleeVmctx::Fixed(addr) => self.fixed_address(builder, addr),
                 };
                 call_args.extend([callee_vmctx, self.direct_call_caller()]);
                 call_args.extend_from_slice(args);
@@ -599,7 +604,9 @@ impl<'m> FuncEnvironment<'m> {
                 return builder.inst_results(inst).to_vec();
             }
             CallTarget::VmctxImport => (vmctx, self.offsets.func_import(func_index) as i32),
-            CallTarget::ImportAt(addr) => (builder.ins().iconst(POINTER, addr as i64), 0),
+            CallTarget::ImportAt { vmctx, offset } => {
+                (self.fixed_address(builder, vmctx), offset as i32)
+            }
         };
         let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
         let code = builder.ins().load(
@@ -620,6 +627,33 @@ impl<'m> FuncEnvironment<'m> {
         builder.inst_results(inst).to_vec()
     }
 
+    /// A fixed address of the compilation (provider state), as a relocated constant: a
+    /// `func_addr` of the address's slot in [`FIXED_NAMESPACE`], which Cranelift's
+    /// inliner carries into callers like any function reference (a `symbol_value` would
+    /// not be renamed when inlined).
+    fn fixed_address(&self, builder: &mut FunctionBuilder<'_>, address: usize) -> Value {
+        let slot = self.plan.fixed_slots.slot(address);
+        let cached = self.fixed_refs.borrow().get(&slot).copied();
+        let func_ref = match cached {
+            Some(f) => f,
+            None => {
+                let name = builder
+                    .func
+                    .declare_imported_user_function(UserExternalName::new(FIXED_NAMESPACE, slot));
+                let signature = builder.import_signature(Signature::new(self.call_conv));
+                let f = builder.import_function(ExtFuncData {
+                    name: ExternalName::user(name),
+                    signature,
+                    colocated: false,
+                    patchable: false,
+                });
+                self.fixed_refs.borrow_mut().insert(slot, f);
+                f
+            }
+        };
+        builder.ins().func_addr(POINTER, func_ref)
+    }
+
     /// A colocated reference to artifact function `index`, which function `func_index`
     /// of this module stands for (and whose type it has).
     fn direct_func_ref(
@@ -634,7 +668,7 @@ impl<'m> FuncEnvironment<'m> {
         let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
         let name = builder
             .func
-            .declare_imported_user_function(UserExternalName::new(0, index));
+            .declare_imported_user_function(UserExternalName::new(FUNCTION_NAMESPACE, index));
         let f = builder.import_function(ExtFuncData {
             name: ExternalName::user(name),
             signature: sig,

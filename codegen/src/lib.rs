@@ -22,6 +22,7 @@
 mod compile;
 mod env;
 mod error;
+mod fixed;
 mod inline;
 mod trampolines;
 mod translate;
@@ -29,6 +30,7 @@ mod traps;
 mod units;
 
 pub use error::CodegenError;
+pub use fixed::fixed_addresses;
 pub use stagec_runtime::artifact::Artifact;
 pub use units::{
     CompileOptions, CompileUnit, ConstValue, DEFAULT_INLINE_THRESHOLD, Explanation, FixedInstance,
@@ -194,7 +196,9 @@ impl Compiler {
         for trampoline in trampolines {
             artifact.push_trampoline(trampoline?)?;
         }
-        Ok(artifact.finish(starts))
+        let mut artifact = artifact.finish(starts);
+        artifact.fixed = plans[0].fixed_slots.addresses().to_vec();
+        Ok(artifact)
     }
 
     /// Translates every function first (callees must exist as CLIF before their callers

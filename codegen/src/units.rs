@@ -183,7 +183,12 @@ pub(crate) enum CallTarget {
     /// Through the `VMFuncImport` of the caller's vmctx.
     VmctxImport,
     /// Through a `VMFuncImport` at a fixed address (a runtime import of a fixed unit).
-    ImportAt(usize),
+    ImportAt {
+        /// The fixed unit's vmctx.
+        vmctx: usize,
+        /// Offset of the import slot in it.
+        offset: u32,
+    },
 }
 
 /// Where a global lives.
@@ -225,6 +230,8 @@ pub(crate) struct UnitPlan<'m> {
     pub(crate) first_function: u32,
     /// The vmctx of a fixed unit.
     pub(crate) fixed_vmctx: Option<usize>,
+    /// The slots of the compilation's fixed addresses (shared by every unit's plan).
+    pub(crate) fixed_slots: std::sync::Arc<crate::fixed::FixedSlots>,
     /// Every function index (imports first).
     pub(crate) funcs: Vec<CallTarget>,
     /// Every global index.
@@ -359,8 +366,9 @@ pub(crate) fn plan_units<'m>(
             .checked_add(info.num_defined_funcs())
             .ok_or_else(|| CodegenError::new("too many functions"))?;
     }
+    let slots = std::sync::Arc::new(crate::fixed::FixedSlots::of_units(units));
     let plans = (0..units.len())
-        .map(|u| plan_unit(units, &starts, u))
+        .map(|u| plan_unit(units, &starts, u, &slots))
         .collect::<Result<_, _>>()?;
     Ok((plans, starts))
 }
@@ -369,6 +377,7 @@ fn plan_unit<'m>(
     units: &[CompileUnit<'m>],
     starts: &[u32],
     u: usize,
+    slots: &std::sync::Arc<crate::fixed::FixedSlots>,
 ) -> Result<UnitPlan<'m>, CodegenError> {
     let unit = &units[u];
     let info = &unit.module.info;
@@ -377,6 +386,7 @@ fn plan_unit<'m>(
         module: unit.module,
         first_function: starts[u],
         fixed_vmctx: fixed.map(|f| f.vmctx),
+        fixed_slots: slots.clone(),
         funcs: Vec::with_capacity(info.functions.len()),
         globals: Vec::with_capacity(info.globals.len()),
         memories: Vec::with_capacity(info.memories.len()),
@@ -521,8 +531,11 @@ fn resolve_function(
     match unit.imports[i] {
         ImportBinding::Runtime => match &unit.fixed {
             Some(fixed) => {
-                let slot = VMOffsets::new(info).func_import(func);
-                Ok(CallTarget::ImportAt(fixed.vmctx + slot as usize))
+                let offset = VMOffsets::new(info).func_import(func);
+                Ok(CallTarget::ImportAt {
+                    vmctx: fixed.vmctx,
+                    offset,
+                })
             }
             None if target == caller => Ok(CallTarget::VmctxImport),
             None => Err(binding_error(

@@ -1,6 +1,7 @@
 //! The relocatable output of codegen and the input of the runtime's code loader.
 
 use crate::TrapKind;
+use crate::codec::{DecodeError, Reader, Writer};
 
 /// A range of the artifact's code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -19,6 +20,10 @@ pub enum RelocTarget {
     DefinedFunc(u32),
     /// A Cranelift library routine (float rounding on hosts without native support).
     LibCall(LibCall),
+    /// Fixed address `index` of [`Artifact::fixed`]: state that a specialized compilation
+    /// bakes into code (a provider's vmctx, memory, table or global). Kept symbolic so
+    /// that a serialized artifact can be loaded against a re-created state.
+    Fixed(u32),
 }
 
 /// Library routines that Cranelift may call on some hosts.
@@ -82,7 +87,7 @@ pub struct TrapSite {
 }
 
 /// Compiled code for one module, before it is loaded.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Artifact {
     /// All machine code, functions one after another.
     pub code: Vec<u8>,
@@ -105,4 +110,231 @@ pub struct Artifact {
     pub relocations: Vec<Relocation>,
     /// Trap sites, sorted by `code_offset`.
     pub traps: Vec<TrapSite>,
+    /// The addresses [`RelocTarget::Fixed`] relocations resolve to, by slot. Filled by
+    /// the compiler with the state it compiled against; a deserialized artifact gets the
+    /// addresses of the state re-created for it (same slots, same order).
+    pub fixed: Vec<usize>,
+}
+
+impl RelocTarget {
+    fn encode(self, w: &mut Writer) {
+        match self {
+            RelocTarget::DefinedFunc(i) => {
+                w.u8(0);
+                w.u32(i);
+            }
+            RelocTarget::LibCall(l) => {
+                w.u8(1);
+                w.u32(LibCall::ALL.iter().position(|x| *x == l).expect("listed") as u32);
+            }
+            RelocTarget::Fixed(i) => {
+                w.u8(2);
+                w.u32(i);
+            }
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<RelocTarget, DecodeError> {
+        let tag = r.u8("relocation target")?;
+        let index = r.u32("relocation target")?;
+        Ok(match tag {
+            0 => RelocTarget::DefinedFunc(index),
+            1 => RelocTarget::LibCall(
+                *LibCall::ALL
+                    .get(index as usize)
+                    .ok_or_else(|| r.error(format!("unknown library call {index}")))?,
+            ),
+            2 => RelocTarget::Fixed(index),
+            _ => return Err(r.error(format!("unknown relocation target kind {tag}"))),
+        })
+    }
+}
+
+impl LibCall {
+    /// Every library routine, in a fixed order (their serialized numbering).
+    pub const ALL: &'static [LibCall] = &[
+        LibCall::CeilF32,
+        LibCall::CeilF64,
+        LibCall::FloorF32,
+        LibCall::FloorF64,
+        LibCall::TruncF32,
+        LibCall::TruncF64,
+        LibCall::NearestF32,
+        LibCall::NearestF64,
+        LibCall::FmaF32,
+        LibCall::FmaF64,
+    ];
+}
+
+fn encode_ranges(w: &mut Writer, ranges: &[CodeRange]) {
+    w.len(ranges.len());
+    for r in ranges {
+        w.u32(r.offset);
+        w.u32(r.len);
+    }
+}
+
+fn decode_ranges(r: &mut Reader<'_>, what: &str) -> Result<Vec<CodeRange>, DecodeError> {
+    let n = r.len(8, what)?;
+    (0..n)
+        .map(|_| {
+            Ok(CodeRange {
+                offset: r.u32(what)?,
+                len: r.u32(what)?,
+            })
+        })
+        .collect()
+}
+
+impl Artifact {
+    /// Appends the serialized artifact to `w`. The fixed addresses are not written (they
+    /// belong to the process that compiled it), only how many slots there are.
+    pub fn encode(&self, w: &mut Writer) {
+        w.bytes(&self.code);
+        encode_ranges(w, &self.functions);
+        w.len(self.unit_starts.len());
+        for &s in &self.unit_starts {
+            w.u32(s);
+        }
+        encode_ranges(w, &self.entry_trampolines);
+        w.len(self.relocations.len());
+        for reloc in &self.relocations {
+            w.u32(reloc.offset);
+            w.u8(match reloc.kind {
+                RelocKind::X86PcRel4 => 0,
+                RelocKind::Abs8 => 1,
+                RelocKind::Arm64Call => 2,
+            });
+            reloc.target.encode(w);
+            w.i64(reloc.addend);
+        }
+        w.len(self.traps.len());
+        for trap in &self.traps {
+            w.u32(trap.code_offset);
+            w.u8(trap.kind as u8);
+            w.u32(trap.wasm_offset);
+        }
+        w.len(self.fixed.len());
+    }
+
+    /// Reads an artifact written by [`Artifact::encode`] and checks that it is
+    /// self-consistent ([`Artifact::validate`]). Its fixed addresses are all 0: the
+    /// loader fills them in for the state it re-created.
+    pub fn decode(r: &mut Reader<'_>) -> Result<Artifact, DecodeError> {
+        let start = r.position();
+        let code = r.bytes("code")?.to_vec();
+        let functions = decode_ranges(r, "function table")?;
+        let n = r.len(4, "unit starts")?;
+        let unit_starts = (0..n)
+            .map(|_| r.u32("unit starts"))
+            .collect::<Result<_, _>>()?;
+        let entry_trampolines = decode_ranges(r, "trampoline table")?;
+        let n = r.len(17, "relocations")?;
+        let mut relocations = Vec::with_capacity(n);
+        for _ in 0..n {
+            let offset = r.u32("relocation")?;
+            let kind = match r.u8("relocation kind")? {
+                0 => RelocKind::X86PcRel4,
+                1 => RelocKind::Abs8,
+                2 => RelocKind::Arm64Call,
+                k => return Err(r.error(format!("unknown relocation kind {k}"))),
+            };
+            let target = RelocTarget::decode(r)?;
+            let addend = r.i64("relocation addend")?;
+            relocations.push(Relocation {
+                offset,
+                kind,
+                target,
+                addend,
+            });
+        }
+        let n = r.len(9, "trap table")?;
+        let mut traps = Vec::with_capacity(n);
+        for _ in 0..n {
+            let code_offset = r.u32("trap site")?;
+            let code = r.u8("trap kind")?;
+            let kind = TrapKind::from_u8(code)
+                .ok_or_else(|| r.error(format!("unknown trap kind {code}")))?;
+            let wasm_offset = r.u32("trap site")?;
+            traps.push(TrapSite {
+                code_offset,
+                kind,
+                wasm_offset,
+            });
+        }
+        let fixed = r.len(0, "fixed slots")?;
+        if fixed > 1 << 24 {
+            return Err(r.error(format!("{fixed} fixed slots")));
+        }
+        let artifact = Artifact {
+            code,
+            functions,
+            unit_starts,
+            entry_trampolines,
+            relocations,
+            traps,
+            fixed: vec![0; fixed],
+        };
+        artifact.validate().map_err(|message| DecodeError {
+            message,
+            offset: start,
+        })?;
+        Ok(artifact)
+    }
+
+    /// Checks that every range, relocation and trap site lies inside the code and every
+    /// relocation names a function or slot that exists, so that loading cannot write
+    /// outside the code it maps.
+    pub fn validate(&self) -> Result<(), String> {
+        let len = self.code.len() as u64;
+        let in_code = |r: &CodeRange| u64::from(r.offset) + u64::from(r.len) <= len;
+        if let Some(i) = self.functions.iter().position(|r| !in_code(r)) {
+            return Err(format!("function {i} lies outside the code"));
+        }
+        if let Some(i) = self.entry_trampolines.iter().position(|r| !in_code(r)) {
+            return Err(format!("trampoline {i} lies outside the code"));
+        }
+        if self.unit_starts.first().is_some_and(|&s| s != 0)
+            || self.unit_starts.windows(2).any(|w| w[0] > w[1])
+            || self
+                .unit_starts
+                .last()
+                .is_some_and(|&s| s as usize > self.functions.len())
+        {
+            return Err("unit starts are not an increasing list of function indices".into());
+        }
+        for reloc in &self.relocations {
+            let width = match reloc.kind {
+                RelocKind::Abs8 => 8,
+                RelocKind::X86PcRel4 | RelocKind::Arm64Call => 4,
+            };
+            if u64::from(reloc.offset) + width > len {
+                return Err(format!(
+                    "relocation at {:#x} lies outside the code",
+                    reloc.offset
+                ));
+            }
+            match reloc.target {
+                RelocTarget::DefinedFunc(i) if i as usize >= self.functions.len() => {
+                    return Err(format!("relocation to unknown function {i}"));
+                }
+                RelocTarget::Fixed(i) if i as usize >= self.fixed.len() => {
+                    return Err(format!("relocation to unknown fixed slot {i}"));
+                }
+                _ => {}
+            }
+        }
+        if self
+            .traps
+            .windows(2)
+            .any(|w| w[0].code_offset > w[1].code_offset)
+            || self
+                .traps
+                .last()
+                .is_some_and(|t| u64::from(t.code_offset) >= len)
+        {
+            return Err("trap sites are not sorted inside the code".into());
+        }
+        Ok(())
+    }
 }

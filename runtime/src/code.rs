@@ -53,6 +53,11 @@ impl CodeMemory {
                     base + range.offset as usize
                 }
                 RelocTarget::LibCall(lib) => libcall_address(lib),
+                RelocTarget::Fixed(slot) => {
+                    *artifact.fixed.get(slot as usize).ok_or_else(|| {
+                        LoadError(format!("relocation to unknown fixed address {slot}"))
+                    })?
+                }
             };
             let site = reloc.offset as usize;
             let value = (target as i64).wrapping_add(reloc.addend);

@@ -8,6 +8,7 @@ mod builtins;
 mod builtins_abi;
 mod call;
 mod code;
+pub mod codec;
 mod instance;
 mod memory;
 mod table;

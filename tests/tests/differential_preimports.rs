@@ -44,7 +44,38 @@ fn e32(r: &mut Rng, d: u32) -> String {
             _ => "(local.get 0)".into(),
         };
     }
-    match r.below(15) {
+    match r.below(16) {
+        // A counted loop summing bytes at `i * stride + c`: whether `c` may move into the
+        // displacement depends on the loop bound the back edge tests.
+        14 => {
+            let start = match r.below(3) {
+                0 => "(global.get $a)".to_string(),
+                1 => "(local.get 0)".to_string(),
+                _ => format!("(i32.const {})", r.below(3)),
+            };
+            let bound = match r.below(5) {
+                0 => "(global.get $s)".to_string(),
+                1 => "(local.get 0)".to_string(),
+                2 => "(global.get $b)".to_string(),
+                3 => format!("(i32.const {})", r.below(3000)),
+                // Preimported: only the specialized build knows the bound (and folds).
+                _ => "(global.get $n)".to_string(),
+            };
+            // Strides near 2^32 step downwards through memory by wrapping.
+            let stride = r.pick(&["1", "4", "24", "65536", "0x10000000", "0xffffff00", "-4"]);
+            let c = r.pick(&["0", "12", "0x7fffffff", "0xfffffff0", "60000"]);
+            format!(
+                "(block (result i32)
+                   (local.set $i {start}) (local.set $acc (i32.const 0))
+                   (loop $l
+                     (local.set $acc (i32.add (local.get $acc)
+                       (i32.load8_u offset={} (i32.add (i32.mul (local.get $i) (i32.const {stride})) (i32.const {c})))))
+                     (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                     (br_if $l (i32.lt_u (local.get $i) {bound})))
+                   (local.get $acc))",
+                r.below(10)
+            )
+        }
         13 => format!(
             "(i32.load8_u offset={} (i32.add {} (i32.const {})))",
             r.below(10),
@@ -231,10 +262,11 @@ fn specialized_and_runtime_imports_agree() {
                     (import "env" "b" (global $b i32))
                     (import "env" "c" (global $c i64))
                     (import "env" "s" (global $s i32))
+                    (import "env" "n" (global $n i32))
                     (memory (export "mem") 2)
                     (data (i32.const 0) "{data}")
                     (data (i32.const 60000) "{data}")
-                    (func (export "f") (param i32) (result i32) (local $r i32)
+                    (func (export "f") (param i32) (result i32) (local $r i32) (local $i i32) (local $acc i32)
                       (local.set $r {body})
                       (i32.store (i32.and (i32.add (global.get $a) (local.get 0)) (i32.const 0xffc))
                                  (local.get $r))
@@ -246,11 +278,17 @@ fn specialized_and_runtime_imports_agree() {
                 r.int(),
                 r.below(60000) as i32,
             );
+            let n = match r.below(4) {
+                0 => r.below(3000) as i32,
+                1 => -1,
+                _ => r.below(8) as i32,
+            };
             let mut pre = Preimports::new();
             pre.value("env", "a", Val::I32(a))
                 .value("env", "b", Val::I32(b))
                 .value("env", "c", Val::I64(c))
-                .value("env", "s", Val::I32(s));
+                .value("env", "s", Val::I32(s))
+                .value("env", "n", Val::I32(n));
             let inputs = [0i32, 1, -1, 7, 0x1234_5678, i32::MIN, a, b];
 
             let specialized = Module::with_preimports(&engine, &wat, &pre).unwrap();
@@ -270,7 +308,7 @@ fn specialized_and_runtime_imports_agree() {
 
             assert_eq!(
                 spec.0, generic_run.0,
-                "seed {seed:#x} iteration {iter}: a={a} b={b} c={c} s={s}\n{wat}"
+                "seed {seed:#x} iteration {iter}: a={a} b={b} c={c} s={s} n={n}\n{wat}"
             );
             assert!(
                 spec.1 == generic_run.1,
@@ -278,4 +316,59 @@ fn specialized_and_runtime_imports_agree() {
             );
         }
     }
+}
+
+/// Counted loops over `i * stride + c` at the edges of wrapping: with the loop bound
+/// preimported, the specialized build may move `c` into the displacement only when no
+/// iteration's index wraps; the generic build (bound unknown) never does.
+#[test]
+fn counted_loops_fold_offsets_only_without_wrapping() {
+    let engine = Engine::new(Config::default()).unwrap();
+    let mut cases = 0;
+    for stride in ["1", "24", "65536", "0xffffff00", "-4", "-24"] {
+        for c in ["0", "12", "60000", "0x7fffffff", "0xfffffff0"] {
+            for start in [0, 1, 2] {
+                let wat = format!(
+                    r#"(module
+                  (import "env" "n" (global $n i32))
+                  (memory (export "mem") 2)
+                  (data (i32.const 0) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+                  (data (i32.const 59990) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+                  (func (export "f") (param i32) (result i32) (local $i i32) (local $acc i32)
+                    (local.set $i (i32.const {start}))
+                    (loop $l
+                      (local.set $acc (i32.add (local.get $acc)
+                        (i32.load8_u offset=3 (i32.add (i32.mul (local.get $i) (i32.const {stride})) (i32.const {c})))))
+                      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                      (br_if $l (i32.lt_u (local.get $i) (global.get $n))))
+                    (i32.store (i32.const 100) (local.get $acc))
+                    (local.get $acc)))"#
+                );
+                let generic = Module::new(&engine, &wat).unwrap();
+                for n in [0, 1, 2, 3, 4, 7, 3000, -1] {
+                    let mut pre = Preimports::new();
+                    pre.value("env", "n", Val::I32(n));
+                    let specialized = Module::with_preimports(&engine, &wat, &pre).unwrap();
+                    let inputs = [0];
+                    let spec = run(
+                        &engine,
+                        &specialized,
+                        &Linker::new(),
+                        Store::new(&engine),
+                        &inputs,
+                    );
+                    let mut store = Store::new(&engine);
+                    let mut linker = Linker::new();
+                    pre.link(&mut store, &mut linker).unwrap();
+                    let generic_run = run(&engine, &generic, &linker, store, &inputs);
+                    assert_eq!(
+                        spec, generic_run,
+                        "stride {stride} c {c} start {start} n {n}"
+                    );
+                    cases += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 6 * 5 * 3 * 8);
 }

@@ -5,8 +5,8 @@
 //!   (a preimported constant, a literal, or arithmetic over them). The translator uses it
 //!   where it makes control decisions (`if`, `br_if`, `br_table`, `select`) and the
 //!   environment uses it to turn constant addresses into displacements.
-//! - [`upper_bound`]: an upper bound of an integer value read as unsigned, used to prove
-//!   that a 32-bit `x + C` cannot wrap (so `C` may move into a load's displacement).
+//! - [`non_wrapping_add`]: whether a 32-bit `x + C` provably cannot wrap (so `C` may move
+//!   into a load's displacement), from an upper bound of `x` read as unsigned.
 //!
 //! Both follow instruction operands to a small depth, visiting a bounded number of
 //! instructions per query (so that compile time stays linear in the function size even on
@@ -15,8 +15,11 @@
 //! folds arithmetic over constants by itself; these evaluators exist so that decisions
 //! the *translator* makes (which blocks to build at all) can see through it too.
 
-use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{Function, InstructionData, Opcode, Type, Value, ValueDef, types};
+use cranelift_codegen::flowgraph::ControlFlowGraph;
+use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
+use cranelift_codegen::ir::{
+    Block, Function, InstructionData, Opcode, Type, Value, ValueDef, types,
+};
 
 /// How many instructions deep the evaluators look.
 const MAX_DEPTH: u32 = 12;
@@ -184,14 +187,103 @@ fn compare(cond: IntCC, x: u64, y: u64, width: u32) -> bool {
     }
 }
 
-/// An upper bound of `value` read as an unsigned integer of its type (the type's maximum
-/// when nothing better is known). Sound for every execution: it only follows operations
-/// whose result range follows from their operands' ranges without wrapping.
-pub(crate) fn upper_bound(func: &Function, value: Value) -> u64 {
-    bound(func, value, MAX_DEPTH, &mut FUEL.clone())
+// An upper bound of a value read as an unsigned integer of its type (the type's maximum
+// when nothing better is known), by `bound`. Sound for every execution: it only follows
+// operations whose result range follows from their operands' ranges without wrapping.
+//
+// Block parameters are bounded only when the function's control-flow graph is given: while
+// a function is being translated, a loop header's back edges do not exist yet. With it, a
+// block parameter is bounded by the largest value any incoming edge passes to it, where
+// an edge taken only when `arg < K` (a `brif` on `icmp ult arg, K`, as a counted loop's
+// back edge is) passes at most `K - 1` whatever `arg` is. Cycles through unguarded edges
+// end at the depth limit with the type's maximum, so the result stays sound.
+
+/// The largest value a block parameter receives over the edges into its block.
+fn param_bound(
+    func: &Function,
+    cfg: &ControlFlowGraph,
+    block: Block,
+    index: usize,
+    depth: u32,
+    fuel: &mut u32,
+) -> Option<u64> {
+    // The entry block's parameters are the function's arguments: anything.
+    if func.layout.entry_block() == Some(block) {
+        return None;
+    }
+    let dfg = &func.dfg;
+    let mut best = 0u64;
+    for pred in cfg.pred_iter(block) {
+        let data = &dfg.insts[pred.inst];
+        let destinations = data.branch_destination(&dfg.jump_tables, &dfg.exception_tables);
+        for (edge, call) in destinations.iter().enumerate() {
+            if call.block(&dfg.value_lists) != block {
+                continue;
+            }
+            let arg = call.args(&dfg.value_lists).nth(index)?.as_value()?;
+            let guard = match *data {
+                InstructionData::Brif { arg: cond, .. } => edge_guard(func, cond, edge == 0, arg),
+                _ => None,
+            };
+            let edge_bound = guard.unwrap_or_else(|| bound(func, Some(cfg), arg, depth, fuel));
+            best = best.max(edge_bound);
+        }
+    }
+    Some(best)
 }
 
-fn bound(func: &Function, value: Value, depth: u32, fuel: &mut u32) -> u64 {
+/// A bound on `arg` that holds whenever `cond` is `taken` (non-zero when `true`), when
+/// `cond` is an unsigned comparison of `arg` with a constant.
+fn edge_guard(func: &Function, cond: Value, taken: bool, arg: Value) -> Option<u64> {
+    let dfg = &func.dfg;
+    let mut cond = dfg.resolve_aliases(cond);
+    // A wasm `i32` condition is the comparison's result zero-extended.
+    while let ValueDef::Result(inst, 0) = dfg.value_def(cond) {
+        match dfg.insts[inst] {
+            InstructionData::Unary {
+                opcode: Opcode::Uextend,
+                arg,
+            } => cond = dfg.resolve_aliases(arg),
+            _ => break,
+        }
+    }
+    let ValueDef::Result(inst, 0) = dfg.value_def(cond) else {
+        return None;
+    };
+    let InstructionData::IntCompare {
+        cond: cc,
+        args: [a, b],
+        ..
+    } = dfg.insts[inst]
+    else {
+        return None;
+    };
+    let arg = dfg.resolve_aliases(arg);
+    // Normalize to `arg cc K`.
+    let (cc, k) = if dfg.resolve_aliases(a) == arg {
+        (cc, known_int(func, b)?)
+    } else if dfg.resolve_aliases(b) == arg {
+        (cc.swap_args(), known_int(func, a)?)
+    } else {
+        return None;
+    };
+    // The condition that holds on this edge.
+    let cc = if taken { cc } else { cc.complement() };
+    match cc {
+        // On an edge guarded by `arg < 0` nothing flows: 0 is as good a bound as any.
+        IntCC::UnsignedLessThan => Some(k.saturating_sub(1)),
+        IntCC::UnsignedLessThanOrEqual => Some(k),
+        _ => None,
+    }
+}
+
+fn bound(
+    func: &Function,
+    cfg: Option<&ControlFlowGraph>,
+    value: Value,
+    depth: u32,
+    fuel: &mut u32,
+) -> u64 {
     let dfg = &func.dfg;
     let bits = int_bits(dfg.value_type(value));
     let max = mask(bits);
@@ -207,8 +299,14 @@ fn bound(func: &Function, value: Value, depth: u32, fuel: &mut u32) -> u64 {
     if *fuel == 0 {
         return max;
     }
-    let ValueDef::Result(inst, 0) = dfg.value_def(value) else {
-        return max;
+    let inst = match dfg.value_def(value) {
+        ValueDef::Result(inst, 0) => inst,
+        ValueDef::Param(block, index) => {
+            return cfg
+                .and_then(|cfg| param_bound(func, cfg, block, index, depth, fuel))
+                .map_or(max, |b| b.min(max));
+        }
+        _ => return max,
     };
     // Every bit up to the highest one `x` may have.
     let fill = |x: u64| mask(64 - x.leading_zeros());
@@ -220,7 +318,7 @@ fn bound(func: &Function, value: Value, depth: u32, fuel: &mut u32) -> u64 {
             _ => max,
         },
         InstructionData::Unary { opcode, arg } => match opcode {
-            Opcode::Uextend | Opcode::Ireduce => bound(func, arg, depth, fuel),
+            Opcode::Uextend | Opcode::Ireduce => bound(func, cfg, arg, depth, fuel),
             Opcode::Clz | Opcode::Ctz | Opcode::Popcnt => u64::from(bits),
             _ => max,
         },
@@ -229,10 +327,10 @@ fn bound(func: &Function, value: Value, depth: u32, fuel: &mut u32) -> u64 {
             opcode,
             args: [a, b],
         } => {
-            let ua = bound(func, a, depth, fuel);
+            let ua = bound(func, cfg, a, depth, fuel);
             // A known right operand (shift amount, divisor) is exact.
             let kb = eval(func, b, depth, fuel);
-            let ub = kb.unwrap_or_else(|| bound(func, b, depth, fuel));
+            let ub = kb.unwrap_or_else(|| bound(func, cfg, b, depth, fuel));
             let shift = kb.map(|k| (k % u64::from(bits)) as u32);
             match opcode {
                 Opcode::Band => ua.min(ub),
@@ -257,7 +355,7 @@ fn bound(func: &Function, value: Value, depth: u32, fuel: &mut u32) -> u64 {
         InstructionData::Ternary {
             opcode: Opcode::Select,
             args: [_, x, y],
-        } => bound(func, x, depth, fuel).max(bound(func, y, depth, fuel)),
+        } => bound(func, cfg, x, depth, fuel).max(bound(func, cfg, y, depth, fuel)),
         _ => max,
     };
     result.min(max)
@@ -266,6 +364,15 @@ fn bound(func: &Function, value: Value, depth: u32, fuel: &mut u32) -> u64 {
 /// `Some((x, c))` when `value` is the `i32` sum `x + c` of a value and a known constant
 /// that provably does not wrap around 2^32, so that `zext(value) == zext(x) + c`.
 pub(crate) fn non_wrapping_add(func: &Function, value: Value) -> Option<(Value, u64)> {
+    non_wrapping_add_in(func, None, value)
+}
+
+/// [`non_wrapping_add`], with block parameters bounded over `cfg` when it is given.
+pub(crate) fn non_wrapping_add_in(
+    func: &Function,
+    cfg: Option<&ControlFlowGraph>,
+    value: Value,
+) -> Option<(Value, u64)> {
     let dfg = &func.dfg;
     if dfg.value_type(value) != types::I32 {
         return None;
@@ -285,7 +392,8 @@ pub(crate) fn non_wrapping_add(func: &Function, value: Value) -> Option<(Value, 
         (Some(c), None) => (b, c),
         (None, None) => return None,
     };
-    (upper_bound(func, x).checked_add(c)? <= u64::from(u32::MAX)).then_some((x, c))
+    let x_bound = bound(func, cfg, x, MAX_DEPTH, &mut FUEL.clone());
+    (x_bound.checked_add(c)? <= u64::from(u32::MAX)).then_some((x, c))
 }
 
 #[cfg(test)]
@@ -372,6 +480,86 @@ mod tests {
             let huge = b.ins().iconst(I32, 0xf000_0001);
             let sum = b.ins().iadd(shifted, huge);
             assert_eq!(non_wrapping_add(b.func, sum), None);
+        });
+    }
+
+    /// `header(i)`: `i * 24 + 16` used in the body; the back edge passes `i + 1` on
+    /// `cond(i + 1)`. Returns whether the add is proved non-wrapping.
+    fn counted_loop(cond: impl FnOnce(&mut FunctionBuilder<'_>, Value) -> Value) -> bool {
+        let mut proved = false;
+        with_builder(|b, _| {
+            let header = b.create_block();
+            let exit = b.create_block();
+            b.append_block_param(header, I32);
+            let zero = b.ins().iconst(I32, 0);
+            b.ins().jump(header, &[zero.into()]);
+            b.switch_to_block(header);
+            let i = b.block_params(header)[0];
+            let stride = b.ins().iconst(I32, 24);
+            let record = b.ins().imul(i, stride);
+            let sixteen = b.ins().iconst(I32, 16);
+            let field = b.ins().iadd(record, sixteen);
+            let one = b.ins().iconst(I32, 1);
+            let next = b.ins().iadd(i, one);
+            let c = cond(b, next);
+            b.ins().brif(c, header, &[next.into()], exit, &[]);
+            b.switch_to_block(exit);
+            b.ins().return_(&[]);
+            b.seal_all_blocks();
+            let cfg = ControlFlowGraph::with_function(b.func);
+            assert_eq!(non_wrapping_add(b.func, field), None, "no CFG, no bound");
+            proved = non_wrapping_add_in(b.func, Some(&cfg), field).is_some();
+        });
+        proved
+    }
+
+    #[test]
+    fn counted_loops_bound_their_induction_variable() {
+        assert!(counted_loop(|b, next| {
+            let k = b.ins().iconst(I32, 1024);
+            let c = b.ins().icmp(IntCC::UnsignedLessThan, next, k);
+            b.ins().uextend(I32, c)
+        }));
+        // `K > next` is the same guard, written the other way round.
+        assert!(counted_loop(|b, next| {
+            let k = b.ins().iconst(I32, 1024);
+            b.ins().icmp(IntCC::UnsignedGreaterThan, k, next)
+        }));
+        // Exiting when `next >= K` (the loop continues on the else edge).
+        assert!(!counted_loop(|b, next| {
+            let k = b.ins().iconst(I32, 1024);
+            b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, next, k)
+        }));
+        // A bound too large for `i * 24` to stay below 2^32.
+        assert!(!counted_loop(|b, next| {
+            let k = b.ins().iconst(I32, 0x1000_0000);
+            b.ins().icmp(IntCC::UnsignedLessThan, next, k)
+        }));
+        // A signed bound says nothing about the unsigned value.
+        assert!(!counted_loop(|b, next| {
+            let k = b.ins().iconst(I32, 1024);
+            b.ins().icmp(IntCC::SignedLessThan, next, k)
+        }));
+        // An unknown bound.
+        assert!(!counted_loop(|b, next| {
+            b.ins().icmp(IntCC::UnsignedLessThan, next, next)
+        }));
+    }
+
+    #[test]
+    fn function_arguments_are_unbounded() {
+        with_builder(|b, p| {
+            let next = b.create_block();
+            b.append_block_param(next, I32);
+            b.ins().jump(next, &[p.into()]);
+            b.switch_to_block(next);
+            let x = b.block_params(next)[0];
+            let c = b.ins().iconst(I32, 12);
+            let sum = b.ins().iadd(x, c);
+            b.ins().return_(&[]);
+            b.seal_all_blocks();
+            let cfg = ControlFlowGraph::with_function(b.func);
+            assert_eq!(non_wrapping_add_in(b.func, Some(&cfg), sum), None);
         });
     }
 }

@@ -22,6 +22,7 @@ pub(crate) mod consts;
 mod control;
 mod memory;
 mod numeric;
+mod offsets;
 mod tables;
 mod variables;
 
@@ -151,7 +152,7 @@ impl FuncTranslator {
         offset: u64,
         frontend_config: TargetFrontendConfig,
     ) -> Result<()> {
-        let mut builder = FunctionBuilder::new(func, &mut self.builder_ctx);
+        let mut builder = FunctionBuilder::new(&mut *func, &mut self.builder_ctx);
         builder.set_srcloc(SourceLoc::new(offset as u32));
         let entry = builder.create_block();
         builder.append_block_params_for_function_params(entry);
@@ -237,6 +238,7 @@ impl FuncTranslator {
         let mut builder = translator.builder;
         builder.seal_all_blocks();
         builder.finalize(frontend_config);
+        offsets::fold_heap_offsets(func);
         Ok(())
     }
 }

@@ -12,7 +12,13 @@
 ;;     gv1 = load.i64 notrap aligned gv0
 ;;     gv2 = load.i64 notrap aligned gv1
 ;;     sig0 = (i64 vmctx, i64, i32) -> i32 system_v
+;;     sig1 = () system_v
+;;     sig2 = () system_v
+;;     sig3 = () system_v
 ;;     fn0 = colocated u0:1 sig0
+;;     fn1 = u1:0 sig1
+;;     fn2 = u1:0 sig2
+;;     fn3 = u1:0 sig3
 ;;     stack_limit = gv2
 ;;
 ;;                                 block0(v0: i64, v1: i64, v2: i32):

@@ -11,9 +11,19 @@
 ;;     gv1 = load.i64 notrap aligned gv0
 ;;     gv2 = load.i64 notrap aligned gv1
 ;;     sig0 = (i64 vmctx, i64, i32) -> i32 system_v
-;;     sig1 = (i64 vmctx, i64, i32) -> i32 system_v
+;;     sig1 = () system_v
+;;     sig2 = () system_v
+;;     sig3 = (i64 vmctx, i64, i32) -> i32 system_v
+;;     sig4 = () system_v
+;;     sig5 = () system_v
+;;     sig6 = () system_v
 ;;     fn0 = colocated u0:3 sig0
-;;     fn1 = colocated u0:2 sig1
+;;     fn1 = u1:2 sig1
+;;     fn2 = u1:2 sig2
+;;     fn3 = colocated u0:2 sig3
+;;     fn4 = u1:0 sig4
+;;     fn5 = u1:0 sig5
+;;     fn6 = u1:0 sig6
 ;;     stack_limit = gv2
 ;;
 ;;                                 block0(v0: i64, v1: i64, v2: i32):
