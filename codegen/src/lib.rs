@@ -59,6 +59,32 @@ const PARALLEL_THRESHOLD: usize = 16;
 /// Compiles WebAssembly to native code for the host.
 pub struct Compiler {
     isa: OwnedTargetIsa,
+    timings: CompileTimings,
+}
+
+/// Time this compiler spent so far, summed over threads: translating wasm to CLIF, and in
+/// Cranelift (inlining, optimization, lowering, register allocation, emission). Read
+/// [`Compiler::timings`] before and after a compilation for its share (concurrent
+/// compilations on one compiler are summed together).
+#[derive(Debug, Default)]
+pub struct CompileTimings {
+    translate_ns: std::sync::atomic::AtomicU64,
+    codegen_ns: std::sync::atomic::AtomicU64,
+}
+
+impl CompileTimings {
+    fn add(&self, counter: &std::sync::atomic::AtomicU64, since: std::time::Instant) {
+        let ns = since.elapsed().as_nanos() as u64;
+        counter.fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// (translate, Cranelift) so far.
+    pub fn snapshot(&self) -> (std::time::Duration, std::time::Duration) {
+        let get = |c: &std::sync::atomic::AtomicU64| {
+            std::time::Duration::from_nanos(c.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        (get(&self.translate_ns), get(&self.codegen_ns))
+    }
 }
 
 impl std::fmt::Debug for Compiler {
@@ -108,7 +134,15 @@ impl Compiler {
         let isa = isa_builder
             .finish(settings::Flags::new(flags))
             .map_err(|e| CodegenError::new(format!("Cranelift ISA: {e}")))?;
-        Ok(Compiler { isa })
+        Ok(Compiler {
+            isa,
+            timings: CompileTimings::default(),
+        })
+    }
+
+    /// Time spent compiling so far.
+    pub fn timings(&self) -> &CompileTimings {
+        &self.timings
     }
 
     /// The target ISA code is compiled for.
@@ -339,6 +373,19 @@ impl Compiler {
         defined_index: u32,
         opts: &CompileOptions,
     ) -> Result<Function, CodegenError> {
+        let start = std::time::Instant::now();
+        let result = self.translate_defined_function_untimed(worker, plan, defined_index, opts);
+        self.timings.add(&self.timings.translate_ns, start);
+        result
+    }
+
+    fn translate_defined_function_untimed(
+        &self,
+        worker: &mut Worker,
+        plan: &UnitPlan<'_>,
+        defined_index: u32,
+        opts: &CompileOptions,
+    ) -> Result<Function, CodegenError> {
         let module = plan.module;
         let info = &module.info;
         let func_index = info.num_imported_funcs + defined_index;
@@ -382,6 +429,20 @@ impl Compiler {
     /// Inlines calls of `func` (defined function `defined_index` of `plan`'s unit) as
     /// `inliner` decides, then compiles it.
     fn compile_translated(
+        &self,
+        worker: &mut Worker,
+        plan: &UnitPlan<'_>,
+        defined_index: u32,
+        func: Function,
+        inliner: Option<Inliner<'_>>,
+    ) -> Result<CompiledFunction, CodegenError> {
+        let start = std::time::Instant::now();
+        let result = self.compile_translated_untimed(worker, plan, defined_index, func, inliner);
+        self.timings.add(&self.timings.codegen_ns, start);
+        result
+    }
+
+    fn compile_translated_untimed(
         &self,
         worker: &mut Worker,
         plan: &UnitPlan<'_>,

@@ -1,6 +1,10 @@
 //! The engine: a compiler, its configuration, and the engine-wide signature registry.
 
+use crate::cache::{CacheConfig, DiskCache};
+use crate::module::ModuleInner;
 use crate::{Error, Result};
+use std::sync::Weak;
+use std::sync::atomic::{AtomicU64, Ordering};
 use stagec_codegen::{CompileOptions, Compiler};
 use stagec_frontend::FuncType;
 use stagec_runtime::CodeMemory;
@@ -32,6 +36,11 @@ pub struct Config {
     /// issue 401): every [`Module`](crate::Module) constructor that compiles fails with
     /// [`Error::CompilationDenied`]; only precompiled artifacts could be loaded.
     pub deny_compilation: bool,
+    /// The on-disk cache of compiled modules (`None`, the default: no disk cache). Every
+    /// compilation whose inputs can be encoded (all but those binding live objects of a
+    /// store) is looked up there first and written there after compiling. Independently
+    /// of it, one engine compiling the same inputs twice shares one compiled module.
+    pub cache: Option<CacheConfig>,
 }
 
 impl Config {
@@ -59,6 +68,12 @@ impl Config {
         self
     }
 
+    /// Sets [`Config::cache`].
+    pub fn with_cache(mut self, cache: Option<CacheConfig>) -> Config {
+        self.cache = cache;
+        self
+    }
+
     /// Sets [`Config::deny_compilation`].
     pub fn deny_compilation(mut self, deny: bool) -> Config {
         self.deny_compilation = deny;
@@ -74,8 +89,18 @@ impl Default for Config {
             consume_fuel: false,
             max_memory_bytes: None,
             deny_compilation: false,
+            cache: None,
         }
     }
+}
+
+/// What a cache lookup found.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum CacheEvent {
+    MemoryHit,
+    DiskHit,
+    Miss,
+    Discarded,
 }
 
 /// Compiled code that every signature needs: the host adapter (wasm → host) and the
@@ -108,6 +133,32 @@ pub(crate) struct EngineInner {
     pub(crate) compiler: Compiler,
     pub(crate) config: Config,
     signatures: Mutex<Signatures>,
+    pub(crate) disk_cache: Option<DiskCache>,
+    /// Modules compiled by this engine, by key (the in-memory cache).
+    modules: Mutex<HashMap<[u8; 32], Weak<ModuleInner>>>,
+    stats: CacheCounters,
+}
+
+/// How often the engine's caches answered.
+#[derive(Debug, Default)]
+struct CacheCounters {
+    memory_hits: AtomicU64,
+    disk_hits: AtomicU64,
+    misses: AtomicU64,
+    discarded: AtomicU64,
+}
+
+/// The engine's cache counters ([`Engine::cache_stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Compilations answered by a module this engine had already compiled.
+    pub memory_hits: u64,
+    /// Compilations answered by the disk cache.
+    pub disk_hits: u64,
+    /// Compilations that ran the compiler (with a key: cacheable).
+    pub misses: u64,
+    /// Disk entries found unusable (corrupt, truncated, stale) and discarded.
+    pub discarded: u64,
 }
 
 /// A compilation environment shared by modules and stores.
@@ -130,8 +181,11 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 compiler: Compiler::new()?,
+                disk_cache: config.cache.clone().map(DiskCache::new),
                 config,
                 signatures: Mutex::new(Signatures::default()),
+                modules: Mutex::new(HashMap::new()),
+                stats: CacheCounters::default(),
             }),
         })
     }
@@ -158,6 +212,51 @@ impl Engine {
             consume_fuel: options.consume_fuel || config.consume_fuel,
             ..*options
         }
+    }
+
+    /// How often the engine's caches answered so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        let s = &self.inner.stats;
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        CacheStats {
+            memory_hits: get(&s.memory_hits),
+            disk_hits: get(&s.disk_hits),
+            misses: get(&s.misses),
+            discarded: get(&s.discarded),
+        }
+    }
+
+    pub(crate) fn count(&self, event: CacheEvent) {
+        let s = &self.inner.stats;
+        let counter = match event {
+            CacheEvent::MemoryHit => &s.memory_hits,
+            CacheEvent::DiskHit => &s.disk_hits,
+            CacheEvent::Miss => &s.misses,
+            CacheEvent::Discarded => &s.discarded,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The module this engine compiled with `key`, if it is still alive.
+    pub(crate) fn cached_module(&self, key: &[u8; 32]) -> Option<Arc<ModuleInner>> {
+        let modules = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
+        modules.get(key).and_then(Weak::upgrade)
+    }
+
+    /// Remembers `module` as the compilation of `key`.
+    pub(crate) fn remember(&self, key: [u8; 32], module: &Arc<ModuleInner>) {
+        let mut modules = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
+        modules.retain(|_, m| m.strong_count() > 0);
+        modules.insert(key, Arc::downgrade(module));
+    }
+
+    /// Compiles `units`.
+    pub(crate) fn compile_units(
+        &self,
+        units: &[stagec_codegen::CompileUnit<'_>],
+        options: &CompileOptions,
+    ) -> Result<stagec_runtime::artifact::Artifact> {
+        Ok(self.inner.compiler.compile_units(units, options)?)
     }
 
     /// The engine-wide id of signature `ty` (equal signatures share one id).

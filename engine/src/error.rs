@@ -83,6 +83,10 @@ pub enum Error {
     Staged(String),
     /// An API call was given arguments that do not fit (wrong count or types).
     Usage(String),
+    /// A serialized artifact (a precompiled module or a cache entry) cannot be used:
+    /// malformed, truncated, corrupted, or made by another engine version or for another
+    /// target.
+    Artifact(String),
     /// The engine denies compilation from bytes ([`Config::deny_compilation`]).
     ///
     /// [`Config::deny_compilation`]: crate::Config::deny_compilation
@@ -150,6 +154,7 @@ impl fmt::Display for Error {
             Error::Usage(e) => write!(f, "{e}"),
             Error::Preimport(e) => write!(f, "preimport: {e}"),
             Error::Staged(e) => write!(f, "{e}"),
+            Error::Artifact(e) => write!(f, "invalid compiled artifact: {e}"),
             Error::CompilationDenied => {
                 f.write_str("compilation from bytes is disabled; load a precompiled artifact")
             }

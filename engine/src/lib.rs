@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+mod cache;
 mod engine;
 mod error;
 mod externals;
@@ -15,20 +16,26 @@ mod interrupt;
 mod linker;
 mod module;
 mod preimports;
+mod recipe;
+mod serialize;
 mod specialize;
 mod staged;
 mod store;
 mod values;
 pub mod wast;
 
-pub use engine::{Config, Engine};
+pub use cache::{
+    CacheConfig, CacheEntry, DEFAULT_CACHE_MAX_BYTES, cache_entries, clear_cache,
+};
+pub use engine::{CacheStats, Config, Engine};
 pub use error::{Error, Result, Trap};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func, HostFn};
 pub use instance::Instance;
 pub use interrupt::InterruptHandle;
 pub use linker::Linker;
-pub use module::{Explained, Module};
+pub use module::{CacheOutcome, CompileTimings, Explained, Module};
+pub use serialize::is_artifact;
 pub use preimports::{Preimport, Preimports, Provider};
 pub use stagec_codegen::{CompileOptions, Explanation};
 pub use stagec_frontend::{

@@ -1,7 +1,10 @@
 //! Compiled modules.
 
 use crate::preimports::Preimports;
-use crate::specialize::{BoundImport, CompileState};
+use crate::engine::CacheEvent;
+use crate::recipe::{self, RecipeKind};
+use crate::serialize;
+use crate::specialize::{ArtifactSource, BoundImport, CompileState};
 use crate::staged::StageInfo;
 use crate::{Engine, Error, Result};
 use stagec_codegen::CompileOptions;
@@ -10,6 +13,7 @@ use stagec_runtime::CodeMemory;
 use stagec_runtime::artifact::Artifact;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
@@ -27,6 +31,226 @@ pub(crate) struct ModuleInner {
     /// Stores whose objects are bound into the code (`Preimport::Extern`): the module may
     /// only be instantiated in one of them.
     pub(crate) required_stores: Vec<u64>,
+    /// What [`Module::serialize`] writes; `None` when the inputs cannot be encoded.
+    serialized: Option<SerializedParts>,
+    timings: CompileTimings,
+}
+
+/// The parts of a serialized compilation.
+struct SerializedParts {
+    key: [u8; 32],
+    /// The recipe, with names.
+    recipe: Vec<u8>,
+    artifacts: Vec<Artifact>,
+}
+
+/// Which cache answered for a module.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Compiled; its inputs cannot be cached (a live object of a store is bound).
+    #[default]
+    Uncacheable,
+    /// Compiled: no cache had it.
+    Miss,
+    /// The engine had compiled the same inputs already: the module is shared.
+    MemoryHit,
+    /// Loaded from the disk cache.
+    DiskHit,
+    /// Loaded from an explicit artifact ([`Module::deserialize`]).
+    Artifact,
+}
+
+/// Where the time to make a module went ([`Module::timings`]). Translate and Cranelift
+/// times are summed over compiler threads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompileTimings {
+    /// Parsing and validating the module structure (and, with preimports, its providers
+    /// and stages being instantiated — which includes compiling them).
+    pub parse: Duration,
+    /// Translating wasm function bodies to Cranelift IR.
+    pub translate: Duration,
+    /// Cranelift: inlining, optimization, instruction selection, register allocation.
+    pub codegen: Duration,
+    /// Reading, checking and loading a cache entry or artifact (on a hit).
+    pub cache_load: Duration,
+    /// Everything, end to end.
+    pub total: Duration,
+    /// Which cache answered.
+    pub cache: CacheOutcome,
+}
+
+/// A compilation's inputs.
+struct Inputs<'a> {
+    kind: RecipeKind,
+    binary: Vec<u8>,
+    preimports: &'a Preimports,
+    options: CompileOptions,
+    stages: &'a [crate::Provider],
+    stage_info: Vec<StageInfo>,
+}
+
+/// Compiles `inputs`, or takes the compilation from the engine's memory or disk cache.
+fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
+    engine.check_compilation_allowed()?;
+    let start = Instant::now();
+    let encode = |names| {
+        recipe::encode(
+            inputs.kind,
+            &inputs.binary,
+            &inputs.options,
+            inputs.preimports,
+            inputs.stages,
+            &inputs.stage_info,
+            names,
+        )
+    };
+    let key = encode(false).map(|r| recipe::key(engine, &r));
+    if let Some(key) = &key {
+        if let Some(inner) = engine.cached_module(key) {
+            engine.count(CacheEvent::MemoryHit);
+            return Ok(Module { inner });
+        }
+        if let Some(cache) = &engine.inner.disk_cache
+            && let Some(bytes) = cache.get(key)
+        {
+            match load_serialized(engine, &bytes, Some(key)) {
+                Ok(mut module) => {
+                    engine.count(CacheEvent::DiskHit);
+                    let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+                    inner.timings.cache = CacheOutcome::DiskHit;
+                    inner.timings.cache_load = start.elapsed();
+                    inner.timings.total = start.elapsed();
+                    engine.remember(*key, &module.inner);
+                    return Ok(module);
+                }
+                Err(e) => {
+                    engine.count(CacheEvent::Discarded);
+                    eprintln!(
+                        "stagec: warning: discarding cache entry {}: {e}",
+                        cache.path_of(key).display()
+                    );
+                    cache.remove(key);
+                }
+            }
+        }
+        engine.count(CacheEvent::Miss);
+    }
+    let (translate0, codegen0) = engine.inner.compiler.timings().snapshot();
+    let (mut module, artifacts) = build(engine, &inputs, ArtifactSource::compile())?;
+    let (translate1, codegen1) = engine.inner.compiler.timings().snapshot();
+    let total = start.elapsed();
+    let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+    inner.timings = CompileTimings {
+        translate: translate1.saturating_sub(translate0),
+        codegen: codegen1.saturating_sub(codegen0),
+        total,
+        cache: if key.is_some() {
+            CacheOutcome::Miss
+        } else {
+            CacheOutcome::Uncacheable
+        },
+        ..CompileTimings::default()
+    };
+    inner.timings.parse = total
+        .saturating_sub(inner.timings.translate)
+        .saturating_sub(inner.timings.codegen);
+    if let (Some(key), Some(recipe)) = (key, encode(true)) {
+        let parts = SerializedParts {
+            key,
+            recipe,
+            artifacts,
+        };
+        if let Some(cache) = &engine.inner.disk_cache {
+            let bytes = serialize::write(engine, &parts.key, &parts.recipe, &parts.artifacts);
+            if let Err(e) = cache.put(&key, &bytes) {
+                eprintln!(
+                    "stagec: warning: cannot write cache entry {}: {e}",
+                    cache.path_of(&key).display()
+                );
+            }
+        }
+        inner.serialized = Some(parts);
+        engine.remember(key, &module.inner);
+    }
+    Ok(module)
+}
+
+/// Makes the module of `inputs` with artifacts from `source`; also returns every artifact
+/// compiled (empty when replaying).
+fn build(
+    engine: &Engine,
+    inputs: &Inputs<'_>,
+    source: ArtifactSource,
+) -> Result<(Module, Vec<Artifact>)> {
+    let parsed = stagec_frontend::parse(inputs.binary.clone())?;
+    match inputs.kind {
+        RecipeKind::Plain => {
+            let units = [stagec_codegen::CompileUnit::generic(&parsed)];
+            let mut source = source;
+            let artifact = source.artifact(engine, &units, &inputs.options)?;
+            source.check_exhausted()?;
+            let bound = parsed.info.imports.iter().map(|_| None).collect();
+            let module =
+                Module::from_artifact(engine, parsed.bytes, parsed.info, artifact, bound, None)?;
+            Ok((module, source.into_produced()))
+        }
+        RecipeKind::Specialized => {
+            let specialized = crate::specialize::compile(
+                engine,
+                &parsed,
+                inputs.preimports,
+                &inputs.options,
+                inputs.stages,
+                source,
+            )?;
+            let mut module = Module::from_artifact(
+                engine,
+                parsed.bytes,
+                parsed.info,
+                specialized.artifact,
+                specialized.bound,
+                Some(specialized.state),
+            )?;
+            let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+            if !inputs.stage_info.is_empty() {
+                inner.stages = inputs.stage_info.clone();
+            }
+            inner.required_stores = specialized.required_stores;
+            Ok((module, specialized.produced))
+        }
+    }
+}
+
+/// Loads a serialized compilation; with `key`, it must be the entry of that key.
+fn load_serialized(engine: &Engine, bytes: &[u8], key: Option<&[u8; 32]>) -> Result<Module> {
+    let start = Instant::now();
+    let file = serialize::read(engine, bytes)?;
+    if key.is_some_and(|k| *k != file.key) {
+        return Err(Error::Artifact("it is the entry of another key".into()));
+    }
+    let decoded =
+        recipe::decode(&file.recipe).map_err(|e| Error::Artifact(format!("recipe: {e}")))?;
+    let inputs = Inputs {
+        kind: decoded.kind,
+        binary: decoded.bytes,
+        preimports: &decoded.preimports,
+        options: decoded.options,
+        stages: &decoded.stages,
+        stage_info: decoded.stage_info,
+    };
+    let replay = ArtifactSource::Replay {
+        artifacts: file.artifacts.clone().into_iter(),
+    };
+    let (mut module, _) = build(engine, &inputs, replay)?;
+    let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+    inner.serialized = Some(SerializedParts {
+        key: file.key,
+        recipe: file.recipe,
+        artifacts: file.artifacts,
+    });
+    inner.timings.cache_load = start.elapsed();
+    inner.timings.total = start.elapsed();
+    Ok(module)
 }
 
 // SAFETY: the raw pointers in `bound` point into the compilation state owned by the same
@@ -57,14 +281,18 @@ impl Module {
     ///
     /// Every constructor that compiles fails with [`Error::CompilationDenied`] when the
     /// engine denies compilation ([`Config::deny_compilation`](crate::Config::deny_compilation)).
+    /// Every one of them first looks for the same compilation in the engine's caches
+    /// ([`Config::cache`](crate::Config::cache)); [`Module::timings`] tells which answered.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        engine.check_compilation_allowed()?;
-        let parsed = stagec_frontend::parse(bytes.to_vec())?;
-        let units = [stagec_codegen::CompileUnit::generic(&parsed)];
-        let options = engine.compile_options(&CompileOptions::default());
-        let artifact = engine.inner.compiler.compile_units(&units, &options)?;
-        let bound = parsed.info.imports.iter().map(|_| None).collect();
-        Self::from_artifact(engine, parsed.bytes, parsed.info, artifact, bound, None)
+        let inputs = Inputs {
+            kind: RecipeKind::Plain,
+            binary: bytes.to_vec(),
+            preimports: &Preimports::new(),
+            options: engine.compile_options(&CompileOptions::default()),
+            stages: &[],
+            stage_info: Vec::new(),
+        };
+        compile_cached(engine, inputs)
     }
 
     /// Compiles a module (binary or text) specialized on `preimports`: bound constants
@@ -100,25 +328,72 @@ impl Module {
         stages: &[crate::Provider],
         stage_info: Vec<StageInfo>,
     ) -> Result<Module> {
-        engine.check_compilation_allowed()?;
-        let parsed = stagec_frontend::parse(to_binary(bytes)?)?;
-        let options = engine.compile_options(options);
-        let specialized =
-            crate::specialize::compile(engine, &parsed, preimports, &options, stages)?;
-        let mut module = Self::from_artifact(
-            engine,
-            parsed.bytes,
-            parsed.info,
-            specialized.artifact,
-            specialized.bound,
-            Some(specialized.state),
-        )?;
+        let inputs = Inputs {
+            kind: RecipeKind::Specialized,
+            binary: to_binary(bytes)?,
+            preimports,
+            options: engine.compile_options(options),
+            stages,
+            stage_info,
+        };
+        compile_cached(engine, inputs)
+    }
+
+    /// Loads a module serialized by [`Module::serialize`] (or `stagec compile -o`) without
+    /// compiling anything: its recipe re-creates the compile-time state (providers,
+    /// stages) from the compiled code it carries. Works when the engine denies
+    /// compilation. Fails with [`Error::Artifact`] on a file that is not a stagec
+    /// artifact, is truncated or corrupted, or was made by another engine build or for
+    /// another target.
+    pub fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        let start = Instant::now();
+        let mut module = load_serialized(engine, bytes, None)?;
         let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
-        if !stage_info.is_empty() {
-            inner.stages = stage_info;
-        }
-        inner.required_stores = specialized.required_stores;
+        inner.timings.cache = CacheOutcome::Artifact;
+        inner.timings.cache_load = start.elapsed();
         Ok(module)
+    }
+
+    /// [`Module::deserialize`] of the file at `path` (mapped, not read); errors name it.
+    pub fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let in_file = |e: Error| Error::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        };
+        let io = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        // SAFETY: a read-only private mapping; the bytes are checked (checksum, then
+        // every field) before use and copied before anything is made executable. A file
+        // changed while mapped can at worst fail those checks.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        Self::deserialize(engine, &map).map_err(in_file)
+    }
+
+    /// The module in serialized form ([`Module::deserialize`] loads it): the compiled code
+    /// of the module and of every provider and stage it was compiled against, and the
+    /// recipe that re-creates them. Fails for a module bound to live objects of a store
+    /// ([`Preimport::Extern`](crate::Preimport::Extern)), which exist only in this process.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        let parts = self.inner.serialized.as_ref().ok_or_else(|| {
+            Error::Usage(
+                "this module is bound to live objects of a store; it cannot be serialized".into(),
+            )
+        })?;
+        Ok(serialize::write(
+            &self.inner.engine,
+            &parts.key,
+            &parts.recipe,
+            &parts.artifacts,
+        ))
+    }
+
+    /// Where the time to make this module went, and which cache answered.
+    pub fn timings(&self) -> &CompileTimings {
+        &self.inner.timings
     }
 
     pub(crate) fn from_artifact(
@@ -142,6 +417,8 @@ impl Module {
                 state,
                 stages: vec![StageInfo::main()],
                 required_stores: Vec::new(),
+                serialized: None,
+                timings: CompileTimings::default(),
             }),
         })
     }

@@ -256,6 +256,26 @@ impl Provider {
         }
     }
 
+    /// A provider decoded from a serialized recipe.
+    pub(crate) fn restored(
+        name: String,
+        bytes: Vec<u8>,
+        preimports: Preimports,
+        freeze_globals: bool,
+        eager: Vec<Provider>,
+    ) -> Provider {
+        Provider {
+            inner: Arc::new(ProviderInner {
+                id: NEXT_PROVIDER_ID.fetch_add(1, Ordering::Relaxed),
+                name,
+                bytes: bytes.into(),
+                preimports,
+                freeze_globals,
+                eager,
+            }),
+        }
+    }
+
     /// The final module of a staged module, after its `eager` stages.
     pub(crate) fn for_staged(
         name: String,

@@ -9,6 +9,7 @@ use crate::preimports::{Preimport, Preimports, Provider};
 use crate::{Error, Extern, Module, Result, Store, Val};
 use stagec_codegen::{CompileOptions, CompileUnit, ConstValue, FixedInstance, ImportBinding};
 use stagec_frontend::{EntityType, ExternKind, ParsedModule};
+use stagec_runtime::artifact::Artifact;
 use stagec_runtime::vm::{VMFuncImport, VMGlobal};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -27,6 +28,8 @@ pub(crate) enum BoundImport {
 #[allow(clippy::vec_box)]
 pub(crate) struct CompileState {
     pub(crate) store: Store,
+    /// Where the compilation's artifacts come from (the compiler, or a serialized file).
+    source: std::cell::RefCell<ArtifactSource>,
     pub(crate) constants: Vec<Box<VMGlobal>>,
     providers: Vec<ProviderInstance>,
     by_id: HashMap<u64, usize>,
@@ -64,7 +67,7 @@ impl CompileState {
         self.by_id.get(&id).map(|&i| self.providers[i].instance)
     }
 
-    fn new(engine: &crate::Engine) -> CompileState {
+    fn new(engine: &crate::Engine, source: ArtifactSource) -> CompileState {
         let store = Store::new(engine);
         // Provider code must not trap on the private store's stack limit: its functions
         // are compiled without a stack-limit check and rely on the guard page (see codegen).
@@ -74,6 +77,7 @@ impl CompileState {
         store.ctx.fuel.store(i64::MAX, Ordering::Relaxed);
         CompileState {
             store,
+            source: std::cell::RefCell::new(source),
             constants: Vec::new(),
             providers: Vec::new(),
             by_id: HashMap::new(),
@@ -102,8 +106,79 @@ enum Binding {
     Live(Extern),
 }
 
+/// Where a compilation's artifacts come from.
+pub(crate) enum ArtifactSource {
+    /// The compiler; every artifact made (providers first, in instantiation order, the
+    /// module last) is kept, for serialization.
+    Compile { produced: Vec<Artifact> },
+    /// A serialized compilation: its artifacts in the same order, each loaded against
+    /// the fixed addresses of the state re-created for it.
+    Replay { artifacts: std::vec::IntoIter<Artifact> },
+}
+
+impl ArtifactSource {
+    /// A source that compiles.
+    pub(crate) fn compile() -> ArtifactSource {
+        ArtifactSource::Compile {
+            produced: Vec::new(),
+        }
+    }
+
+    /// The artifact of `units`: compiled, or the next serialized one with its fixed slots
+    /// bound to the addresses of `units`.
+    pub(crate) fn artifact(
+        &mut self,
+        engine: &crate::Engine,
+        units: &[CompileUnit<'_>],
+        options: &CompileOptions,
+    ) -> Result<Artifact> {
+        match self {
+            ArtifactSource::Compile { produced } => {
+                let artifact = engine.compile_units(units, options)?;
+                produced.push(artifact.clone());
+                Ok(artifact)
+            }
+            ArtifactSource::Replay { artifacts } => {
+                let mut artifact = artifacts.next().ok_or_else(|| {
+                    Error::Artifact("it holds fewer artifacts than its recipe compiles".into())
+                })?;
+                let fixed = stagec_codegen::fixed_addresses(units);
+                if fixed.len() != artifact.fixed.len() {
+                    return Err(Error::Artifact(format!(
+                        "its code refers to {} fixed addresses, the re-created state has {}",
+                        artifact.fixed.len(),
+                        fixed.len()
+                    )));
+                }
+                artifact.fixed = fixed;
+                Ok(artifact)
+            }
+        }
+    }
+
+    /// Fails when replaying and artifacts are left over: the file and its recipe disagree.
+    pub(crate) fn check_exhausted(&self) -> Result<()> {
+        match self {
+            ArtifactSource::Replay { artifacts } if artifacts.len() > 0 => Err(Error::Artifact(
+                "it holds more artifacts than its recipe compiles".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The artifacts compiled (empty when replaying).
+    pub(crate) fn into_produced(self) -> Vec<Artifact> {
+        match self {
+            ArtifactSource::Compile { produced } => produced,
+            ArtifactSource::Replay { .. } => Vec::new(),
+        }
+    }
+}
+
 pub(crate) struct Specialized {
     pub(crate) artifact: stagec_runtime::artifact::Artifact,
+    /// Every artifact of the compilation, in order (see [`ArtifactSource::Compile`]).
+    pub(crate) produced: Vec<Artifact>,
     pub(crate) bound: Vec<Option<BoundImport>>,
     pub(crate) state: CompileState,
     /// Stores of the live objects bound into the code.
@@ -119,8 +194,9 @@ pub(crate) fn compile(
     preimports: &Preimports,
     options: &CompileOptions,
     eager: &[Provider],
+    source: ArtifactSource,
 ) -> Result<Specialized> {
-    let mut state = CompileState::new(engine);
+    let mut state = CompileState::new(engine, source);
     let result = (|| {
         for provider in eager {
             instantiate_provider(&mut state, provider)?;
@@ -154,8 +230,12 @@ pub(crate) fn compile(
         .collect();
     required_stores.sort_unstable();
     required_stores.dedup();
+    state.source.borrow().check_exhausted()?;
+    let produced = std::mem::replace(&mut *state.source.borrow_mut(), ArtifactSource::compile())
+        .into_produced();
     Ok(Specialized {
         artifact,
+        produced,
         bound,
         state,
         required_stores,
@@ -171,7 +251,7 @@ pub(crate) fn explain(
     options: &CompileOptions,
     defined: u32,
 ) -> Result<stagec_codegen::Explanation> {
-    let mut state = CompileState::new(engine);
+    let mut state = CompileState::new(engine, ArtifactSource::compile());
     let bindings = resolve(&mut state, parsed, preimports, None)?;
     let units = units(&state, parsed, &bindings);
     Ok(engine.inner.compiler.explain(&units, options, defined)?)
@@ -339,7 +419,10 @@ fn compile_units(
 ) -> Result<(stagec_runtime::artifact::Artifact, Vec<Option<BoundImport>>)> {
     let units = units(state, parsed, bindings);
     let engine = state.store.engine().clone();
-    let artifact = engine.inner.compiler.compile_units(&units, options)?;
+    let artifact = state
+        .source
+        .borrow_mut()
+        .artifact(&engine, &units, options)?;
     let mut bound = Vec::new();
     for binding in bindings {
         bound.push(match *binding {

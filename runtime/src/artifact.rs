@@ -262,10 +262,11 @@ impl Artifact {
                 wasm_offset,
             });
         }
-        let fixed = r.len(0, "fixed slots")?;
+        let fixed = r.u64("fixed slots")?;
         if fixed > 1 << 24 {
             return Err(r.error(format!("{fixed} fixed slots")));
         }
+        let fixed = fixed as usize;
         let artifact = Artifact {
             code,
             functions,

@@ -1,0 +1,133 @@
+//! The file format of compiled modules: precompiled artifacts (`stagec compile -o`) and
+//! cache entries.
+//!
+//! ```text
+//! magic "STAGECA\0" | format version u32 | engine version | target | key [32]
+//! | payload length u64 | SHA-256 of key and payload [32] | payload
+//! payload: recipe (see recipe.rs) | artifact count | artifacts (runtime::artifact)
+//! ```
+//!
+//! Nothing in a file is trusted: the header is checked field by field (magic, format,
+//! engine version, target) and the payload's checksum before any of it is decoded, and
+//! decoding checks every length, range and index ([`Artifact::decode`]) before the code is
+//! copied into memory that is then made executable.
+
+use crate::{Engine, Error, Result};
+use sha2::{Digest, Sha256};
+use stagec_runtime::artifact::Artifact;
+use stagec_runtime::codec::{Reader, Writer};
+
+/// The engine version written into artifacts and cache keys: the release and a hash of
+/// the sources that shape compiled code (engine/build.rs).
+pub(crate) const ENGINE_VERSION: &str = concat!(
+    "stagec ",
+    env!("CARGO_PKG_VERSION"),
+    " (build ",
+    env!("STAGEC_BUILD_ID"),
+    ")"
+);
+
+const MAGIC: &[u8; 8] = b"STAGECA\0";
+const FORMAT_VERSION: u32 = 1;
+
+/// Whether `bytes` start like a serialized stagec artifact.
+pub fn is_artifact(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// Serializes a compilation: its key, recipe (with names) and artifacts, in order.
+pub(crate) fn write(
+    engine: &Engine,
+    key: &[u8; 32],
+    recipe: &[u8],
+    artifacts: &[Artifact],
+) -> Vec<u8> {
+    let mut payload = Writer::new();
+    payload.bytes(recipe);
+    payload.len(artifacts.len());
+    for a in artifacts {
+        a.encode(&mut payload);
+    }
+    let mut w = Writer::new();
+    w.bytes.extend_from_slice(MAGIC);
+    w.u32(FORMAT_VERSION);
+    w.str(ENGINE_VERSION);
+    w.str(&engine.inner.compiler.target_key());
+    w.bytes.extend_from_slice(key);
+    w.len(payload.bytes.len());
+    w.bytes.extend_from_slice(&checksum(key, &payload.bytes));
+    w.bytes.extend_from_slice(&payload.bytes);
+    w.bytes
+}
+
+/// The checksum: SHA-256 of the key and the payload.
+fn checksum(key: &[u8; 32], payload: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(payload);
+    h.finalize().into()
+}
+
+/// A checked, decoded file.
+pub(crate) struct Parsed {
+    pub(crate) key: [u8; 32],
+    pub(crate) recipe: Vec<u8>,
+    pub(crate) artifacts: Vec<Artifact>,
+}
+
+/// Checks and decodes a serialized compilation made by this engine for this target.
+pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
+    let bad = |m: String| Error::Artifact(m);
+    if !is_artifact(bytes) {
+        return Err(bad("not a stagec artifact (bad magic)".into()));
+    }
+    let mut r = Reader::new(&bytes[MAGIC.len()..]);
+    let header = |e: stagec_runtime::codec::DecodeError| bad(format!("header: {e}"));
+    let format = r.u32("format version").map_err(header)?;
+    if format != FORMAT_VERSION {
+        return Err(bad(format!(
+            "format version {format}, this engine reads {FORMAT_VERSION}"
+        )));
+    }
+    let version = r.str("engine version").map_err(header)?;
+    if version != ENGINE_VERSION {
+        return Err(bad(format!(
+            "made by {version}, this is {ENGINE_VERSION}"
+        )));
+    }
+    let target = r.str("target").map_err(header)?;
+    let ours = engine.inner.compiler.target_key();
+    if target != ours {
+        return Err(bad(format!("compiled for `{target}`, this host is `{ours}`")));
+    }
+    let key: [u8; 32] = r.take(32, "key").map_err(header)?.try_into().expect("32");
+    let len = r.u64("payload length").map_err(header)?;
+    let sum: [u8; 32] = r.take(32, "checksum").map_err(header)?.try_into().expect("32");
+    let start = MAGIC.len() + r.position();
+    let payload = &bytes[start..];
+    if payload.len() as u64 != len {
+        return Err(bad(format!(
+            "truncated or extended: payload of {} bytes, the header says {len}",
+            payload.len()
+        )));
+    }
+    if checksum(&key, payload) != sum {
+        return Err(bad("checksum mismatch (the file is corrupted)".into()));
+    }
+    let mut r = Reader::new(payload);
+    let body = |e: stagec_runtime::codec::DecodeError| bad(format!("payload: {e}"));
+    let recipe = r.bytes("recipe").map_err(body)?.to_vec();
+    let n = r.len(8, "artifacts").map_err(body)?;
+    let mut artifacts = Vec::with_capacity(n);
+    for _ in 0..n {
+        artifacts.push(Artifact::decode(&mut r).map_err(body)?);
+    }
+    if !r.is_empty() {
+        return Err(bad("trailing bytes after the artifacts".into()));
+    }
+    Ok(Parsed {
+        key,
+        recipe,
+        artifacts,
+    })
+}
