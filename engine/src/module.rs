@@ -230,6 +230,17 @@ fn load_serialized(engine: &Engine, bytes: &[u8], key: Option<&[u8; 32]>) -> Res
     }
     let decoded =
         recipe::decode(&file.recipe).map_err(|e| Error::Artifact(format!("recipe: {e}")))?;
+    let needed = engine.compile_options(&CompileOptions::default());
+    for (what, needs, has) in [
+        ("interruption checks", needed.interruptible, decoded.options.interruptible),
+        ("fuel accounting", needed.consume_fuel, decoded.options.consume_fuel),
+    ] {
+        if needs && !has {
+            return Err(Error::Artifact(format!(
+                "it was compiled without {what}, which this engine's configuration requires"
+            )));
+        }
+    }
     let inputs = Inputs {
         kind: decoded.kind,
         binary: decoded.bytes,
@@ -351,6 +362,7 @@ impl Module {
         let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
         inner.timings.cache = CacheOutcome::Artifact;
         inner.timings.cache_load = start.elapsed();
+        inner.timings.total = inner.timings.cache_load;
         Ok(module)
     }
 

@@ -3,6 +3,7 @@
 //! scripts.
 
 mod bindings;
+mod cache_cmd;
 mod explain;
 mod limits;
 mod staged;
@@ -10,6 +11,7 @@ mod values;
 
 use anyhow::{Context, Result, anyhow, bail};
 use bindings::{Binder, Binding, parse_binding};
+use cache_cmd::{CacheArgs, CacheCommand};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use limits::LimitArgs;
 use stagec::{CompileOptions, Config, Engine, Func, Instance, Linker, Module, Store, Val};
@@ -91,6 +93,12 @@ enum Command {
         extend: Vec<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        cache: CacheArgs,
+        /// Print on stderr the time of each phase (parse/validate, translate, Cranelift
+        /// compile, cache load, instantiate, execute) and whether the cache hit.
+        #[arg(long)]
+        timings: bool,
         /// The exported function to call.
         #[arg(long, value_name = "NAME")]
         invoke: Option<String>,
@@ -98,6 +106,28 @@ enum Command {
         /// (including `nan`, `inf`, `-inf`), `null` for references, N for `externref` N.
         #[arg(allow_hyphen_values = true, value_name = "ARGS")]
         args: Vec<String>,
+    },
+    /// Compile a module (with its preimports and stages) into a precompiled artifact that
+    /// `stagec run OUT` loads without compiling.
+    Compile {
+        /// The module (`.wat`, `.wasm`, `.swat` or `.swasm`).
+        file: PathBuf,
+        #[command(flatten)]
+        bindings: BindingArgs,
+        /// The output file (default: FILE with the extension `.stagec`).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Compile interruption checks in, so that `run --timeout` can stop the artifact.
+        #[arg(long)]
+        interruptible: bool,
+        /// Compile fuel accounting in, so that `run --fuel` can limit the artifact.
+        #[arg(long)]
+        consume_fuel: bool,
+    },
+    /// Inspect or clear the code cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
     },
     /// Show the optimized CLIF and machine code of a function, specialized on the given
     /// preimports next to the generic build, with instruction counts.
@@ -170,12 +200,13 @@ fn main() -> ExitCode {
     }));
     let subject = match &cli.command {
         Command::Run { file, .. }
+        | Command::Compile { file, .. }
         | Command::Explain { file, .. }
         | Command::Pack { file, .. }
         | Command::Inspect { file } => {
             format!("{}: ", file.display())
         }
-        Command::Wast { .. } => String::new(),
+        Command::Wast { .. } | Command::Cache { .. } => String::new(),
     };
     // Room for the wasm stack `--max-stack` asks for, plus what the host needs around it.
     let thread_stack = match &cli.command {
@@ -197,12 +228,40 @@ fn main() -> ExitCode {
                 bindings,
                 extend,
                 limits,
+                cache,
+                timings,
                 invoke,
                 args,
-            } => report(
-                &file,
-                run(&file, &bindings, &extend, &limits, invoke.as_deref(), &args),
-            ),
+            } => {
+                let options = RunOptions {
+                    bindings: &bindings,
+                    extensions: &extend,
+                    limits: &limits,
+                    cache: &cache,
+                    timings,
+                };
+                report(&file, run(&file, &options, invoke.as_deref(), &args))
+            }
+            Command::Compile {
+                file,
+                bindings,
+                output,
+                interruptible,
+                consume_fuel,
+            } => {
+                let config = Config::default()
+                    .with_max_wasm_stack(MAX_WASM_STACK)
+                    .with_interruptible(interruptible)
+                    .with_consume_fuel(consume_fuel);
+                report(&file, compile_artifact(&file, &bindings, config, output.as_deref()))
+            }
+            Command::Cache { command } => match cache_cmd::cache_command(&command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {}", one_line(&e));
+                    ExitCode::FAILURE
+                }
+            },
             Command::Explain {
                 file,
                 func,
@@ -257,8 +316,12 @@ fn engine() -> Result<Engine> {
 }
 
 fn engine_with(limits: &LimitArgs) -> Result<Engine> {
+    engine_cached(limits, &CacheArgs::default().without())
+}
+
+fn engine_cached(limits: &LimitArgs, cache: &CacheArgs) -> Result<Engine> {
     let config = limits.config(Config::default().with_max_wasm_stack(MAX_WASM_STACK))?;
-    Ok(Engine::new(config)?)
+    Ok(Engine::new(cache.config(config))?)
 }
 
 /// Reads a module file as binary (`.wasm` always binary, `.wat` always text, anything
@@ -358,23 +421,90 @@ fn staged_imports(
     Ok(imports)
 }
 
-fn run(
+/// What `stagec run` was asked to do besides calling a function.
+struct RunOptions<'a> {
+    bindings: &'a BindingArgs,
+    extensions: &'a [PathBuf],
+    limits: &'a LimitArgs,
+    cache: &'a CacheArgs,
+    timings: bool,
+}
+
+/// Compiles `file` (core or staged) with the flags' bindings, or loads it when it is a
+/// precompiled artifact.
+fn load(engine: &Engine, file: &Path, bindings: &BindingArgs) -> Result<(Module, stagec::Preimports)> {
+    if is_artifact_file(file) {
+        load_artifact(engine, file, bindings)
+    } else if is_staged(file) {
+        compile_staged(engine, file, bindings)
+    } else {
+        compile(engine, &read_module(file)?, bindings)
+    }
+}
+
+/// Whether `file` starts like a precompiled artifact.
+fn is_artifact_file(file: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(file)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| stagec::is_artifact(&head))
+}
+
+/// Loads a precompiled artifact; `--import` flags supply its remaining imports.
+fn load_artifact(
+    engine: &Engine,
     file: &Path,
     bindings: &BindingArgs,
-    extensions: &[PathBuf],
-    limits: &LimitArgs,
-    invoke: Option<&str>,
-    args: &[String],
+) -> Result<(Module, stagec::Preimports)> {
+    if !bindings.preimports.is_empty() {
+        bail!("a precompiled artifact has its preimports compiled in: give its runtime imports with --import, or compile again");
+    }
+    let bytes = std::fs::read(file).context("cannot read file")?;
+    let module = Module::deserialize(engine, &bytes)?;
+    let imports: Vec<_> = module
+        .imports()
+        .map(|(m, n, ty)| (m.to_string(), n.to_string(), ty.clone()))
+        .collect();
+    let flags = BindingArgs::parse(&bindings.imports)?;
+    let mut binder = Binder::new(engine, &flags);
+    let runtime = binder.preimports_for(&imports)?;
+    binder.check_all_used()?;
+    Ok((module, runtime))
+}
+
+/// `stagec compile FILE -o OUT`.
+fn compile_artifact(
+    file: &Path,
+    bindings: &BindingArgs,
+    config: Config,
+    output: Option<&Path>,
 ) -> Result<()> {
-    let engine = engine_with(limits)?;
+    if !bindings.imports.is_empty() {
+        bail!("--import binds at run time: give it to `stagec run` with the artifact");
+    }
+    let engine = Engine::new(config)?;
+    let (module, _) = load(&engine, file, bindings)?;
+    let bytes = module.serialize()?;
+    let output = output.map_or_else(|| file.with_extension("stagec"), Path::to_path_buf);
+    std::fs::write(&output, &bytes)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    eprintln!(
+        "wrote {} ({} bytes; run it with `stagec run {}`)",
+        output.display(),
+        bytes.len(),
+        output.display()
+    );
+    Ok(())
+}
+
+fn run(file: &Path, options: &RunOptions<'_>, invoke: Option<&str>, args: &[String]) -> Result<()> {
+    let engine = engine_cached(options.limits, options.cache)?;
     // The store's limits are checked before compiling, so a bad value is reported first.
     let mut store = Store::new(&engine);
-    limits.apply(&mut store)?;
-    let (module, runtime) = if is_staged(file) {
-        compile_staged(&engine, file, bindings)?
-    } else {
-        compile(&engine, &read_module(file)?, bindings)?
-    };
+    options.limits.apply(&mut store)?;
+    let (module, runtime) = load(&engine, file, options.bindings)?;
+    let instantiate_start = std::time::Instant::now();
     let mut linker = Linker::new();
     runtime.link(&mut store, &mut linker)?;
     if let Some((m, n, _)) = module
@@ -386,7 +516,8 @@ fn run(
         );
     }
     let instance = linker.instantiate(&mut store, &module)?;
-    for extension in extensions {
+    let instantiate = instantiate_start.elapsed();
+    for extension in options.extensions {
         let bytes =
             read_module(extension).with_context(|| format!("extension {}", extension.display()))?;
         instance
@@ -426,7 +557,12 @@ fn run(
         })
         .collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
-    func.call(&mut store, &params, &mut results)?;
+    let execute_start = std::time::Instant::now();
+    let outcome = func.call(&mut store, &params, &mut results);
+    if options.timings {
+        cache_cmd::print_timings(file, &module, instantiate, execute_start.elapsed());
+    }
+    outcome?;
     for result in &results {
         println!("{}", format_val(result));
     }
