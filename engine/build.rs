@@ -7,7 +7,13 @@ use std::path::{Path, PathBuf};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dirs = ["frontend/src", "codegen/src", "runtime/src", "runtime/csrc", "engine/src"];
+    let dirs = [
+        "frontend/src",
+        "codegen/src",
+        "runtime/src",
+        "runtime/csrc",
+        "engine/src",
+    ];
     let mut files = Vec::new();
     for dir in dirs {
         let dir = root.join(dir);

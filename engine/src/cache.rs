@@ -35,7 +35,11 @@ impl CacheConfig {
         let nonempty = |v: std::ffi::OsString| (!v.is_empty()).then(|| PathBuf::from(v));
         std::env::var_os("XDG_CACHE_HOME")
             .and_then(nonempty)
-            .or_else(|| std::env::var_os("HOME").and_then(nonempty).map(|h| h.join(".cache")))
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .and_then(nonempty)
+                    .map(|h| h.join(".cache"))
+            })
             .map(|d| d.join("stagec"))
     }
 }
@@ -149,7 +153,8 @@ impl DiskCache {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.subsec_nanos())
         ));
-        let written = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, self.path(key)));
+        let written =
+            std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, self.path(key)));
         if written.is_err() {
             remove_quietly(&temp);
         }

@@ -3,13 +3,13 @@
 use crate::cache::{CacheConfig, DiskCache};
 use crate::module::ModuleInner;
 use crate::{Error, Result};
-use std::sync::Weak;
-use std::sync::atomic::{AtomicU64, Ordering};
 use stagec_codegen::{CompileOptions, Compiler};
 use stagec_frontend::FuncType;
 use stagec_runtime::CodeMemory;
 use stagec_runtime::vm::EntryTrampoline;
 use std::collections::HashMap;
+use std::sync::Weak;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Engine configuration: limits on what wasm code may use, and capabilities of hosts.

@@ -24,9 +24,7 @@ mod store;
 mod values;
 pub mod wast;
 
-pub use cache::{
-    CacheConfig, CacheEntry, DEFAULT_CACHE_MAX_BYTES, cache_entries, clear_cache,
-};
+pub use cache::{CacheConfig, CacheEntry, DEFAULT_CACHE_MAX_BYTES, cache_entries, clear_cache};
 pub use engine::{CacheStats, Config, Engine};
 pub use error::{Error, Result, Trap};
 pub use externals::{Extern, Global, Memory, Table};
@@ -35,8 +33,8 @@ pub use instance::Instance;
 pub use interrupt::InterruptHandle;
 pub use linker::Linker;
 pub use module::{CacheOutcome, CompileTimings, Explained, Module};
-pub use serialize::is_artifact;
 pub use preimports::{Preimport, Preimports, Provider};
+pub use serialize::is_artifact;
 pub use stagec_codegen::{CompileOptions, Explanation};
 pub use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,

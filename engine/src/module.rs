@@ -1,7 +1,7 @@
 //! Compiled modules.
 
-use crate::preimports::Preimports;
 use crate::engine::CacheEvent;
+use crate::preimports::Preimports;
 use crate::recipe::{self, RecipeKind};
 use crate::serialize;
 use crate::specialize::{ArtifactSource, BoundImport, CompileState};
@@ -232,8 +232,16 @@ fn load_serialized(engine: &Engine, bytes: &[u8], key: Option<&[u8; 32]>) -> Res
         recipe::decode(&file.recipe).map_err(|e| Error::Artifact(format!("recipe: {e}")))?;
     let needed = engine.compile_options(&CompileOptions::default());
     for (what, needs, has) in [
-        ("interruption checks", needed.interruptible, decoded.options.interruptible),
-        ("fuel accounting", needed.consume_fuel, decoded.options.consume_fuel),
+        (
+            "interruption checks",
+            needed.interruptible,
+            decoded.options.interruptible,
+        ),
+        (
+            "fuel accounting",
+            needed.consume_fuel,
+            decoded.options.consume_fuel,
+        ),
     ] {
         if needs && !has {
             return Err(Error::Artifact(format!(

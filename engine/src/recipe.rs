@@ -194,8 +194,8 @@ pub(crate) fn decode(data: &[u8]) -> Result<Decoded, DecodeError> {
         providers.push(Provider::restored(name, bytes, preimports, freeze, eager));
     }
     let bytes = r.bytes("module bytes")?.to_vec();
-    let inline_threshold = usize::try_from(r.u64("options")?)
-        .map_err(|_| r.error("inline threshold out of range"))?;
+    let inline_threshold =
+        usize::try_from(r.u64("options")?).map_err(|_| r.error("inline threshold out of range"))?;
     let options = CompileOptions {
         inline_threshold,
         interruptible: r.u8("options")? != 0,
@@ -241,7 +241,10 @@ fn provider_at(r: &Reader<'_>, providers: &[Provider], i: u32) -> Result<Provide
         .ok_or_else(|| r.error(format!("unknown provider {i}")))
 }
 
-fn decode_preimports(r: &mut Reader<'_>, providers: &[Provider]) -> Result<Preimports, DecodeError> {
+fn decode_preimports(
+    r: &mut Reader<'_>,
+    providers: &[Provider],
+) -> Result<Preimports, DecodeError> {
     let n = r.len(17, "preimports")?;
     let mut preimports = Preimports::new();
     for _ in 0..n {

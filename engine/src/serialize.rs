@@ -91,18 +91,22 @@ pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
     }
     let version = r.str("engine version").map_err(header)?;
     if version != ENGINE_VERSION {
-        return Err(bad(format!(
-            "made by {version}, this is {ENGINE_VERSION}"
-        )));
+        return Err(bad(format!("made by {version}, this is {ENGINE_VERSION}")));
     }
     let target = r.str("target").map_err(header)?;
     let ours = engine.inner.compiler.target_key();
     if target != ours {
-        return Err(bad(format!("compiled for `{target}`, this host is `{ours}`")));
+        return Err(bad(format!(
+            "compiled for `{target}`, this host is `{ours}`"
+        )));
     }
     let key: [u8; 32] = r.take(32, "key").map_err(header)?.try_into().expect("32");
     let len = r.u64("payload length").map_err(header)?;
-    let sum: [u8; 32] = r.take(32, "checksum").map_err(header)?.try_into().expect("32");
+    let sum: [u8; 32] = r
+        .take(32, "checksum")
+        .map_err(header)?
+        .try_into()
+        .expect("32");
     let start = MAGIC.len() + r.position();
     let payload = &bytes[start..];
     if payload.len() as u64 != len {

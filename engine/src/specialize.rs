@@ -113,7 +113,9 @@ pub(crate) enum ArtifactSource {
     Compile { produced: Vec<Artifact> },
     /// A serialized compilation: its artifacts in the same order, each loaded against
     /// the fixed addresses of the state re-created for it.
-    Replay { artifacts: std::vec::IntoIter<Artifact> },
+    Replay {
+        artifacts: std::vec::IntoIter<Artifact>,
+    },
 }
 
 impl ArtifactSource {

@@ -14,7 +14,13 @@ fn denying() -> Engine {
     Engine::new(Config::default().deny_compilation(true)).unwrap()
 }
 
-fn call_i32(module: &Module, store: &mut Store, instance: &Instance, name: &str, args: &[Val]) -> i32 {
+fn call_i32(
+    module: &Module,
+    store: &mut Store,
+    instance: &Instance,
+    name: &str,
+    args: &[Val],
+) -> i32 {
     let _ = module;
     let f = instance.get_func(store, name).unwrap();
     let mut out = [Val::I32(0)];
@@ -30,10 +36,8 @@ fn run(module: &Module, name: &str, args: &[Val]) -> i32 {
 
 /// A fresh, empty directory under the target's temporary directory.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "cache-{name}-{}",
-        std::process::id()
-    ));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cache-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -88,8 +92,14 @@ fn serialized_modules_run_without_the_compiler() {
     let loaded = Module::deserialize(&denying(), &bytes).unwrap();
     let mut store = Store::new(loaded.engine());
     let instance = Linker::new().instantiate(&mut store, &loaded).unwrap();
-    assert_eq!(call_i32(&loaded, &mut store, &instance, "f", &[Val::I32(1)]), 108);
-    assert_eq!(call_i32(&loaded, &mut store, &instance, "f", &[Val::I32(1)]), 115);
+    assert_eq!(
+        call_i32(&loaded, &mut store, &instance, "f", &[Val::I32(1)]),
+        108
+    );
+    assert_eq!(
+        call_i32(&loaded, &mut store, &instance, "f", &[Val::I32(1)]),
+        115
+    );
     // The original's state is its own.
     assert_eq!(run(&with_provider, "f", &[Val::I32(0)]), 107);
     // Loading twice gives two independent states (each load is its own compilation).
@@ -112,7 +122,8 @@ fn serialized_staged_modules_keep_their_stages() {
     let mut store = Store::new(loaded.engine());
     let instance = Linker::new().instantiate(&mut store, &loaded).unwrap();
     let set = instance.get_func(&store, "set").unwrap();
-    set.call(&mut store, &[Val::I32(3), Val::I32(4)], &mut []).unwrap();
+    set.call(&mut store, &[Val::I32(3), Val::I32(4)], &mut [])
+        .unwrap();
     assert_eq!(call_i32(&loaded, &mut store, &instance, "sum", &[]), 7);
     assert_eq!(call_i32(&loaded, &mut store, &instance, "off_y", &[]), 12);
 }
@@ -165,7 +176,9 @@ fn damaged_artifacts_are_clear_errors() {
     let version = patch(&bytes, b"stagec 0.", b"stagec 9.");
     assert!(artifact_error(&engine, &version).contains("made by stagec 9."));
     let triple = target_lexicon_triple();
-    let other = triple.replace("x86_64", "ppc_64").replace("aarch64", "ppc_6_4");
+    let other = triple
+        .replace("x86_64", "ppc_64")
+        .replace("aarch64", "ppc_6_4");
     let target = patch(&bytes, triple.as_bytes(), other.as_bytes());
     assert!(artifact_error(&engine, &target).contains("compiled for"));
     // Not an artifact at all.
@@ -311,4 +324,148 @@ fn modules_bound_to_live_objects_are_compiled_but_not_cached() {
     assert_eq!(m.timings().cache, CacheOutcome::Uncacheable);
     assert!(m.serialize().is_err());
     assert!(cache_entries(&dir).unwrap().is_empty());
+}
+
+const STAGEC: &str = env!("CARGO_BIN_EXE_stagec");
+
+fn stagec(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(STAGEC)
+        .args(args)
+        .env("XDG_CACHE_HOME", temp_dir("cli-default-cache"))
+        .output()
+        .expect("run stagec")
+}
+
+fn scale_file(dir: &Path) -> PathBuf {
+    let file = dir.join("scale.wat");
+    std::fs::write(&file, SCALE).unwrap();
+    file
+}
+
+#[test]
+fn concurrent_processes_compiling_one_key_leave_one_valid_entry() {
+    let dir = temp_dir("concurrent");
+    let cache = dir.join("cache");
+    let file = scale_file(&dir);
+    // Four processes at once, each compiling (nothing is cached yet) and writing.
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let file = file.clone();
+            let cache = cache.clone();
+            std::thread::spawn(move || {
+                std::process::Command::new(STAGEC)
+                    .args(["run", file.to_str().unwrap(), "--preimport", "env.k=6"])
+                    .args(["--cache-dir", cache.to_str().unwrap(), "--invoke", "f", "7"])
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "47");
+    }
+    let entries = cache_entries(&cache).unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let stray: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
+        .collect();
+    assert!(stray.is_empty(), "temporary files left: {stray:?}");
+    // The entry is valid: an engine on that cache hits it.
+    let engine = engine_with(Some(&cache));
+    let m = Module::with_preimports(&engine, SCALE, &k(6)).unwrap();
+    assert_eq!(m.timings().cache, CacheOutcome::DiskHit);
+}
+
+#[test]
+fn timings_report_every_phase_and_the_cache_outcome() {
+    let dir = temp_dir("timings");
+    let file = scale_file(&dir);
+    let cache = dir.join("cache");
+    let run = || {
+        stagec(&[
+            "run",
+            file.to_str().unwrap(),
+            "--preimport",
+            "env.k=2",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--timings",
+            "--invoke",
+            "f",
+            "1",
+        ])
+    };
+    let first = run();
+    let second = run();
+    for (out, outcome) in [(&first, "miss: compiled"), (&second, "hit (disk)")] {
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "7");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for phase in [
+            "parse/validate/setup",
+            "translate",
+            "cranelift compile",
+            "cache load",
+            "instantiate",
+            "execute",
+        ] {
+            assert!(stderr.contains(phase), "{phase} missing:\n{stderr}");
+        }
+        assert!(stderr.contains(outcome), "{stderr}");
+    }
+    // `cache ls` lists the one entry; `clear` empties it.
+    let ls = stagec(&["cache", "ls", "--cache-dir", cache.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&ls.stdout).contains("1 entries"));
+    let clear = stagec(&["cache", "clear", "--cache-dir", cache.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&clear.stdout).contains("removed 1 entries"));
+    assert!(cache_entries(&cache).unwrap().is_empty());
+}
+
+#[test]
+fn damaged_artifact_files_are_one_line_errors_naming_the_file() {
+    let dir = temp_dir("cli-damaged");
+    let file = scale_file(&dir);
+    let artifact = dir.join("scale.stagec");
+    let out = stagec(&[
+        "compile",
+        file.to_str().unwrap(),
+        "--preimport",
+        "env.k=2",
+        "-o",
+        artifact.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let good = std::fs::read(&artifact).unwrap();
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x40;
+    for (what, bytes) in [
+        ("truncated", &good[..good.len() - 7]),
+        ("flipped", &flipped[..]),
+    ] {
+        std::fs::write(&artifact, bytes).unwrap();
+        let out = stagec(&["run", artifact.to_str().unwrap(), "--invoke", "f", "1"]);
+        assert_eq!(out.status.code(), Some(1), "{what}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "error: {}: invalid compiled artifact: ",
+                artifact.display()
+            )),
+            "{what}: {stderr}"
+        );
+    }
 }

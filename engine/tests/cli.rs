@@ -31,6 +31,8 @@ fn stagec(dir: &Path, args: &[&str]) -> Output {
     Command::new(STAGEC)
         .args(args)
         .current_dir(dir)
+        // Runs cache what they compile: in a scratch directory, never the user's cache.
+        .env("XDG_CACHE_HOME", scratch("xdg-cache"))
         .output()
         .expect("run stagec")
 }

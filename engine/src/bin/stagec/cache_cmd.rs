@@ -79,7 +79,12 @@ pub fn cache_command(command: &CacheCommand) -> Result<()> {
             let now = SystemTime::now();
             for e in &entries {
                 let age = now.duration_since(e.used).unwrap_or_default();
-                println!("{}  {:>10}  {} ago", e.key, human_bytes(e.size), human_age(age));
+                println!(
+                    "{}  {:>10}  {} ago",
+                    e.key,
+                    human_bytes(e.size),
+                    human_age(age)
+                );
             }
             println!("{} entries in {}", entries.len(), dir.display());
         }
@@ -90,11 +95,19 @@ pub fn cache_command(command: &CacheCommand) -> Result<()> {
             let limit = cache.cache().map_or(0, |c| c.max_bytes);
             println!("directory: {}", dir.display());
             println!("entries:   {}", entries.len());
-            println!("size:      {} (limit {})", human_bytes(total), human_bytes(limit));
+            println!(
+                "size:      {} (limit {})",
+                human_bytes(total),
+                human_bytes(limit)
+            );
             if let (Some(old), Some(new)) = (entries.first(), entries.last()) {
                 let now = SystemTime::now();
                 let age = |t| human_age(now.duration_since(t).unwrap_or_default());
-                println!("used:      least recently {} ago, most recently {} ago", age(old.used), age(new.used));
+                println!(
+                    "used:      least recently {} ago, most recently {} ago",
+                    age(old.used),
+                    age(new.used)
+                );
             }
         }
         CacheCommand::Clear { cache } => {

@@ -253,7 +253,10 @@ fn main() -> ExitCode {
                     .with_max_wasm_stack(MAX_WASM_STACK)
                     .with_interruptible(interruptible)
                     .with_consume_fuel(consume_fuel);
-                report(&file, compile_artifact(&file, &bindings, config, output.as_deref()))
+                report(
+                    &file,
+                    compile_artifact(&file, &bindings, config, output.as_deref()),
+                )
             }
             Command::Cache { command } => match cache_cmd::cache_command(&command) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -432,7 +435,11 @@ struct RunOptions<'a> {
 
 /// Compiles `file` (core or staged) with the flags' bindings, or loads it when it is a
 /// precompiled artifact.
-fn load(engine: &Engine, file: &Path, bindings: &BindingArgs) -> Result<(Module, stagec::Preimports)> {
+fn load(
+    engine: &Engine,
+    file: &Path,
+    bindings: &BindingArgs,
+) -> Result<(Module, stagec::Preimports)> {
     if is_artifact_file(file) {
         load_artifact(engine, file, bindings)
     } else if is_staged(file) {
@@ -458,7 +465,9 @@ fn load_artifact(
     bindings: &BindingArgs,
 ) -> Result<(Module, stagec::Preimports)> {
     if !bindings.preimports.is_empty() {
-        bail!("a precompiled artifact has its preimports compiled in: give its runtime imports with --import, or compile again");
+        bail!(
+            "a precompiled artifact has its preimports compiled in: give its runtime imports with --import, or compile again"
+        );
     }
     let bytes = std::fs::read(file).context("cannot read file")?;
     let module = Module::deserialize(engine, &bytes)?;
@@ -489,12 +498,6 @@ fn compile_artifact(
     let output = output.map_or_else(|| file.with_extension("stagec"), Path::to_path_buf);
     std::fs::write(&output, &bytes)
         .with_context(|| format!("cannot write {}", output.display()))?;
-    eprintln!(
-        "wrote {} ({} bytes; run it with `stagec run {}`)",
-        output.display(),
-        bytes.len(),
-        output.display()
-    );
     Ok(())
 }
 
