@@ -131,9 +131,21 @@ impl Memory {
     ///
     /// [`Config::max_memory_bytes`]: crate::Config::max_memory_bytes
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory> {
+        Self::new_from(store, ty, None)
+    }
+
+    /// A memory for an instance: from the module's copy-on-write image when it has one.
+    pub(crate) fn new_from(
+        store: &mut Store,
+        ty: MemoryType,
+        image: Option<&stagec_runtime::MemoryImage>,
+    ) -> Result<Memory> {
         let limit = store.engine.config().max_memory_bytes;
-        let m = stagec_runtime::Memory::with_limit(ty, limit)
-            .map_err(|e| Error::Resource(e.to_string()))?;
+        let m = match image {
+            Some(image) => stagec_runtime::Memory::with_image(ty, limit, image),
+            None => stagec_runtime::Memory::with_limit(ty, limit),
+        }
+        .map_err(|e| Error::Resource(e.to_string()))?;
         let mut m = Box::new(m);
         let ptr = NonNull::from(&mut *m);
         store.memories.push(m);

@@ -111,8 +111,9 @@ impl Instance {
             }
         }
         let mut defined_memories = Vec::new();
+        let image = module.memory_image();
         for ty in &info.memories[info.num_imported_memories as usize..] {
-            defined_memories.push(Memory::new(store, *ty)?.ptr.as_ptr());
+            defined_memories.push(Memory::new_from(store, *ty, image)?.ptr.as_ptr());
         }
         let mut defined_tables = Vec::new();
         for ty in &info.tables[info.num_imported_tables as usize..] {
@@ -127,6 +128,7 @@ impl Instance {
             defined_memories,
             defined_tables,
             store_ctx: store.ctx_ptr(),
+            memory_image_applied: image.is_some(),
             _marker: std::marker::PhantomData,
         };
         // SAFETY: every pointer in `config` is owned by `store`, which also owns the

@@ -34,6 +34,8 @@ pub(crate) struct ModuleInner {
     /// What [`Module::serialize`] writes; `None` when the inputs cannot be encoded.
     serialized: Option<SerializedParts>,
     timings: CompileTimings,
+    /// The copy-on-write image of memory 0, built at the first instantiation.
+    memory_image: std::sync::OnceLock<Option<stagec_runtime::MemoryImage>>,
 }
 
 /// The parts of a serialized compilation.
@@ -411,6 +413,15 @@ impl Module {
         ))
     }
 
+    /// The module's memory image, if instantiating from one is equivalent to applying its
+    /// data segments (see `MemoryImage::for_module`).
+    pub(crate) fn memory_image(&self) -> Option<&stagec_runtime::MemoryImage> {
+        self.inner
+            .memory_image
+            .get_or_init(|| stagec_runtime::MemoryImage::for_module(&self.inner.info))
+            .as_ref()
+    }
+
     /// Where the time to make this module went, and which cache answered.
     pub fn timings(&self) -> &CompileTimings {
         &self.inner.timings
@@ -439,6 +450,7 @@ impl Module {
                 required_stores: Vec::new(),
                 serialized: None,
                 timings: CompileTimings::default(),
+                memory_image: std::sync::OnceLock::new(),
             }),
         })
     }

@@ -40,6 +40,9 @@ pub struct InstanceConfig<'a> {
     pub defined_tables: Vec<*mut Table>,
     /// Per-store context shared by all instances of the store.
     pub store_ctx: *mut VMStoreContext,
+    /// Memory 0 was created from the module's [`MemoryImage`](crate::MemoryImage): its
+    /// active data segments are already in place (they are only marked dropped).
+    pub memory_image_applied: bool,
     /// Marker for the borrowed configuration.
     pub _marker: std::marker::PhantomData<&'a ()>,
 }
@@ -58,6 +61,8 @@ pub struct Instance {
     /// Evaluated element segments; `None` once dropped.
     elems: Vec<Option<Box<[usize]>>>,
     dropped_data: Vec<bool>,
+    /// See [`InstanceConfig::memory_image_applied`].
+    memory_image_applied: bool,
 }
 
 impl std::fmt::Debug for Instance {
@@ -123,6 +128,7 @@ impl Instance {
         let mut instance = Box::new(Instance {
             elems: vec![None; module.elems.len()],
             dropped_data: vec![false; module.datas.len()],
+            memory_image_applied: config.memory_image_applied,
             module,
             code: config.code,
             offsets,
@@ -283,6 +289,10 @@ impl Instance {
         }
         for (i, seg) in module.datas.iter().enumerate() {
             if let DataMode::Active { memory, offset } = seg.mode {
+                if self.memory_image_applied {
+                    self.dropped_data[i] = true;
+                    continue;
+                }
                 let dst = self.eval_const(&offset).get_i32() as u32;
                 let status = self.memory_init(memory, i as u32, dst, 0, seg.data.len() as u32);
                 self.dropped_data[i] = true;

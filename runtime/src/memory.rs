@@ -11,7 +11,7 @@ pub const PAGE_SIZE: usize = 65536;
 pub const MAX_PAGES: u64 = 65536;
 /// Reserved address space: 4 GiB addressable plus 4 GiB guard, so that any `u32` index
 /// plus any `u32` static offset lands inside the reservation.
-const RESERVATION: usize = 8 << 30;
+pub(crate) const RESERVATION: usize = 8 << 30;
 
 /// A memory could not be created.
 #[derive(Debug)]
@@ -34,6 +34,8 @@ pub struct Memory {
     limit_bytes: Option<u64>,
     ty: MemoryType,
     def: Box<VMMemoryDefinition>,
+    /// The id of the image mapped at the start (0: none).
+    image: u64,
 }
 
 // SAFETY: the memory exclusively owns its mapping; access is synchronised by the owner
@@ -62,6 +64,23 @@ impl Memory {
     /// (rounded down to whole pages): `memory.grow` past it fails (returns -1) as if the
     /// type's maximum were lower, and a minimum above it is an error naming the limit.
     pub fn with_limit(ty: MemoryType, limit_bytes: Option<u64>) -> Result<Memory, MemoryError> {
+        let initial = ty.limits.min as usize * PAGE_SIZE;
+        let (mut memory, ready) = Self::empty(ty, limit_bytes, 0, initial)?;
+        if !ready {
+            memory.make_accessible(initial)?;
+        }
+        Ok(memory)
+    }
+
+    /// A memory of type `ty` with a reservation: one from the pool already laid out for
+    /// `image` (0: none) and `initial` accessible bytes (then `true`), or one with nothing
+    /// accessible yet (`false`).
+    fn empty(
+        ty: MemoryType,
+        limit_bytes: Option<u64>,
+        image: u64,
+        initial: usize,
+    ) -> Result<(Memory, bool), MemoryError> {
         if ty.limits.min > MAX_PAGES {
             return Err(MemoryError(format!(
                 "memory minimum of {} pages exceeds the 4 GiB limit",
@@ -80,35 +99,53 @@ impl Memory {
                 pages * PAGE_SIZE as u64
             )));
         }
-        // SAFETY: an anonymous PROT_NONE reservation; no existing memory is affected.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                RESERVATION,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
+        use crate::memory_image::Reservation;
+        let (base, ready) = match crate::memory_image::take_reservation(image, initial) {
+            Some(Reservation::Ready(base)) => (base, true),
+            Some(Reservation::Clean(base)) => (base, false),
+            None => (reserve()?, false),
         };
-        if base == libc::MAP_FAILED {
-            return Err(MemoryError(format!(
-                "cannot reserve address space for a linear memory: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        let base = base as *mut u8;
-        let mut memory = Memory {
+        let memory = Memory {
+            image: if ready { image } else { 0 },
             base,
             max_pages: ty.limits.max.unwrap_or(MAX_PAGES).min(limit_pages),
             limit_bytes,
             ty,
             def: Box::new(VMMemoryDefinition {
                 base,
-                current_length: 0,
+                current_length: if ready { initial } else { 0 },
             }),
         };
-        memory.make_accessible(ty.limits.min as usize * PAGE_SIZE)?;
+        Ok((memory, ready))
+    }
+
+    /// [`Memory::with_limit`], with the initial contents mapped copy-on-write from
+    /// `image` (which must fit the memory's initial size, see
+    /// [`MemoryImage::for_module`](crate::MemoryImage::for_module)).
+    pub fn with_image(
+        ty: MemoryType,
+        limit_bytes: Option<u64>,
+        image: &crate::MemoryImage,
+    ) -> Result<Memory, MemoryError> {
+        let initial = ty.limits.min as usize * PAGE_SIZE;
+        if image.len() > initial {
+            return Err(MemoryError(
+                "memory image larger than the memory's initial size".into(),
+            ));
+        }
+        let (mut memory, ready) = Self::empty(ty, limit_bytes, image.id(), initial)?;
+        if ready {
+            return Ok(memory);
+        }
+        // SAFETY: the image's range lies inside this memory's reservation, which it owns
+        // and nothing references yet.
+        let mapped = unsafe { image.map_at(memory.base) };
+        // Even when mapping failed (which may leave a hole): dropping the memory resets
+        // the whole range before the reservation is reused.
+        memory.def.current_length = image.len();
+        mapped.map_err(|e| MemoryError(format!("cannot map the memory image: {e}")))?;
+        memory.image = image.id();
+        memory.make_accessible(initial)?;
         Ok(memory)
     }
 
@@ -192,11 +229,40 @@ impl Memory {
     }
 }
 
+/// A new reservation: 8 GiB of inaccessible address space.
+fn reserve() -> Result<*mut u8, MemoryError> {
+    // SAFETY: an anonymous PROT_NONE reservation; no existing memory is affected.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            RESERVATION,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(MemoryError(format!(
+            "cannot reserve address space for a linear memory: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(base.cast())
+}
+
 impl Drop for Memory {
     fn drop(&mut self) {
-        // SAFETY: unmapping exactly the reservation made in `new`.
+        // SAFETY: the reservation made or taken in `with_limit`, no longer used: the
+        // memory is being dropped.
         unsafe {
-            libc::munmap(self.base.cast(), RESERVATION);
+            crate::memory_image::return_reservation(
+                self.base,
+                RESERVATION,
+                self.image,
+                self.def.current_length,
+                self.def.current_length == self.ty.limits.min as usize * PAGE_SIZE,
+            );
         }
     }
 }
