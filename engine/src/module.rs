@@ -39,6 +39,7 @@ pub(crate) struct ModuleInner {
 }
 
 /// The parts of a serialized compilation.
+#[derive(Clone)]
 struct SerializedParts {
     key: [u8; 32],
     /// The recipe, with names.
@@ -110,7 +111,22 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
     if let Some(key) = &key {
         if let Some(inner) = engine.cached_module(key) {
             engine.count(CacheEvent::MemoryHit);
-            return Ok(Module { inner });
+            // Compile-time instances (providers, stages) belong to one compilation: each
+            // constructor call gets its own, so the cache changes no semantics. Only a
+            // module without them is shared as it is; otherwise its code is reused.
+            if !inner.has_compile_time_instances() {
+                return Ok(Module { inner });
+            }
+            let parts = inner
+                .serialized
+                .as_ref()
+                .expect("cached modules are serializable");
+            let mut module = replay(engine, parts.clone())?;
+            let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+            inner.timings.cache = CacheOutcome::MemoryHit;
+            inner.timings.cache_load = start.elapsed();
+            inner.timings.total = start.elapsed();
+            return Ok(module);
         }
         if let Some(cache) = &engine.inner.disk_cache
             && let Some(bytes) = cache.get(key)
@@ -230,8 +246,23 @@ fn load_serialized(engine: &Engine, bytes: &[u8], key: Option<&[u8; 32]>) -> Res
     if key.is_some_and(|k| *k != file.key) {
         return Err(Error::Artifact("it is the entry of another key".into()));
     }
+    let parts = SerializedParts {
+        key: file.key,
+        recipe: file.recipe,
+        artifacts: file.artifacts,
+    };
+    let mut module = replay(engine, parts)?;
+    let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+    inner.timings.cache_load = start.elapsed();
+    inner.timings.total = start.elapsed();
+    Ok(module)
+}
+
+/// Makes a module from a compilation's parts without compiling: its recipe re-creates the
+/// compile-time state (a new one), its artifacts are loaded against that state.
+fn replay(engine: &Engine, parts: SerializedParts) -> Result<Module> {
     let decoded =
-        recipe::decode(&file.recipe).map_err(|e| Error::Artifact(format!("recipe: {e}")))?;
+        recipe::decode(&parts.recipe).map_err(|e| Error::Artifact(format!("recipe: {e}")))?;
     let needed = engine.compile_options(&CompileOptions::default());
     for (what, needs, has) in [
         (
@@ -259,19 +290,22 @@ fn load_serialized(engine: &Engine, bytes: &[u8], key: Option<&[u8; 32]>) -> Res
         stages: &decoded.stages,
         stage_info: decoded.stage_info,
     };
-    let replay = ArtifactSource::Replay {
-        artifacts: file.artifacts.clone().into_iter(),
+    let source = ArtifactSource::Replay {
+        artifacts: parts.artifacts.clone().into_iter(),
     };
-    let (mut module, _) = build(engine, &inputs, replay)?;
+    let (mut module, _) = build(engine, &inputs, source)?;
     let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
-    inner.serialized = Some(SerializedParts {
-        key: file.key,
-        recipe: file.recipe,
-        artifacts: file.artifacts,
-    });
-    inner.timings.cache_load = start.elapsed();
-    inner.timings.total = start.elapsed();
+    inner.serialized = Some(parts);
     Ok(module)
+}
+
+impl ModuleInner {
+    /// Whether the compilation instantiated providers or stages: state of its own.
+    fn has_compile_time_instances(&self) -> bool {
+        self.state
+            .as_ref()
+            .is_some_and(|s| !s.store.instances.is_empty())
+    }
 }
 
 // SAFETY: the raw pointers in `bound` point into the compilation state owned by the same

@@ -469,3 +469,24 @@ fn damaged_artifact_files_are_one_line_errors_naming_the_file() {
         );
     }
 }
+
+#[test]
+fn a_memory_hit_gives_each_compilation_its_own_compile_time_state() {
+    let engine = engine_with(None);
+    let provider = Provider::new(&engine, COUNTER, Preimports::new()).unwrap();
+    let mut pre = Preimports::new();
+    pre.export("p", "next", &provider, "next");
+    let first = Module::with_preimports(&engine, USES_COUNTER, &pre).unwrap();
+    let second = Module::with_preimports(&engine, USES_COUNTER, &pre).unwrap();
+    assert_eq!(first.timings().cache, CacheOutcome::Miss);
+    assert_eq!(second.timings().cache, CacheOutcome::MemoryHit);
+    // The provider's counter is per compilation: both start at 100.
+    assert_eq!(run(&first, "f", &[Val::I32(0)]), 107);
+    assert_eq!(run(&first, "f", &[Val::I32(0)]), 114);
+    assert_eq!(run(&second, "f", &[Val::I32(0)]), 107);
+    // Modules without compile-time state are shared as they are.
+    let a = Module::with_preimports(&engine, SCALE, &k(1)).unwrap();
+    let b = Module::with_preimports(&engine, SCALE, &k(1)).unwrap();
+    assert_eq!(b.timings().cache, a.timings().cache);
+    assert_eq!(engine.cache_stats().memory_hits, 2);
+}
