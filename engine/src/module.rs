@@ -32,10 +32,20 @@ pub(crate) struct ModuleInner {
     /// only be instantiated in one of them.
     pub(crate) required_stores: Vec<u64>,
     /// What [`Module::serialize`] writes; `None` when the inputs cannot be encoded.
-    serialized: Option<SerializedParts>,
+    serialized: Option<Serialized>,
     timings: CompileTimings,
     /// The copy-on-write image of memory 0, built at the first instantiation.
     memory_image: std::sync::OnceLock<Option<stagec_runtime::MemoryImage>>,
+}
+
+/// What a module keeps to serialize itself (and to re-create its compile-time state for a
+/// memory-cache hit).
+enum Serialized {
+    /// A compilation made here: its parts.
+    Parts(SerializedParts),
+    /// A module loaded from serialized bytes (a mapped cache entry or an artifact): those
+    /// bytes, kept as they are rather than copied into parts.
+    Bytes(Arc<dyn AsRef<[u8]> + Send + Sync>),
 }
 
 /// The parts of a serialized compilation.
@@ -117,11 +127,19 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
             if !inner.has_compile_time_instances() {
                 return Ok(Module { inner });
             }
-            let parts = inner
+            let mut module = match inner
                 .serialized
                 .as_ref()
-                .expect("cached modules are serializable");
-            let mut module = replay(engine, parts.clone())?;
+                .expect("cached modules are serializable")
+            {
+                Serialized::Parts(parts) => {
+                    let mut module = replay(engine, &parts.recipe, parts.artifacts.clone())?;
+                    let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+                    inner.serialized = Some(Serialized::Parts(parts.clone()));
+                    module
+                }
+                Serialized::Bytes(bytes) => load_serialized(engine, bytes.clone(), Some(key))?,
+            };
             let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
             inner.timings.cache = CacheOutcome::MemoryHit;
             inner.timings.cache_load = start.elapsed();
@@ -131,7 +149,7 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
         if let Some(cache) = &engine.inner.disk_cache
             && let Some(bytes) = cache.get(key)
         {
-            match load_serialized(engine, &bytes, Some(key)) {
+            match load_serialized(engine, Arc::new(bytes), Some(key)) {
                 Ok(mut module) => {
                     engine.count(CacheEvent::DiskHit);
                     let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
@@ -187,7 +205,7 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
                 );
             }
         }
-        inner.serialized = Some(parts);
+        inner.serialized = Some(Serialized::Parts(parts));
         engine.remember(key, &module.inner);
     }
     Ok(module)
@@ -200,7 +218,11 @@ fn build(
     inputs: &Inputs<'_>,
     source: ArtifactSource,
 ) -> Result<(Module, Vec<Artifact>)> {
-    let parsed = stagec_frontend::parse(inputs.binary.clone())?;
+    let parsed = if source.is_replay() {
+        stagec_frontend::parse_trusted(inputs.binary.clone())?
+    } else {
+        stagec_frontend::parse(inputs.binary.clone())?
+    };
     match inputs.kind {
         RecipeKind::Plain => {
             let units = [stagec_codegen::CompileUnit::generic(&parsed)];
@@ -239,30 +261,30 @@ fn build(
     }
 }
 
-/// Loads a serialized compilation; with `key`, it must be the entry of that key.
-fn load_serialized(engine: &Engine, bytes: &[u8], key: Option<&[u8; 32]>) -> Result<Module> {
+/// Loads a serialized compilation; with `key`, it must be the entry of that key. The
+/// module keeps `bytes` (for [`Module::serialize`] and memory-cache hits).
+fn load_serialized(
+    engine: &Engine,
+    bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    key: Option<&[u8; 32]>,
+) -> Result<Module> {
     let start = Instant::now();
-    let file = serialize::read(engine, bytes)?;
+    let file = serialize::read(engine, (*bytes).as_ref())?;
     if key.is_some_and(|k| *k != file.key) {
         return Err(Error::Artifact("it is the entry of another key".into()));
     }
-    let parts = SerializedParts {
-        key: file.key,
-        recipe: file.recipe,
-        artifacts: file.artifacts,
-    };
-    let mut module = replay(engine, parts)?;
+    let mut module = replay(engine, &file.recipe, file.artifacts)?;
     let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+    inner.serialized = Some(Serialized::Bytes(bytes));
     inner.timings.cache_load = start.elapsed();
     inner.timings.total = start.elapsed();
     Ok(module)
 }
 
-/// Makes a module from a compilation's parts without compiling: its recipe re-creates the
-/// compile-time state (a new one), its artifacts are loaded against that state.
-fn replay(engine: &Engine, parts: SerializedParts) -> Result<Module> {
-    let decoded =
-        recipe::decode(&parts.recipe).map_err(|e| Error::Artifact(format!("recipe: {e}")))?;
+/// Makes a module from a compilation's recipe and artifacts without compiling: the recipe
+/// re-creates the compile-time state (a new one), the artifacts are loaded against it.
+fn replay(engine: &Engine, recipe: &[u8], artifacts: Vec<Artifact>) -> Result<Module> {
+    let decoded = recipe::decode(recipe).map_err(|e| Error::Artifact(format!("recipe: {e}")))?;
     let needed = engine.compile_options(&CompileOptions::default());
     for (what, needs, has) in [
         (
@@ -291,11 +313,9 @@ fn replay(engine: &Engine, parts: SerializedParts) -> Result<Module> {
         stage_info: decoded.stage_info,
     };
     let source = ArtifactSource::Replay {
-        artifacts: parts.artifacts.clone().into_iter(),
+        artifacts: artifacts.into_iter(),
     };
-    let (mut module, _) = build(engine, &inputs, source)?;
-    let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
-    inner.serialized = Some(parts);
+    let (module, _) = build(engine, &inputs, source)?;
     Ok(module)
 }
 
@@ -401,6 +421,13 @@ impl Module {
     /// artifact, is truncated or corrupted, or was made by another engine build or for
     /// another target.
     pub fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        Self::deserialize_shared(engine, Arc::new(bytes.to_vec()))
+    }
+
+    fn deserialize_shared(
+        engine: &Engine,
+        bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    ) -> Result<Module> {
         let start = Instant::now();
         let mut module = load_serialized(engine, bytes, None)?;
         let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
@@ -426,7 +453,7 @@ impl Module {
         // every field) before use and copied before anything is made executable. A file
         // changed while mapped can at worst fail those checks.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-        Self::deserialize(engine, &map).map_err(in_file)
+        Self::deserialize_shared(engine, Arc::new(map)).map_err(in_file)
     }
 
     /// The module in serialized form ([`Module::deserialize`] loads it): the compiled code
@@ -434,17 +461,18 @@ impl Module {
     /// recipe that re-creates them. Fails for a module bound to live objects of a store
     /// ([`Preimport::Extern`](crate::Preimport::Extern)), which exist only in this process.
     pub fn serialize(&self) -> Result<Vec<u8>> {
-        let parts = self.inner.serialized.as_ref().ok_or_else(|| {
-            Error::Usage(
+        match self.inner.serialized.as_ref() {
+            Some(Serialized::Parts(parts)) => Ok(serialize::write(
+                &self.inner.engine,
+                &parts.key,
+                &parts.recipe,
+                &parts.artifacts,
+            )),
+            Some(Serialized::Bytes(bytes)) => Ok((**bytes).as_ref().to_vec()),
+            None => Err(Error::Usage(
                 "this module is bound to live objects of a store; it cannot be serialized".into(),
-            )
-        })?;
-        Ok(serialize::write(
-            &self.inner.engine,
-            &parts.key,
-            &parts.recipe,
-            &parts.artifacts,
-        ))
+            )),
+        }
     }
 
     /// The module's memory image, if instantiating from one is equivalent to applying its

@@ -309,6 +309,11 @@ impl Provider {
         stagec_frontend::parse(self.inner.bytes.clone()).map_err(|e| self.error(e.into()))
     }
 
+    /// [`Provider::parse`] without validation (see `stagec_frontend::parse_trusted`).
+    pub(crate) fn parse_trusted(&self) -> Result<ParsedModule> {
+        stagec_frontend::parse_trusted(self.inner.bytes.clone()).map_err(|e| self.error(e.into()))
+    }
+
     pub(crate) fn error(&self, e: Error) -> Error {
         Error::InFile {
             path: self.inner.name.clone().into(),

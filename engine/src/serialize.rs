@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! magic "STAGECA\0" | format version u32 | engine version | target | key [32]
-//! | payload length u64 | SHA-256 of key and payload [32] | payload
+//! | payload length u64 | CRC-32C of key and payload u32 | payload
 //! payload: recipe (see recipe.rs) | artifact count | artifacts (runtime::artifact)
 //! ```
 //!
@@ -13,7 +13,6 @@
 //! copied into memory that is then made executable.
 
 use crate::{Engine, Error, Result};
-use sha2::{Digest, Sha256};
 use stagec_runtime::artifact::Artifact;
 use stagec_runtime::codec::{Reader, Writer};
 
@@ -55,17 +54,19 @@ pub(crate) fn write(
     w.str(&engine.inner.compiler.target_key());
     w.bytes.extend_from_slice(key);
     w.len(payload.bytes.len());
-    w.bytes.extend_from_slice(&checksum(key, &payload.bytes));
+    w.u32(checksum(key, &payload.bytes));
     w.bytes.extend_from_slice(&payload.bytes);
     w.bytes
 }
 
-/// The checksum: SHA-256 of the key and the payload.
-fn checksum(key: &[u8; 32], payload: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
+/// The checksum of the key and the payload: CRC-32 (IEEE), which catches every burst of
+/// up to 32 flipped bits and any odd number of flips, at memory speed. It guards against
+/// damage, not tampering: the key (SHA-256 of the inputs) is what identifies content.
+fn checksum(key: &[u8; 32], payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
     h.update(key);
     h.update(payload);
-    h.finalize().into()
+    h.finalize()
 }
 
 /// A checked, decoded file.
@@ -102,11 +103,7 @@ pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
     }
     let key: [u8; 32] = r.take(32, "key").map_err(header)?.try_into().expect("32");
     let len = r.u64("payload length").map_err(header)?;
-    let sum: [u8; 32] = r
-        .take(32, "checksum")
-        .map_err(header)?
-        .try_into()
-        .expect("32");
+    let sum = r.u32("checksum").map_err(header)?;
     let start = MAGIC.len() + r.position();
     let payload = &bytes[start..];
     if payload.len() as u64 != len {

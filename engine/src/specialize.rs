@@ -158,6 +158,11 @@ impl ArtifactSource {
         }
     }
 
+    /// Whether the artifacts come from a serialized compilation.
+    pub(crate) fn is_replay(&self) -> bool {
+        matches!(self, ArtifactSource::Replay { .. })
+    }
+
     /// Fails when replaying and artifacts are left over: the file and its recipe disagree.
     pub(crate) fn check_exhausted(&self) -> Result<()> {
         match self {
@@ -384,7 +389,12 @@ fn instantiate_provider(state: &mut CompileState, provider: &Provider) -> Result
     for stage in &provider.inner.eager {
         instantiate_provider(state, stage)?;
     }
-    let parsed = provider.parse()?;
+    // Replaying a serialized compilation: the provider was validated when it was compiled.
+    let parsed = if state.source.borrow().is_replay() {
+        provider.parse_trusted()?
+    } else {
+        provider.parse()?
+    };
     let bindings = resolve(state, &parsed, provider.preimports(), Some(provider))?;
     let engine = state.store.engine().clone();
     let options = engine.compile_options(&CompileOptions::default());

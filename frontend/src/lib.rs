@@ -11,7 +11,7 @@ mod types;
 
 pub use error::FrontendError;
 pub use module::*;
-pub use parse::{FEATURES, convert_val_type, parse};
+pub use parse::{FEATURES, convert_val_type, parse, parse_trusted};
 pub use staged::*;
 pub use types::*;
 pub use wasmparser;

@@ -14,7 +14,50 @@ pub const FEATURES: WasmFeatures = WasmFeatures::WASM2.difference(WasmFeatures::
 /// Function bodies are validated by codegen while it translates them; everything else is
 /// validated here.
 pub fn parse(bytes: impl Into<Arc<[u8]>>) -> Result<ParsedModule, FrontendError> {
+    parse_with(bytes.into())
+}
+
+/// [`parse`] without validation and without the function bodies, for a module this
+/// engine validated when it compiled it (the binary inside a checked, checksummed
+/// artifact): the description only. The code section is skipped, so the result has no
+/// bodies and no function validators, and its functions cannot be translated again.
+pub fn parse_trusted(bytes: impl Into<Arc<[u8]>>) -> Result<ParsedModule, FrontendError> {
     let bytes: Arc<[u8]> = bytes.into();
+    let mut info = ModuleInfo::default();
+    let mut code_section_seen = false;
+    let mut parser = wasmparser::Parser::new(0);
+    let mut offset = 0usize;
+    loop {
+        let (consumed, payload) = match parser.parse(&bytes[offset..], true)? {
+            wasmparser::Chunk::Parsed { consumed, payload } => (consumed, payload),
+            wasmparser::Chunk::NeedMoreData(_) => {
+                return Err(FrontendError {
+                    message: "unexpected end of module".into(),
+                    offset: offset as u64,
+                    unsupported: false,
+                });
+            }
+        };
+        offset += consumed;
+        match payload {
+            Payload::CodeSectionStart { size, .. } => {
+                code_section_seen = true;
+                parser.skip_section();
+                offset += size as usize;
+            }
+            Payload::End(_) => break,
+            payload => read_payload(&mut info, payload, &mut code_section_seen)?,
+        }
+    }
+    finish_escaping(&mut info);
+    Ok(ParsedModule {
+        info,
+        bytes,
+        validators: Vec::new(),
+    })
+}
+
+fn parse_with(bytes: Arc<[u8]>) -> Result<ParsedModule, FrontendError> {
     let mut info = ModuleInfo::default();
     let mut validators = Vec::new();
     let mut validator = Validator::new_with_features(FEATURES);

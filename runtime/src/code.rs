@@ -40,7 +40,12 @@ impl CodeMemory {
     /// Maps `artifact`'s code, applies its relocations and makes it executable.
     pub fn load(artifact: &Artifact) -> Result<CodeMemory, LoadError> {
         let len = artifact.code.len().max(1);
-        let mut map = memmap2::MmapMut::map_anon(len).map_err(|e| LoadError(e.to_string()))?;
+        // Populated up front: one fault-free pass instead of a page fault per 4 KiB copied.
+        let mut map = memmap2::MmapOptions::new()
+            .len(len)
+            .populate()
+            .map_anon()
+            .map_err(|e| LoadError(e.to_string()))?;
         map[..artifact.code.len()].copy_from_slice(&artifact.code);
         let base = map.as_ptr() as usize;
         for reloc in &artifact.relocations {
