@@ -43,6 +43,11 @@ need_rust_target() {
 build_rust() {
     need_rust_target
     cd "$here/rust"
+    # Panic locations name source files: map the machine's paths to fixed ones, so that
+    # the same toolchain builds the same bytes anywhere.
+    local cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+    export RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$here=/workloads"
+    echo "rustc: $(rustc --version)"
     # Generic and hand builds in separate target directories, so neither rebuilds the other.
     cargo build --locked --release --target wasm32-unknown-unknown --workspace
     cargo build --locked --release --target wasm32-unknown-unknown --workspace \
@@ -56,6 +61,7 @@ build_rust() {
 build_c() {
     need_c_toolchain
     cd "$here/c"
+    echo "clang: $(clang-16 --version | head -n 1)"
     mkdir -p build
     # Wasm 2.0's bulk memory, so that loops the compiler turns into memset/memcpy become
     # memory.fill/memory.copy instead of calls to a libc that is not there.
