@@ -8,10 +8,12 @@ and checks that all four print the manifest's checksum.
 
 --update writes the common result into manifest.toml instead (after a rebuild that
 changes results); it still refuses if the four ways disagree. The default stagec is
-target/release/stagec of the repository (cargo build --release -p stagec).
+release/stagec in $CARGO_TARGET_DIR, else in the repository's target/ (cargo build
+--release -p stagec).
 """
 
 import argparse
+import os
 import pathlib
 import re
 import subprocess
@@ -33,7 +35,8 @@ def stagec_run(stagec, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stagec", default=str(HERE.parent / "target/release/stagec"))
+    target = os.environ.get("CARGO_TARGET_DIR") or str(HERE.parent / "target")
+    parser.add_argument("--stagec", default=str(pathlib.Path(target) / "release/stagec"))
     parser.add_argument("--update", action="store_true")
     parser.add_argument("names", nargs="*")
     opts = parser.parse_args()
