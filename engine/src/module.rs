@@ -77,12 +77,14 @@ pub enum CacheOutcome {
 /// times are summed over compiler threads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CompileTimings {
-    /// Parsing and validating the module structure (and, with preimports, its providers
-    /// and stages being instantiated — which includes compiling them).
+    /// Parsing and validating the module's structure (its function bodies are validated
+    /// while they are translated).
     pub parse: Duration,
-    /// Translating wasm function bodies to Cranelift IR.
+    /// Translating wasm function bodies to Cranelift IR, summed over compiler threads
+    /// (so it may exceed the wall-clock total).
     pub translate: Duration,
-    /// Cranelift: inlining, optimization, instruction selection, register allocation.
+    /// Cranelift (inlining, optimization, instruction selection, register allocation),
+    /// summed over compiler threads.
     pub codegen: Duration,
     /// Reading, checking and loading a cache entry or artifact (on a hit).
     pub cache_load: Duration,
@@ -100,6 +102,11 @@ struct Inputs<'a> {
     options: CompileOptions,
     stages: &'a [crate::Provider],
     stage_info: Vec<StageInfo>,
+}
+
+thread_local! {
+    /// How long the last [`build`] on this thread spent parsing the module.
+    static PARSE_TIME: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::ZERO) };
 }
 
 /// Compiles `inputs`, or takes the compilation from the engine's memory or disk cache.
@@ -173,6 +180,7 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
     }
     let (translate0, codegen0) = engine.inner.compiler.timings().snapshot();
     let (mut module, artifacts) = build(engine, &inputs, ArtifactSource::compile())?;
+    let parse_time = PARSE_TIME.get();
     let (translate1, codegen1) = engine.inner.compiler.timings().snapshot();
     let total = start.elapsed();
     let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
@@ -187,9 +195,7 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
         },
         ..CompileTimings::default()
     };
-    inner.timings.parse = total
-        .saturating_sub(inner.timings.translate)
-        .saturating_sub(inner.timings.codegen);
+    inner.timings.parse = parse_time;
     if let (Some(key), Some(recipe)) = (key, encode(true)) {
         let parts = SerializedParts {
             key,
@@ -218,11 +224,13 @@ fn build(
     inputs: &Inputs<'_>,
     source: ArtifactSource,
 ) -> Result<(Module, Vec<Artifact>)> {
+    let parse_start = Instant::now();
     let parsed = if source.is_replay() {
         stagec_frontend::parse_trusted(inputs.binary.clone())?
     } else {
         stagec_frontend::parse(inputs.binary.clone())?
     };
+    PARSE_TIME.set(parse_start.elapsed());
     match inputs.kind {
         RecipeKind::Plain => {
             let units = [stagec_codegen::CompileUnit::generic(&parsed)];

@@ -410,7 +410,7 @@ fn timings_report_every_phase_and_the_cache_outcome() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "7");
         let stderr = String::from_utf8_lossy(&out.stderr);
         for phase in [
-            "parse/validate/setup",
+            "parse/validate",
             "translate",
             "cranelift compile",
             "cache load",

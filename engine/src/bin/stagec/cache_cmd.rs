@@ -151,11 +151,11 @@ pub fn print_timings(file: &Path, module: &Module, instantiate: Duration, execut
     let ms = |d: Duration| format!("{:>10.3} ms", d.as_secs_f64() * 1e3);
     eprintln!("timings for {}:", file.display());
     eprintln!("  cache                  {cache}");
-    eprintln!("  parse/validate/setup {}", ms(t.parse));
-    eprintln!("  translate            {}", ms(t.translate));
-    eprintln!("  cranelift compile    {}", ms(t.codegen));
+    eprintln!("  parse/validate       {}", ms(t.parse));
+    eprintln!("  translate            {}   (cpu, all threads)", ms(t.translate));
+    eprintln!("  cranelift compile    {}   (cpu, all threads)", ms(t.codegen));
     eprintln!("  cache load           {}", ms(t.cache_load));
-    eprintln!("  compile total        {}", ms(t.total));
+    eprintln!("  compile total        {}   (wall)", ms(t.total));
     eprintln!("  instantiate          {}", ms(instantiate));
     eprintln!("  execute              {}", ms(execute));
 }
