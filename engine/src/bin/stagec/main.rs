@@ -1,7 +1,8 @@
-//! The `stagec` command line: run a module (optionally specialized on preimports), explain
-//! what specialization did to a function, pack and inspect staged modules, or run `.wast`
-//! scripts.
+//! The `stagec` command line: run a module (optionally specialized on preimports), time it
+//! specialized against runtime imports (`bench`), explain what specialization did to a
+//! function, pack and inspect staged modules, or run `.wast` scripts.
 
+mod bench;
 mod bindings;
 mod explain;
 mod limits;
@@ -99,6 +100,9 @@ enum Command {
         #[arg(allow_hyphen_values = true, value_name = "ARGS")]
         args: Vec<String>,
     },
+    /// Time a function specialized on the --preimport bindings against the same bindings
+    /// as runtime imports (after checking that both return the same results).
+    Bench(bench::BenchArgs),
     /// Show the optimized CLIF and machine code of a function, specialized on the given
     /// preimports next to the generic build, with instruction counts.
     Explain {
@@ -175,6 +179,7 @@ fn main() -> ExitCode {
         | Command::Inspect { file } => {
             format!("{}: ", file.display())
         }
+        Command::Bench(args) => format!("{}: ", args.file.display()),
         Command::Wast { .. } => String::new(),
     };
     // Room for the wasm stack `--max-stack` asks for, plus what the host needs around it.
@@ -203,6 +208,7 @@ fn main() -> ExitCode {
                 &file,
                 run(&file, &bindings, &extend, &limits, invoke.as_deref(), &args),
             ),
+            Command::Bench(args) => report(&args.file, bench::bench(&args)),
             Command::Explain {
                 file,
                 func,
