@@ -261,3 +261,156 @@ pub fn measure(
         engines,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Report;
+    use crate::report::machine::Machine;
+    use std::path::{Path, PathBuf};
+
+    const PROVIDER: &str = r#"(module
+  (import "env" "k" (global $k i32))
+  (global (export "count") i32 (i32.const 1000))
+  (func (export "mix") (param $x i64) (result i64)
+    (i64.xor (i64.mul (local.get $x) (i64.const 0x9E3779B97F4A7C15))
+             (i64.shr_u (local.get $x) (i64.extend_i32_u (global.get $k))))))"#;
+
+    const GENERIC: &str = r#"(module
+  (import "env" "n" (global $n i32))
+  (import "env" "seed" (global $seed i64))
+  (import "env" "mix" (func $mix (param i64) (result i64)))
+  (func (export "run") (result i64) (local $i i32) (local $acc i64)
+    (local.set $acc (global.get $seed))
+    (loop $l
+      (local.set $acc (call $mix (i64.xor (local.get $acc) (i64.extend_i32_u (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (global.get $n))))
+    (local.get $acc)))"#;
+
+    const HAND: &str = r#"(module
+  (func $mix (param $x i64) (result i64)
+    (i64.xor (i64.mul (local.get $x) (i64.const 0x9E3779B97F4A7C15))
+             (i64.shr_u (local.get $x) (i64.const 29))))
+  (func (export "run") (result i64) (local $i i32) (local $acc i64)
+    (local.set $acc (i64.const 7))
+    (loop $l
+      (local.set $acc (call $mix (i64.xor (local.get $acc) (i64.extend_i32_u (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
+    (local.get $acc)))"#;
+
+    /// A scratch directory holding the three modules, removed on drop.
+    struct Dir(PathBuf);
+
+    impl Dir {
+        fn new(test: &str) -> Dir {
+            let dir =
+                std::env::temp_dir().join(format!("stagec-benches-{test}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            for (name, text) in [("p.wat", PROVIDER), ("g.wat", GENERIC), ("h.wat", HAND)] {
+                std::fs::write(dir.join(name), text).unwrap();
+            }
+            Dir(dir)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// `run()` of the modules above, computed on the host.
+    fn expected() -> i64 {
+        let mix = |x: u64| x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (x >> 29);
+        (0..1000u64).fold(7u64, |acc, i| mix(acc ^ i)) as i64
+    }
+
+    fn workload(dir: &Path, checksum: i64) -> Workload {
+        // `env.n` is bound to a global exported by the provider, `env.mix` to its function,
+        // and the provider's own import `env.k` by the same list.
+        let text = format!(
+            "[[workload]]\nname = \"mix\"\nkind = \"c\"\ndescription = \"test\"\n\
+             wasm = \"g.wat\"\nhand = \"h.wat\"\ninvoke = \"run\"\n\
+             preimports = [\"env.n=@p.wat#count\", \"env.seed=7\", \"env.mix=@p.wat#mix\", \"env.k=29\"]\n\
+             checksum = {checksum}\n"
+        );
+        super::super::manifest::parse(&text, dir).unwrap().remove(0)
+    }
+
+    fn options() -> Options {
+        Options {
+            runs: 3,
+            warmup: 1,
+            node_warmup: 1,
+            node: node::version().is_some(),
+        }
+    }
+
+    #[test]
+    fn every_engine_returns_the_checksum_and_is_timed() {
+        let dir = Dir::new("measure");
+        let scratch = Scratch::new().unwrap();
+        let options = options();
+        let result = measure(&workload(&dir.0, expected()), &options, &scratch, "test:").unwrap();
+        let count = if options.node { 6 } else { 4 };
+        assert_eq!(result.engines.len(), count, "{result:?}");
+        for e in &result.engines {
+            assert_eq!(e.result, expected());
+            assert_eq!(e.samples_ms.len(), 3, "{:?}", e.engine);
+            assert!(e.samples_ms.iter().all(|&t| t > 0.0) && e.median() >= e.min());
+        }
+        assert!(
+            result
+                .speedup(EngineKind::StagecIndir)
+                .is_some_and(|s| s > 0.0)
+        );
+
+        let out = Dir::new("report");
+        let report = Report {
+            command: "cargo run".into(),
+            manifest: "m.toml".into(),
+            quick: true,
+            options,
+            machine: Machine::collect(Path::new(env!("CARGO_MANIFEST_DIR")), None),
+            workloads: vec![result],
+        };
+        let files = report.write(&out.0).unwrap();
+        assert_eq!(files.len(), 4);
+        let md = std::fs::read_to_string(out.0.join("RESULTS.md")).unwrap();
+        assert!(md.contains("| mix | c |"), "{md}");
+        assert!(md.contains("| **geomean** |"), "{md}");
+        for plot in [crate::report::TIME_PLOT, crate::report::SPEEDUP_PLOT] {
+            let svg = std::fs::read_to_string(out.0.join(plot)).unwrap();
+            // The workload's name is an axis label: SVG text, on a line of its own.
+            let label = svg.lines().any(|l| l.trim() == "mix");
+            assert!(
+                svg.starts_with("<svg") && svg.contains("<text") && label,
+                "{plot}"
+            );
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.0.join("results.json")).unwrap())
+                .unwrap();
+        let samples = &json["workloads"][0]["engines"][0]["samples_ms"];
+        assert_eq!(samples.as_array().map(Vec::len), Some(3));
+        assert_eq!(json["workloads"][0]["engines"][0]["engine"], "stagec-spec");
+    }
+
+    #[test]
+    fn a_wrong_checksum_fails_before_timing() {
+        let dir = Dir::new("wrong");
+        let scratch = Scratch::new().unwrap();
+        let err = measure(
+            &workload(&dir.0, expected() ^ 1),
+            &options(),
+            &scratch,
+            "test:",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("should return the checksum"), "{err}");
+        assert!(err.contains("stagec spec returned"), "{err}");
+    }
+}

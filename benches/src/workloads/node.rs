@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The runner script.
 pub fn script() -> PathBuf {
@@ -53,8 +54,12 @@ pub struct Scratch {
 impl Scratch {
     /// A fresh directory under the system's temporary directory.
     pub fn new() -> Result<Scratch> {
-        let dir =
-            std::env::temp_dir().join(format!("stagec-bench-workloads-{}", std::process::id()));
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "stagec-bench-workloads-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(Scratch { dir })
     }
