@@ -186,6 +186,13 @@ fn write_all(md: &mut String, r: &Report) -> std::fmt::Result {
         md,
         "## Compiling and instantiating (ms, one measurement each)\n"
     )?;
+    if r.options.node {
+        writeln!(
+            md,
+            "node's column is `WebAssembly.compile` plus instantiation: V8 compiles functions \
+             lazily on their first call, so it is not comparable with the others.\n"
+        )?;
+    }
     let mut header = String::from("| workload |");
     let mut rule = String::from("|---|");
     for e in &engines {
