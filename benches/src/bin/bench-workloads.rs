@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result, bail};
 use stagec_benches::report::Report;
-use stagec_benches::report::machine::Machine;
+use stagec_benches::report::machine::{self, Machine};
 use stagec_benches::workloads::measure::{self, Options, geomean};
 use stagec_benches::workloads::{EngineKind, manifest, node};
 use std::path::{Path, PathBuf};
@@ -160,9 +160,11 @@ fn main() -> Result<()> {
         .ok()
         .and_then(|p| p.strip_prefix(workspace()).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| args.manifest.clone());
+    let manifest_dir = args.manifest.parent().filter(|d| !d.as_os_str().is_empty());
     let report = Report {
         command: command(&args.given),
         manifest: manifest.display().to_string(),
+        manifest_commit: machine::commit_of(manifest_dir.unwrap_or(Path::new(".")), &[]),
         quick: args.quick,
         options,
         machine,

@@ -79,15 +79,18 @@ fn output(program: &str, args: &[&str], dir: &Path) -> Option<String> {
 }
 
 fn commit(workspace: &Path) -> String {
-    let Some(head) = output("git", &["rev-parse", "--short=12", "HEAD"], workspace) else {
+    commit_of(workspace, &[":!benches/results"])
+}
+
+/// The commit checked out at `dir` (`git rev-parse --short HEAD`), with `-dirty` if files
+/// under `dir` other than those `excluded` (git pathspecs) differ from it or are untracked.
+pub fn commit_of(dir: &Path, excluded: &[&str]) -> String {
+    let Some(head) = output("git", &["rev-parse", "--short=12", "HEAD"], dir) else {
         return "unknown".into();
     };
-    let status = output(
-        "git",
-        &["status", "--porcelain", "--", ".", ":!benches/results"],
-        workspace,
-    );
-    match status {
+    let mut args = vec!["status", "--porcelain", "--", "."];
+    args.extend_from_slice(excluded);
+    match output("git", &args, dir) {
         Some(s) if !s.is_empty() => format!("{head}-dirty"),
         _ => head,
     }

@@ -66,9 +66,10 @@ fn write_all(md: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(md, "| commit | {} |", m.commit)?;
     writeln!(
         md,
-        "| manifest | {} ({} workloads) |\n",
+        "| manifest | {} ({} workloads; its directory at commit {}) |\n",
         r.manifest,
-        r.workloads.len()
+        r.workloads.len(),
+        r.manifest_commit
     )?;
 
     writeln!(md, "## Method\n")?;

@@ -24,6 +24,8 @@ pub struct Report {
     pub command: String,
     /// The manifest read.
     pub manifest: String,
+    /// The commit of the manifest's directory (see [`machine::commit_of`]).
+    pub manifest_commit: String,
     /// Whether `--quick` was given.
     pub quick: bool,
     /// Runs, warm-up calls and whether node ran.

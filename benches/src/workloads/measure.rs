@@ -371,6 +371,7 @@ mod tests {
         let report = Report {
             command: "cargo run".into(),
             manifest: "m.toml".into(),
+            manifest_commit: "unknown".into(),
             quick: true,
             options,
             machine: Machine::collect(Path::new(env!("CARGO_MANIFEST_DIR")), None),
