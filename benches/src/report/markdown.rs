@@ -96,11 +96,14 @@ fn write_all(md: &mut String, r: &Report) -> std::fmt::Result {
     if r.options.node {
         writeln!(
             md,
-            "- node (V8, default flags: Liftoff first, hot code tiered up to TurboFan): one \
+            "- node (V8, `{}`: every function compiled by TurboFan, the optimizing tier, \
+             rather than Liftoff first and hot code tiered up in the background): one \
              process per workload and module, `benches/node/run-workload.mjs`, with the same \
              imports (`WebAssembly.Global`, exports of an instantiated provider module); the \
              checked first call, {} warm-up calls, then {} calls timed with `performance.now()`.",
-            r.options.node_warmup, r.options.runs
+            crate::workloads::node::NODE_FLAGS.join(" "),
+            r.options.node_warmup,
+            r.options.runs
         )?;
     }
     writeln!(

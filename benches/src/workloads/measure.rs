@@ -19,8 +19,7 @@ pub struct Options {
     pub runs: usize,
     /// Untimed calls per engine after the checked first call.
     pub warmup: usize,
-    /// Untimed calls in node after its first call (V8 tiers hot code up from Liftoff to
-    /// TurboFan while it runs; the next calls use the optimized code).
+    /// Untimed calls in node after its first call.
     pub node_warmup: usize,
     /// Whether to run node.
     pub node: bool,

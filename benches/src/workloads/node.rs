@@ -9,6 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// node's flags: every function compiled by TurboFan, V8's optimizing tier. By default V8
+/// starts on its baseline compiler Liftoff and tiers hot functions up in the background,
+/// which on a loaded machine kept the timed calls of the larger workloads drifting (30 ms
+/// down to 9 ms) for seconds after a few warm-up calls.
+pub const NODE_FLAGS: &[&str] = &["--no-liftoff"];
+
 /// The runner script.
 pub fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("node/run-workload.mjs")
@@ -106,6 +112,7 @@ pub fn run(
     let config_path = scratch.dir.join(format!("{tag}.json"));
     std::fs::write(&config_path, config.to_string())?;
     let out = Command::new("node")
+        .args(NODE_FLAGS)
         .arg(script())
         .arg(&config_path)
         .output()
