@@ -15,6 +15,9 @@
 
 use anyhow::{Context, Result, bail};
 
+pub mod report;
+pub mod workloads;
+
 /// A benchmark kernel: a generic module, what its imports are bound to, and its
 /// hand-specialized copy.
 #[derive(Debug)]

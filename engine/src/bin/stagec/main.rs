@@ -1,7 +1,8 @@
-//! The `stagec` command line: run a module (optionally specialized on preimports), explain
-//! what specialization did to a function, pack and inspect staged modules, or run `.wast`
-//! scripts.
+//! The `stagec` command line: run a module (optionally specialized on preimports), time it
+//! specialized against runtime imports (`bench`), explain what specialization did to a
+//! function, pack and inspect staged modules, or run `.wast` scripts.
 
+mod bench;
 mod bindings;
 mod cache_cmd;
 mod explain;
@@ -129,6 +130,9 @@ enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// Time a function specialized on the --preimport bindings against the same bindings
+    /// as runtime imports (after checking that both return the same results).
+    Bench(bench::BenchArgs),
     /// Show the optimized CLIF and machine code of a function, specialized on the given
     /// preimports next to the generic build, with instruction counts.
     Explain {
@@ -206,6 +210,7 @@ fn main() -> ExitCode {
         | Command::Inspect { file } => {
             format!("{}: ", file.display())
         }
+        Command::Bench(args) => format!("{}: ", args.file.display()),
         Command::Wast { .. } | Command::Cache { .. } => String::new(),
     };
     // Room for the wasm stack `--max-stack` asks for, plus what the host needs around it.
@@ -265,6 +270,7 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             },
+            Command::Bench(args) => report(&args.file, bench::bench(&args)),
             Command::Explain {
                 file,
                 func,
