@@ -15,6 +15,8 @@
 
 use anyhow::{Context, Result, bail};
 
+pub mod experiments;
+
 /// A benchmark kernel: a generic module, what its imports are bound to, and its
 /// hand-specialized copy.
 #[derive(Debug)]

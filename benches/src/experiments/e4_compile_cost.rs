@@ -1,0 +1,127 @@
+//! E4: what specialization costs at compile time, and after how many calls it pays.
+//!
+//! For every kernel of [`crate::KERNELS`]: the time to compile it generically
+//! (`Module::new`, plus `Module::new` of its provider, which the runtime-import baseline
+//! needs as a module of its own) and specialized (`Module::with_preimports`, which
+//! compiles the provider's functions into the artifact and instantiates the provider in
+//! the compilation's private store), interleaved; then the time of one `run(arg)` call of
+//! each build (the bench-table kernels' `StagecSpec` and `StagecIndir` variants),
+//! interleaved. Break-even calls = extra compile time / saving per call; "never" when the
+//! specialized call is not faster, 0 when the specialized build also compiles faster.
+
+use super::timing::{Check, Contender, interleaved, median};
+use super::{Options, ms3, print_table};
+use crate::{KERNELS, Kernel, Variant};
+use anyhow::Result;
+use stagec::{Config, Engine, Module, Preimports, Provider, Val};
+
+/// The kernel's bindings, its provider (if any) created from `provider_bytes`.
+fn preimports(
+    engine: &Engine,
+    kernel: &Kernel,
+    provider_bytes: Option<&[u8]>,
+) -> Result<Preimports> {
+    let mut pre = Preimports::new();
+    for &(module, name, value) in kernel.values {
+        pre.value(module, name, Val::I32(value));
+    }
+    if let Some(bytes) = provider_bytes {
+        let provider = Provider::new(engine, bytes, Preimports::new())?;
+        for &(module, name, export) in kernel.functions {
+            pre.export(module, name, &provider, export);
+        }
+    }
+    Ok(pre)
+}
+
+/// Median compile times (generic, specialized) of `kernel`, in ms.
+fn compile_times(engine: &Engine, kernel: &Kernel, opts: &Options) -> Result<(f64, f64)> {
+    let bytes = wat::parse_str(kernel.generic)?;
+    let provider = kernel.provider.map(wat::parse_str).transpose()?;
+    let mut contenders = vec![
+        Contender::new("generic", || {
+            Module::from_binary(engine, &bytes)?;
+            if let Some(p) = &provider {
+                Module::from_binary(engine, p)?;
+            }
+            Ok(0)
+        }),
+        Contender::new("specialized", || {
+            let pre = preimports(engine, kernel, provider.as_deref())?;
+            Module::with_preimports(engine, &bytes, &pre)?;
+            Ok(0)
+        }),
+    ];
+    let rounds = opts.rounds_between(21, 41);
+    let (times, _) = interleaved(&mut contenders, opts.warmup, rounds, Check::None)?;
+    Ok((median(&times[0]), median(&times[1])))
+}
+
+/// Median times of one `run(arg)` call (specialized, runtime imports), in ms.
+fn call_times(kernel: &'static Kernel, opts: &Options) -> Result<(f64, f64)> {
+    let arg = opts.arg(kernel.arg, kernel.test_arg);
+    let mut spec = crate::instantiate(kernel, Variant::StagecSpec, 0)?;
+    let mut indir = crate::instantiate(kernel, Variant::StagecIndir, 0)?;
+    let mut contenders = vec![
+        Contender::new("specialized", move || spec.run(arg)),
+        Contender::new("runtime imports", move || indir.run(arg)),
+    ];
+    let (times, _) = interleaved(&mut contenders, opts.warmup, opts.rounds, Check::Equal)?;
+    Ok((median(&times[0]), median(&times[1])))
+}
+
+/// Break-even number of calls, as text.
+pub fn break_even(extra_compile_ms: f64, saving_per_call_ms: f64) -> String {
+    if saving_per_call_ms <= 0.0 {
+        "never".into()
+    } else if extra_compile_ms <= 0.0 {
+        "0 (compiles faster too)".into()
+    } else {
+        format!("{:.1}", extra_compile_ms / saving_per_call_ms)
+    }
+}
+
+/// Runs E4 and prints its table.
+pub fn run(opts: &Options) -> Result<()> {
+    let engine = Engine::new(Config::default())?;
+    println!("## E4: compile-time cost of specialization and break-even calls\n");
+    let mut rows = Vec::new();
+    for kernel in KERNELS {
+        eprintln!("e4: {} ...", kernel.name);
+        let (generic_ms, spec_ms) = compile_times(&engine, kernel, opts)?;
+        let (spec_call, indir_call) = call_times(kernel, opts)?;
+        let extra = spec_ms - generic_ms;
+        let saving = indir_call - spec_call;
+        rows.push(vec![
+            kernel.name.to_string(),
+            ms3(generic_ms),
+            ms3(spec_ms),
+            format!("{extra:+.3}"),
+            format!("run({})", opts.arg(kernel.arg, kernel.test_arg)),
+            ms3(indir_call),
+            ms3(spec_call),
+            format!("{saving:+.3}"),
+            break_even(extra, saving),
+        ]);
+    }
+    println!(
+        "Compile: medians of {} interleaved compilations (WAT parsed beforehand; generic includes compiling the provider module, specialized includes `Provider::new`). Calls: medians of {} interleaved calls. All in ms.\n",
+        opts.rounds_between(21, 41),
+        opts.rounds
+    );
+    print_table(
+        &[
+            "kernel",
+            "compile generic",
+            "compile specialized",
+            "extra compile",
+            "call",
+            "call generic (runtime imports)",
+            "call specialized",
+            "saving per call",
+            "break-even calls",
+        ],
+        &rows,
+    );
+    Ok(())
+}
