@@ -2,13 +2,15 @@
 //!
 //! ```sh
 //! cargo run --release -p stagec-benches --bin bench-experiments -- e1|e2|e3|e4|e5|e6|all
-//!     [--rounds N] [--warmup N] [--placements N] [--functions N] [--wasm FILE]... [--quick]
+//!     [--rounds N] [--warmup N] [--placements N] [--functions N] [--wasm FILE]...
+//!     [--workloads DIR] [--quick]
 //! ```
 
 use anyhow::{Context, Result, bail};
 use stagec_benches::experiments::{self, NAMES, Options, e6_throughput};
 
-const USAGE: &str = "usage: bench-experiments e1|e2|e3|e4|e5|e6|all... [--rounds N] [--warmup N] [--placements N] [--functions N] [--wasm FILE]... [--quick]
+const USAGE: &str = "usage: bench-experiments e1|e2|e3|e4|e5|e6|all... [--rounds N] [--warmup N]
+    [--placements N] [--functions N] [--wasm FILE]... [--workloads DIR] [--quick]
 
   --rounds N      timed interleaved rounds per placement (default 15; E4 compiles at least 21,
                   E5 at least 51, E6 compiles between 3 and 7)
@@ -16,6 +18,8 @@ const USAGE: &str = "usage: bench-experiments e1|e2|e3|e4|e5|e6|all... [--rounds
   --placements N  code placements of the timed kernels, E1-E3 (default 4)
   --functions N   functions of E6's synthetic module (default 3000)
   --wasm FILE     E6: also measure compiling FILE (.wasm or .wat)
+  --workloads DIR E4, E6: also measure the real-code workloads of DIR/manifest.toml
+                  (E6: the largest one's compile throughput and code speed)
   --quick         tiny arguments and 3 rounds: checks that everything runs";
 
 fn options() -> Result<(Vec<String>, Options)> {
@@ -33,6 +37,7 @@ fn options() -> Result<(Vec<String>, Options)> {
             "--placements" => opts.placements = value()?.parse().context("--placements")?,
             "--functions" => opts.synth_functions = value()?.parse().context("--functions")?,
             "--wasm" => opts.wasm.push(value()?.into()),
+            "--workloads" => opts.workloads = Some(value()?.into()),
             "--quick" => opts.quick = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -76,6 +81,7 @@ mod tests {
     //! computes the same result, and the timing helpers do what they say.
 
     use stagec::{Config, Engine, Linker, Module, Store};
+    use stagec_benches::experiments::manifest::{self, Binding};
     use stagec_benches::experiments::timing::{Check, Contender, interleaved, median, quantile};
     use stagec_benches::experiments::{StagecRun, e1_constants, e2_calls, e3_memory_base};
     use stagec_benches::experiments::{e4_compile_cost, e5_instantiation, e6_synth};
@@ -117,10 +123,73 @@ mod tests {
     #[test]
     fn break_even_cases() {
         use e4_compile_cost::break_even;
-        assert_eq!(break_even(2.0, 0.5), "4.0");
+        assert_eq!(break_even(2.0, 0.5), "4.00");
         assert_eq!(break_even(2.0, 0.0), "never");
         assert_eq!(break_even(2.0, -0.1), "never");
         assert_eq!(break_even(-1.0, 0.5), "0 (compiles faster too)");
+    }
+
+    #[test]
+    fn break_even_in_run_time() {
+        use e4_compile_cost::break_even_ms;
+        // 2 ms extra compile, a quarter of the run time saved: pays after 8 ms of runs.
+        assert_eq!(break_even_ms(2.0, 4.0, 3.0), "8.00");
+        assert_eq!(break_even_ms(2.0, 4.0, 4.0), "never");
+        assert_eq!(break_even_ms(-2.0, 4.0, 3.0), "0");
+    }
+
+    #[test]
+    fn manifest_subset_parses() {
+        let text = r#"
+# comment
+[[workload]]
+name = "a"   # trailing comment
+kind = "c"
+wasm = "c/a.wasm"
+invoke = "run"
+preimports = ["env.N=64", "env.M=0x9e3779b9",
+  "env.f=@p.wat#f"]
+checksum = -12
+
+[[workload]]
+name = "b"
+wasm = "b.wasm"
+invoke = "go"
+checksum = 1_000
+"#;
+        let ws = manifest::parse(text, std::path::Path::new("/w")).unwrap();
+        assert_eq!(ws.len(), 2);
+        assert_eq!(ws[0].name, "a");
+        assert_eq!(ws[0].wasm, std::path::Path::new("/w/c/a.wasm"));
+        assert_eq!(ws[0].checksum, -12);
+        assert_eq!(ws[0].preimports.len(), 3);
+        assert_eq!((ws[1].invoke.as_str(), ws[1].checksum), ("go", 1000));
+        assert!(ws[1].preimports.is_empty());
+        let bindings: Vec<Binding> = ws[0]
+            .preimports
+            .iter()
+            .map(|s| manifest::binding(s).unwrap())
+            .collect();
+        assert_eq!(
+            bindings[1],
+            Binding::Value {
+                module: "env".into(),
+                name: "M".into(),
+                value: 0x9e3779b9
+            }
+        );
+        assert_eq!(
+            bindings[2],
+            Binding::Export {
+                module: "env".into(),
+                name: "f".into(),
+                file: "p.wat".into(),
+                export: "f".into()
+            }
+        );
+        assert!(manifest::parse("name = \"x\"", std::path::Path::new("/")).is_err());
+        assert!(manifest::parse("[[workload]]\nname = nope", std::path::Path::new("/")).is_err());
+        assert!(manifest::binding("env.N").is_err());
     }
 
     fn engine() -> Engine {

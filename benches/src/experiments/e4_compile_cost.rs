@@ -8,12 +8,16 @@
 //! each build (the bench-table kernels' `StagecSpec` and `StagecIndir` variants),
 //! interleaved. Break-even calls = extra compile time / saving per call; "never" when the
 //! specialized call is not faster, 0 when the specialized build also compiles faster.
+//! With `--workloads DIR`, the same for every real-code workload of the manifest (its
+//! `invoke` export, checked against the manifest's checksum).
 
+use super::manifest::{Binding, Workload};
 use super::timing::{Check, Contender, interleaved, median};
 use super::{Options, ms3, print_table};
 use crate::{KERNELS, Kernel, Variant};
-use anyhow::Result;
+use anyhow::{Result, bail};
 use stagec::{Config, Engine, Module, Preimports, Provider, Val};
+use std::collections::BTreeSet;
 
 /// The kernel's bindings, its provider (if any) created from `provider_bytes`.
 fn preimports(
@@ -77,8 +81,104 @@ pub fn break_even(extra_compile_ms: f64, saving_per_call_ms: f64) -> String {
     } else if extra_compile_ms <= 0.0 {
         "0 (compiles faster too)".into()
     } else {
-        format!("{:.1}", extra_compile_ms / saving_per_call_ms)
+        format!("{:.2}", extra_compile_ms / saving_per_call_ms)
     }
+}
+
+/// The same as generic run time: after how many ms of running the generic build the
+/// specialized one has paid for its extra compilation (the saving taken as a fixed
+/// fraction of the run time), as text.
+pub fn break_even_ms(extra_compile_ms: f64, generic_call_ms: f64, spec_call_ms: f64) -> String {
+    let saved_fraction = 1.0 - spec_call_ms / generic_call_ms;
+    if saved_fraction <= 0.0 {
+        "never".into()
+    } else if extra_compile_ms <= 0.0 {
+        "0".into()
+    } else {
+        format!("{:.2}", extra_compile_ms / saved_fraction)
+    }
+}
+
+/// One row of the table.
+fn row(
+    name: &str,
+    call: &str,
+    generic_ms: f64,
+    spec_ms: f64,
+    indir_call: f64,
+    spec_call: f64,
+) -> Vec<String> {
+    let extra = spec_ms - generic_ms;
+    let saving = indir_call - spec_call;
+    vec![
+        name.to_string(),
+        ms3(generic_ms),
+        ms3(spec_ms),
+        format!("{extra:+.3}"),
+        call.to_string(),
+        ms3(indir_call),
+        ms3(spec_call),
+        format!("{saving:+.3}"),
+        break_even(extra, saving),
+        break_even_ms(extra, indir_call, spec_call),
+    ]
+}
+
+/// Compile and call times of a real-code workload: (generic compile, specialized
+/// compile, generic call, specialized call), medians in ms. Generic compilation includes
+/// compiling each provider file as a module (what [`Preimports::link`] does).
+fn workload_times(engine: &Engine, w: &Workload, opts: &Options) -> Result<[f64; 4]> {
+    let bytes = w.bytes()?;
+    let provider_files: BTreeSet<String> = w
+        .bindings()?
+        .into_iter()
+        .filter_map(|b| match b {
+            Binding::Export { file, .. } => Some(file),
+            Binding::Value { .. } => None,
+        })
+        .collect();
+    let providers = provider_files
+        .iter()
+        .map(|f| Ok(wat::parse_file(w.dir.join(f))?))
+        .collect::<Result<Vec<Vec<u8>>>>()?;
+    let mut contenders = vec![
+        Contender::new("generic", || {
+            Module::from_binary(engine, &bytes)?;
+            for p in &providers {
+                Module::from_binary(engine, p)?;
+            }
+            Ok(0)
+        }),
+        Contender::new("specialized", || {
+            let pre = w.stagec_preimports(engine, &bytes)?;
+            Module::with_preimports(engine, &bytes, &pre)?;
+            Ok(0)
+        }),
+    ];
+    let rounds = opts.rounds_between(5, 11);
+    let (compile, _) = interleaved(&mut contenders, 1, rounds, Check::None)?;
+    drop(contenders);
+
+    let mut spec = w.stagec_specialized(engine, &bytes)?;
+    let mut generic = w.stagec_generic(engine, &bytes)?;
+    let mut calls = vec![
+        Contender::new("specialized", move || spec.call()),
+        Contender::new("generic", move || generic.call()),
+    ];
+    let (times, sum) = interleaved(&mut calls, opts.warmup, opts.rounds, Check::Equal)?;
+    if sum != Some(w.checksum) {
+        bail!(
+            "workload {}: checksum {sum:?}, the manifest says {}",
+            w.name,
+            w.checksum
+        );
+    }
+    Ok([
+        median(&compile[0]),
+        median(&compile[1]),
+        median(&times[1]),
+        median(&times[0]),
+    ])
 }
 
 /// Runs E4 and prints its table.
@@ -90,28 +190,42 @@ pub fn run(opts: &Options) -> Result<()> {
         eprintln!("e4: {} ...", kernel.name);
         let (generic_ms, spec_ms) = compile_times(&engine, kernel, opts)?;
         let (spec_call, indir_call) = call_times(kernel, opts)?;
-        let extra = spec_ms - generic_ms;
-        let saving = indir_call - spec_call;
-        rows.push(vec![
-            kernel.name.to_string(),
-            ms3(generic_ms),
-            ms3(spec_ms),
-            format!("{extra:+.3}"),
-            format!("run({})", opts.arg(kernel.arg, kernel.test_arg)),
-            ms3(indir_call),
-            ms3(spec_call),
-            format!("{saving:+.3}"),
-            break_even(extra, saving),
-        ]);
+        let call = format!("run({})", opts.arg(kernel.arg, kernel.test_arg));
+        rows.push(row(
+            kernel.name,
+            &call,
+            generic_ms,
+            spec_ms,
+            indir_call,
+            spec_call,
+        ));
+    }
+    if let Some(dir) = &opts.workloads {
+        for w in super::manifest::load(dir)? {
+            eprintln!("e4: workload {} ...", w.name);
+            let [generic_ms, spec_ms, generic_call, spec_call] = workload_times(&engine, &w, opts)?;
+            let kib = w.bytes()?.len() as f64 / 1024.0;
+            let name = format!("workload {} ({kib:.1} KiB)", w.name);
+            let call = format!("{}()", w.invoke);
+            rows.push(row(
+                &name,
+                &call,
+                generic_ms,
+                spec_ms,
+                generic_call,
+                spec_call,
+            ));
+        }
     }
     println!(
-        "Compile: medians of {} interleaved compilations (WAT parsed beforehand; generic includes compiling the provider module, specialized includes `Provider::new`). Calls: medians of {} interleaved calls. All in ms.\n",
+        "Compile: medians of {} interleaved compilations ({} for the real-code workloads; WAT parsed beforehand; generic includes compiling the provider module, specialized includes `Provider::new`). Calls: medians of {} interleaved calls. All in ms.\n",
         opts.rounds_between(21, 41),
+        opts.rounds_between(5, 11),
         opts.rounds
     );
     print_table(
         &[
-            "kernel",
+            "kernel / workload",
             "compile generic",
             "compile specialized",
             "extra compile",
@@ -120,6 +234,7 @@ pub fn run(opts: &Options) -> Result<()> {
             "call specialized",
             "saving per call",
             "break-even calls",
+            "break-even, ms of generic run time",
         ],
         &rows,
     );

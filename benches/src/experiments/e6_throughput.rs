@@ -1,7 +1,9 @@
 //! E6: compile throughput and generated-code speed, generic stagec vs wasmtime 48.
 //!
-//! The module is the synthetic one of [`super::e6_synth`] (no large real module is in the
-//! repository yet); `--wasm FILE` adds the compile-throughput rows for any other module.
+//! The modules: the synthetic one of [`super::e6_synth`], with `--workloads DIR` the
+//! largest real-code workload of the manifest (compile throughput, and the speed of its
+//! `invoke` export with its bindings as runtime imports on both engines), and with
+//! `--wasm FILE` any other module (compile throughput only).
 //! Compilers, both at Cranelift's default `speed` optimisation level:
 //!
 //! - stagec `Module::from_binary`, which compiles the functions of a module of at least
@@ -15,6 +17,7 @@
 //! Compilations are interleaved round by round. Then both engines' instances of the
 //! synthetic module run `run(n)`, interleaved, and must return the same checksum.
 
+use super::manifest::Workload;
 use super::timing::{Check, Contender, interleaved, median, noise};
 use super::{Options, StagecRun, ms3, pct, print_table};
 use anyhow::{Context, Result, anyhow, bail};
@@ -172,6 +175,21 @@ fn compile_rows(source: &Source, bytes: &[u8], rounds: usize) -> Result<Vec<Vec<
         .collect())
 }
 
+/// The largest workload of the manifest in `dir` (by wasm size).
+fn largest_workload(dir: &Path) -> Result<Workload> {
+    let mut best: Option<(u64, Workload)> = None;
+    for w in super::manifest::load(dir)? {
+        let size = std::fs::metadata(&w.wasm)
+            .with_context(|| w.wasm.display().to_string())?
+            .len();
+        if best.as_ref().is_none_or(|(s, _)| size > *s) {
+            best = Some((size, w));
+        }
+    }
+    best.map(|(_, w)| w)
+        .ok_or_else(|| anyhow!("{}: the manifest lists no workload", dir.display()))
+}
+
 /// Runs E6 and prints its tables.
 pub fn run(opts: &Options) -> Result<()> {
     let functions = if opts.quick {
@@ -181,12 +199,24 @@ pub fn run(opts: &Options) -> Result<()> {
     };
     let synthetic = Source::Synthetic(functions);
     let bytes = synthetic.bytes()?;
+    let workload = opts
+        .workloads
+        .as_deref()
+        .map(largest_workload)
+        .transpose()?;
     let rounds = opts.rounds_between(3, 7);
-    let mut rows = compile_rows(&synthetic, &bytes, rounds)?;
+    let mut sources = vec![(synthetic, bytes.clone())];
+    if let Some(w) = &workload {
+        sources.push((Source::File(w.wasm.clone()), w.bytes()?));
+    }
     for path in &opts.wasm {
         let source = Source::File(path.clone());
         let file_bytes = source.bytes()?;
-        rows.extend(compile_rows(&source, &file_bytes, rounds)?);
+        sources.push((source, file_bytes));
+    }
+    let mut rows = Vec::new();
+    for (source, b) in &sources {
+        rows.extend(compile_rows(source, b, rounds)?);
     }
     println!("## E6: compile throughput and code speed, generic stagec vs wasmtime 48\n");
     println!(
@@ -204,43 +234,82 @@ pub fn run(opts: &Options) -> Result<()> {
         &rows,
     );
 
-    // Code speed: the synthetic module's `run`.
+    // Code speed: the synthetic module's `run`, and the workload's export.
     let n = opts.arg(functions as i32, functions as i32 / 4);
     let engine = stagec::Engine::new(stagec::Config::default())?;
-    let module = stagec::Module::from_binary(&engine, &bytes)?;
-    let mut stagec_run =
-        StagecRun::new(stagec::Store::new(&engine), &module, &stagec::Linker::new())?;
     let wasmtime_engine = wt(wasmtime::Engine::new(&wasmtime::Config::new()))?;
-    let wasmtime_module = wt(wasmtime::Module::new(&wasmtime_engine, &bytes))?;
-    let mut store = wasmtime::Store::new(&wasmtime_engine, ());
-    let instance = wt(wasmtime::Instance::new(&mut store, &wasmtime_module, &[]))?;
-    let wasmtime_run = wt(instance.get_typed_func::<i32, i64>(&mut store, "run"))?;
-    let mut contenders = vec![
-        Contender::new("stagec (generic)", move || stagec_run.call(n)),
-        Contender::new("wasmtime 48", move || wt(wasmtime_run.call(&mut store, n))),
-    ];
-    let (times, checksum) = interleaved(&mut contenders, opts.warmup, opts.rounds, Check::Equal)?;
+    let mut speed_rows = Vec::new();
+    {
+        let module = stagec::Module::from_binary(&engine, &bytes)?;
+        let mut ours =
+            StagecRun::new(stagec::Store::new(&engine), &module, &stagec::Linker::new())?;
+        let theirs_module = wt(wasmtime::Module::new(&wasmtime_engine, &bytes))?;
+        let mut store = wasmtime::Store::new(&wasmtime_engine, ());
+        let instance = wt(wasmtime::Instance::new(&mut store, &theirs_module, &[]))?;
+        let theirs = wt(instance.get_typed_func::<i32, i64>(&mut store, "run"))?;
+        let label = format!("synthetic `run({n})`");
+        speed_rows.extend(code_speed(
+            &label,
+            opts,
+            Contender::new("stagec", move || ours.call(n)),
+            Contender::new("wasmtime", move || wt(theirs.call(&mut store, n))),
+        )?);
+    }
+    if let Some(w) = &workload {
+        let wasm = w.bytes()?;
+        let mut ours = w.stagec_generic(&engine, &wasm)?;
+        let mut theirs = w.wasmtime_generic(&wasmtime_engine, &wasm)?;
+        let label = format!(
+            "workload {} `{}()` (imports linked at run time)",
+            w.name, w.invoke
+        );
+        speed_rows.extend(code_speed(
+            &label,
+            opts,
+            Contender::new("stagec", move || ours.call()),
+            Contender::new("wasmtime", move || theirs.call()),
+        )?);
+    }
     println!(
-        "Code speed: `run({n})` of the synthetic module ({n} calls through the table, each reaching up to two levels of further calls), checksum {}; medians of {} interleaved rounds.\n",
-        checksum.unwrap_or_default(),
+        "Code speed: medians of {} interleaved rounds, ms per call; relative = t(engine) / t(wasmtime), > 1 = slower than wasmtime.\n",
         opts.rounds
     );
-    let base = median(&times[1]);
     print_table(
-        &["engine", "median ms", "relative to wasmtime", "noise (IQR)"],
-        &contenders
-            .iter()
-            .zip(&times)
-            .map(|(c, t)| {
-                vec![
-                    c.name.clone(),
-                    ms3(median(t)),
-                    format!("{:.2}×", median(t) / base),
-                    pct(noise(t)).replace('+', ""),
-                ]
-            })
-            .collect::<Vec<_>>(),
+        &[
+            "code",
+            "engine",
+            "median ms",
+            "relative to wasmtime",
+            "noise (IQR)",
+        ],
+        &speed_rows,
     );
-    println!("relative = t(engine) / t(wasmtime): > 1 = slower than wasmtime.\n");
     Ok(())
+}
+
+/// Times `ours` (stagec) against `theirs` (wasmtime), interleaved; their checksums must
+/// agree. Two table rows.
+fn code_speed(
+    label: &str,
+    opts: &Options,
+    ours: Contender<'_>,
+    theirs: Contender<'_>,
+) -> Result<Vec<Vec<String>>> {
+    let mut contenders = vec![ours, theirs];
+    let (times, checksum) = interleaved(&mut contenders, opts.warmup, opts.rounds, Check::Equal)?;
+    eprintln!("e6: {label}: checksum {}", checksum.unwrap_or_default());
+    let base = median(&times[1]);
+    Ok(["stagec (generic)", "wasmtime 48"]
+        .iter()
+        .zip(&times)
+        .map(|(engine, t)| {
+            vec![
+                label.to_string(),
+                engine.to_string(),
+                ms3(median(t)),
+                format!("{:.2}×", median(t) / base),
+                pct(noise(t)).replace('+', ""),
+            ]
+        })
+        .collect())
 }

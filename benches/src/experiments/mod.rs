@@ -12,6 +12,9 @@
 //! | E5 | [`e5_instantiation`] | instantiating a compiled staged module vs recompiling it per instance |
 //! | E6 | [`e6_throughput`] | compile throughput and code speed of generic stagec vs wasmtime 48 |
 //!
+//! With `--workloads DIR`, E4 and E6 also measure the real-code workloads of
+//! `DIR/manifest.toml` ([`manifest`], [`real`]).
+//!
 //! Timing: interleaved rounds and medians ([`timing`]); kernels whose loops are timed are
 //! measured at several code placements ([`crate::place`]).
 
@@ -22,6 +25,8 @@ pub mod e4_compile_cost;
 pub mod e5_instantiation;
 pub mod e6_synth;
 pub mod e6_throughput;
+pub mod manifest;
+pub mod real;
 pub mod timing;
 
 use anyhow::{Context, Result, anyhow};
@@ -43,6 +48,8 @@ pub struct Options {
     pub synth_functions: usize,
     /// E6: measure the compile throughput of this module (`.wasm`/`.wat`) as well.
     pub wasm: Vec<PathBuf>,
+    /// E4 and E6: the directory of a workloads `manifest.toml` (real-code workloads).
+    pub workloads: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -54,6 +61,7 @@ impl Default for Options {
             quick: false,
             synth_functions: e6_synth::DEFAULT_FUNCTIONS,
             wasm: Vec::new(),
+            workloads: None,
         }
     }
 }
