@@ -121,6 +121,21 @@ mod tests {
     }
 
     #[test]
+    fn paired_ratio_pairs_rounds() {
+        use stagec_benches::experiments::timing::{Placed, paired_ratio};
+        // Load doubles both in round 2: the per-round ratio stays 0.5, the medians do not
+        // see it that way.
+        let a = Placed {
+            per_placement: vec![vec![1.0, 2.0, 1.0], vec![3.0]],
+        };
+        let b = Placed {
+            per_placement: vec![vec![2.0, 4.0, 2.0], vec![6.0]],
+        };
+        assert_eq!(paired_ratio(&a, &b), 0.5);
+        assert_eq!(paired_ratio(&b, &a), 2.0);
+    }
+
+    #[test]
     fn break_even_cases() {
         use e4_compile_cost::break_even;
         assert_eq!(break_even(2.0, 0.5), "4.00");

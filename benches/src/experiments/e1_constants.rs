@@ -7,7 +7,7 @@
 //! cell pointer from the vmctx and a load of the value. Both builds run in one process,
 //! interleaved, at several code placements; `Module::explain` shows the code.
 
-use super::timing::across_placements;
+use super::timing::{across_placements, paired_ratio};
 use super::{Options, StagecRun, count_lines, ms3, pct, print_table};
 use anyhow::Result;
 use stagec::{CompileOptions, Config, Engine, Linker, Module, Preimports, Store, Val};
@@ -70,7 +70,7 @@ pub fn run(opts: &Options) -> Result<()> {
             ])
         })?;
     println!(
-        "`run({passes})` (histogram of a 256x192 image, {passes} passes), checksum {}; medians of {} rounds x {} placements, ms per call.\n",
+        "`run({passes})` (histogram of a 256x192 image, {passes} passes), checksum {}; medians of {} rounds x {} placements, ms per call. Speedup = ratio of the medians; paired speedup = median over rounds of the ratio within a round.\n",
         checksum.unwrap_or_default(),
         opts.rounds,
         opts.placements
@@ -84,6 +84,7 @@ pub fn run(opts: &Options) -> Result<()> {
                 name.clone(),
                 ms3(p.median()),
                 format!("{:.2}×", base / p.median()),
+                format!("{:.2}×", paired_ratio(&placed[1], p)),
                 pct(p.noise()).replace('+', ""),
                 pct(p.placement_effect()).replace('+', ""),
             ]

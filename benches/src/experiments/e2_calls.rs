@@ -7,7 +7,7 @@
 //! artifact), and as an ordinary runtime import (the provider instantiated on its own, the
 //! call loading code and vmctx pointers from the import slot and calling indirectly).
 
-use super::timing::{Contender, across_placements, median};
+use super::timing::{Contender, across_placements, median, paired_ratio};
 use super::{Options, StagecRun, count_lines, ms3, pct, print_table};
 use anyhow::Result;
 use stagec::{CompileOptions, Config, Engine, Linker, Module, Preimports, Provider, Store};
@@ -61,7 +61,7 @@ pub fn run(opts: &Options) -> Result<()> {
     let calls = opts.arg(5_000_000, 20_000);
     println!("## E2: inlined preimported functions vs direct and indirect calls\n");
     println!(
-        "`run({calls})`: {calls} calls of `fn.mix` in a loop; medians of {} rounds x {} placements, ms per `run` call and ns per `mix` call.\n",
+        "`run({calls})`: {calls} calls of `fn.mix` in a loop; medians of {} rounds x {} placements, ms per `run` call and ns per `mix` call. Speedup = ratio of the medians; paired speedup = median over rounds of the ratio within a round.\n",
         opts.rounds, opts.placements
     );
     let mut rows = Vec::new();
@@ -90,6 +90,7 @@ pub fn run(opts: &Options) -> Result<()> {
                 ms3(p.median()),
                 format!("{:.2}", p.median() * 1e6 / f64::from(calls)),
                 format!("{:.2}×", indirect / p.median()),
+                format!("{:.2}×", paired_ratio(&placed[2], p)),
                 per_placement.join(" / "),
                 pct(p.noise()).replace('+', ""),
             ]);
@@ -131,6 +132,7 @@ pub fn run(opts: &Options) -> Result<()> {
             "median ms",
             "ns per call",
             "speedup vs runtime import",
+            "paired speedup",
             "speedup per placement",
             "noise (IQR)",
         ],

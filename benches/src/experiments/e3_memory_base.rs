@@ -10,7 +10,7 @@
 //! invariant) and experiments/e3_heapsort.wat (every access in a small function of its
 //! own, called per element: the base is fetched again in every call).
 
-use super::timing::{Contender, across_placements, median};
+use super::timing::{Contender, across_placements, median, paired_ratio};
 use super::{Options, StagecRun, count_lines, ms3, pct, print_table, replace_once};
 use anyhow::Result;
 use stagec::{CompileOptions, Config, Engine, Module, Preimports, Provider, Store};
@@ -79,7 +79,7 @@ pub fn run(opts: &Options) -> Result<()> {
         "## E3: memory base baked into code (single stage) vs read from the vmctx (multi stage)\n"
     );
     println!(
-        "Medians of {} rounds x {} placements, ms per `run` call; difference = t(single) / t(multi) - 1 (negative: baked base faster).\n",
+        "Medians of {} rounds x {} placements, ms per `run` call; difference = t(single) / t(multi) - 1 (negative: baked base faster), from the medians; paired = median over rounds of the ratio within a round.\n",
         opts.rounds, opts.placements
     );
     let mut rows = Vec::new();
@@ -109,6 +109,7 @@ pub fn run(opts: &Options) -> Result<()> {
             ms3(multi.median()),
             ms3(single.median()),
             pct(single.median() / multi.median() - 1.0),
+            pct(paired_ratio(single, multi) - 1.0),
             per_placement.join(" / "),
             format!(
                 "{} / {}",
@@ -151,6 +152,7 @@ pub fn run(opts: &Options) -> Result<()> {
             "multi (vmctx) ms",
             "single (baked) ms",
             "difference",
+            "paired difference",
             "difference per placement",
             "noise multi / single",
         ],

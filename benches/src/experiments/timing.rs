@@ -134,6 +134,19 @@ impl Placed {
     }
 }
 
+/// The median over rounds of `a`'s time divided by `b`'s time *in the same round* (all
+/// placements): the two ran back to back, so load that slows both alike cancels out.
+/// Needs samples from the same [`interleaved`] runs (equal lengths per placement).
+pub fn paired_ratio(a: &Placed, b: &Placed) -> f64 {
+    let ratios: Vec<f64> = a
+        .per_placement
+        .iter()
+        .zip(&b.per_placement)
+        .flat_map(|(x, y)| x.iter().zip(y).map(|(x, y)| x / y))
+        .collect();
+    median(&ratios)
+}
+
 /// Times the contenders that `build(placement)` returns at every placement in
 /// `0..placements` (interleaved rounds within a placement; see [`interleaved`]) and pools
 /// the samples per contender. Every placement must give the same checksum.
