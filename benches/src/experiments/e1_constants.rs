@@ -95,6 +95,7 @@ pub fn run(opts: &Options) -> Result<()> {
             "variant",
             "median ms",
             "speedup vs runtime imports",
+            "paired speedup",
             "noise (IQR)",
             "placement effect",
         ],
