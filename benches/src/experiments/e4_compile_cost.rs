@@ -61,8 +61,37 @@ fn compile_times(engine: &Engine, kernel: &Kernel, opts: &Options) -> Result<(f6
     Ok((median(&times[0]), median(&times[1])))
 }
 
-/// Median times of one `run(arg)` call (specialized, runtime imports), in ms.
-fn call_times(kernel: &'static Kernel, opts: &Options) -> Result<(f64, f64)> {
+/// Call times of the two builds.
+#[derive(Clone, Copy, Debug)]
+struct Calls {
+    /// Median ms of the specialized build.
+    spec: f64,
+    /// Median ms of the generic build (runtime imports).
+    generic: f64,
+    /// Median over rounds of t(spec) / t(generic) within a round.
+    paired: f64,
+}
+
+impl Calls {
+    /// From the times of interleaved runs, specialized first.
+    fn new(times: &[Vec<f64>]) -> Calls {
+        let ratios: Vec<f64> = times[0].iter().zip(&times[1]).map(|(s, g)| s / g).collect();
+        Calls {
+            spec: median(&times[0]),
+            generic: median(&times[1]),
+            paired: median(&ratios),
+        }
+    }
+
+    /// The saving per call: the generic median times the paired fraction saved (robust
+    /// to load that slows both builds of a round alike).
+    fn saving(&self) -> f64 {
+        self.generic * (1.0 - self.paired)
+    }
+}
+
+/// Times of one `run(arg)` call of each build.
+fn call_times(kernel: &'static Kernel, opts: &Options) -> Result<Calls> {
     let arg = opts.arg(kernel.arg, kernel.test_arg);
     let mut spec = crate::instantiate(kernel, Variant::StagecSpec, 0)?;
     let mut indir = crate::instantiate(kernel, Variant::StagecIndir, 0)?;
@@ -71,7 +100,7 @@ fn call_times(kernel: &'static Kernel, opts: &Options) -> Result<(f64, f64)> {
         Contender::new("runtime imports", move || indir.run(arg)),
     ];
     let (times, _) = interleaved(&mut contenders, opts.warmup, opts.rounds, Check::Equal)?;
-    Ok((median(&times[0]), median(&times[1])))
+    Ok(Calls::new(&times))
 }
 
 /// Break-even number of calls, as text.
@@ -100,34 +129,28 @@ pub fn break_even_ms(extra_compile_ms: f64, generic_call_ms: f64, spec_call_ms: 
 }
 
 /// One row of the table.
-fn row(
-    name: &str,
-    call: &str,
-    generic_ms: f64,
-    spec_ms: f64,
-    indir_call: f64,
-    spec_call: f64,
-) -> Vec<String> {
+fn row(name: &str, call: &str, generic_ms: f64, spec_ms: f64, calls: Calls) -> Vec<String> {
     let extra = spec_ms - generic_ms;
-    let saving = indir_call - spec_call;
+    let saving = calls.saving();
     vec![
         name.to_string(),
         ms3(generic_ms),
         ms3(spec_ms),
         format!("{extra:+.3}"),
         call.to_string(),
-        ms3(indir_call),
-        ms3(spec_call),
+        ms3(calls.generic),
+        ms3(calls.spec),
+        format!("{:.3}", calls.paired),
         format!("{saving:+.3}"),
         break_even(extra, saving),
-        break_even_ms(extra, indir_call, spec_call),
+        break_even_ms(extra, 1.0, calls.paired),
     ]
 }
 
-/// Compile and call times of a real-code workload: (generic compile, specialized
-/// compile, generic call, specialized call), medians in ms. Generic compilation includes
-/// compiling each provider file as a module (what [`Preimports::link`] does).
-fn workload_times(engine: &Engine, w: &Workload, opts: &Options) -> Result<[f64; 4]> {
+/// Compile and call times of a real-code workload: medians of generic and specialized
+/// compilation in ms, and the call times. Generic compilation includes compiling each
+/// provider file as a module (what [`Preimports::link`] does).
+fn workload_times(engine: &Engine, w: &Workload, opts: &Options) -> Result<(f64, f64, Calls)> {
     let bytes = w.bytes()?;
     let provider_files: BTreeSet<String> = w
         .bindings()?
@@ -173,12 +196,7 @@ fn workload_times(engine: &Engine, w: &Workload, opts: &Options) -> Result<[f64;
             w.checksum
         );
     }
-    Ok([
-        median(&compile[0]),
-        median(&compile[1]),
-        median(&times[1]),
-        median(&times[0]),
-    ])
+    Ok((median(&compile[0]), median(&compile[1]), Calls::new(&times)))
 }
 
 /// Runs E4 and prints its table.
@@ -189,36 +207,22 @@ pub fn run(opts: &Options) -> Result<()> {
     for kernel in KERNELS {
         eprintln!("e4: {} ...", kernel.name);
         let (generic_ms, spec_ms) = compile_times(&engine, kernel, opts)?;
-        let (spec_call, indir_call) = call_times(kernel, opts)?;
+        let calls = call_times(kernel, opts)?;
         let call = format!("run({})", opts.arg(kernel.arg, kernel.test_arg));
-        rows.push(row(
-            kernel.name,
-            &call,
-            generic_ms,
-            spec_ms,
-            indir_call,
-            spec_call,
-        ));
+        rows.push(row(kernel.name, &call, generic_ms, spec_ms, calls));
     }
     if let Some(dir) = &opts.workloads {
         for w in super::manifest::load(dir)? {
             eprintln!("e4: workload {} ...", w.name);
-            let [generic_ms, spec_ms, generic_call, spec_call] = workload_times(&engine, &w, opts)?;
+            let (generic_ms, spec_ms, calls) = workload_times(&engine, &w, opts)?;
             let kib = w.bytes()?.len() as f64 / 1024.0;
             let name = format!("workload {} ({kib:.1} KiB)", w.name);
             let call = format!("{}()", w.invoke);
-            rows.push(row(
-                &name,
-                &call,
-                generic_ms,
-                spec_ms,
-                generic_call,
-                spec_call,
-            ));
+            rows.push(row(&name, &call, generic_ms, spec_ms, calls));
         }
     }
     println!(
-        "Compile: medians of {} interleaved compilations ({} for the real-code workloads; WAT parsed beforehand; generic includes compiling the provider module, specialized includes `Provider::new`). Calls: medians of {} interleaved calls. All in ms.\n",
+        "Compile: medians of {} interleaved compilations ({} for the real-code workloads; WAT parsed beforehand; generic includes compiling the provider module, specialized includes `Provider::new`). Calls: medians of {} interleaved calls; saving per call = generic median x (1 - paired ratio), the paired ratio being the median over rounds of t(spec) / t(generic) within a round. All in ms.\n",
         opts.rounds_between(21, 41),
         opts.rounds_between(5, 11),
         opts.rounds
@@ -232,6 +236,7 @@ pub fn run(opts: &Options) -> Result<()> {
             "call",
             "call generic (runtime imports)",
             "call specialized",
+            "paired ratio spec / generic",
             "saving per call",
             "break-even calls",
             "break-even, ms of generic run time",
