@@ -1,6 +1,7 @@
 //! A large synthetic module for E6, shaped like compiled C or Rust code.
 //!
-//! No large real module is committed to the repository yet, so E6 generates one: `n`
+//! Larger than any real module in the repository (E6 measures the largest real-code
+//! workload too, with `--workloads`), and reproducible anywhere: `n`
 //! functions of type `(i32 x, i32 depth) -> i32`, deterministic (a fixed-seed xorshift
 //! decides everything), with what compiled code is made of: integer and i64 arithmetic,
 //! loads and stores at masked addresses with offsets, f64 arithmetic with saturating
