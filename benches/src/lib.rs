@@ -15,6 +15,7 @@
 
 use anyhow::{Context, Result, bail};
 
+pub mod experiments;
 pub mod report;
 pub mod workloads;
 

@@ -1,0 +1,135 @@
+//! E5: instantiating a compiled staged module vs recompiling it for every instance.
+//!
+//! The staged module (experiments/e5_crc.swat) has a `pre` stage that computes a buffer
+//! layout at compile time and a `multi` stage with an 8 KiB data segment (CRC-32 tables).
+//! Per instance, either `Store::new` + `Instance::new` of the module compiled once, or
+//! `Module::from_staged` (running the pre stage and compiling again) + `Store::new` +
+//! `Instance::new`. stagec has no code cache yet: the second path is what a host without
+//! one pays for every fresh compilation. The stores are kept until the rounds are over, so
+//! the times exclude tearing an instance down; that is timed separately.
+
+use super::timing::{Check, Contender, interleaved, median, ms, noise};
+use super::{Options, StagecRun, ms3, pct, print_table};
+use anyhow::{Result, bail};
+use stagec::{Config, Engine, Instance, Module, Preimports, StagedModule, Store, Val};
+use std::cell::RefCell;
+use std::time::Instant;
+
+/// The staged module.
+pub const SWAT: &str = include_str!("../../experiments/e5_crc.swat");
+/// `cfg.kib`: the buffer size in KiB.
+pub const KIB: i32 = 32;
+/// CRC-32 of the 32 KiB pattern (byte i = i mod 251), as zlib computes it, and of the
+/// pattern twice (`run(2)` chains the CRC).
+pub const CRC_ONCE: i64 = 4_009_709_182;
+/// See [`CRC_ONCE`].
+pub const CRC_TWICE: i64 = 4_051_911_301;
+
+fn preimports() -> Preimports {
+    let mut pre = Preimports::new();
+    pre.value("cfg", "kib", Val::I32(KIB));
+    pre
+}
+
+/// Compiles the staged module.
+pub fn compile(engine: &Engine, staged: &StagedModule) -> Result<Module> {
+    Ok(Module::from_staged(engine, staged, &preimports())?)
+}
+
+/// Checks that an instance of `module` computes the CRC-32 zlib computes.
+pub fn check_crc(engine: &Engine, module: &Module) -> Result<()> {
+    let mut run = StagecRun::new(Store::new(engine), module, &stagec::Linker::new())?;
+    let (once, twice) = (run.call(1)?, run.call(2)?);
+    if (once, twice) != (CRC_ONCE, CRC_TWICE) {
+        bail!("CRC-32 is {once} / {twice}, expected {CRC_ONCE} / {CRC_TWICE}");
+    }
+    Ok(())
+}
+
+/// Runs E5 and prints its table.
+pub fn run(opts: &Options) -> Result<()> {
+    let engine = Engine::new(Config::default())?;
+    let staged = stagec::parse_swat(SWAT)?;
+    let compiled = compile(&engine, &staged)?;
+    check_crc(&engine, &compiled)?;
+
+    let kept_compiled = RefCell::new(Vec::new());
+    let kept_fresh = RefCell::new(Vec::new());
+    let instantiate = |module: &Module| -> Result<(Store, Instance)> {
+        let mut store = Store::new(&engine);
+        let instance = Instance::new(&mut store, module, &[])?;
+        Ok((store, instance))
+    };
+    let rounds = opts.rounds_between(51, 201);
+    let (times, _) = {
+        let mut contenders = vec![
+            Contender::new("instantiate the compiled module", || {
+                kept_compiled.borrow_mut().push(instantiate(&compiled)?);
+                Ok(0)
+            }),
+            Contender::new("recompile (from_staged) + instantiate", || {
+                let module = compile(&engine, &staged)?;
+                kept_fresh.borrow_mut().push(instantiate(&module)?);
+                Ok(0)
+            }),
+        ];
+        interleaved(&mut contenders, opts.warmup, rounds, Check::None)?
+    };
+    // Every instance works: call `run(1)` on the last of each kind.
+    for kept in [&kept_compiled, &kept_fresh] {
+        let (store, instance) = kept.borrow_mut().pop().expect("at least one round");
+        if StagecRun::from_instance(store, instance)?.call(1)? != CRC_ONCE {
+            bail!("a new instance computes a wrong CRC");
+        }
+    }
+    let teardown = |kept: &RefCell<Vec<(Store, Instance)>>| {
+        let stores = kept.take();
+        let n = stores.len() as f64;
+        let start = Instant::now();
+        drop(stores);
+        ms(start.elapsed()) / n
+    };
+    let (teardown_compiled, teardown_fresh) = (teardown(&kept_compiled), teardown(&kept_fresh));
+
+    // What one call of the module costs, for scale.
+    let mut runner = StagecRun::new(Store::new(&engine), &compiled, &stagec::Linker::new())?;
+    let mut call = vec![Contender::new("run(1)", move || runner.call(1))];
+    let (call_times, _) = interleaved(&mut call, opts.warmup, opts.rounds, Check::Equal)?;
+    let call_ms = median(&call_times[0]);
+
+    let (inst, fresh) = (median(&times[0]), median(&times[1]));
+    println!("## E5: instantiating a compiled multi stage vs recompiling per instance\n");
+    println!(
+        "e5_crc.swat (pre stage + multi stage with 8 KiB of data, {} bytes of wasm in the multi stage); medians of {rounds} interleaved rounds, ms per instance; teardown = dropping the store, averaged over all instances of the kind.\n",
+        staged
+            .stages
+            .last()
+            .map(|s| s.module.len())
+            .unwrap_or_default()
+    );
+    print_table(
+        &["per instance", "median ms", "noise (IQR)", "teardown ms"],
+        &[
+            vec![
+                "Store::new + Instance::new (compiled once)".into(),
+                ms3(inst),
+                pct(noise(&times[0])).replace('+', ""),
+                ms3(teardown_compiled),
+            ],
+            vec![
+                "Module::from_staged + Store::new + Instance::new".into(),
+                ms3(fresh),
+                pct(noise(&times[1])).replace('+', ""),
+                ms3(teardown_fresh),
+            ],
+        ],
+    );
+    println!(
+        "Recompiling costs {:.1}× instantiating ({} ms more per instance); one `run(1)` (CRC-32 of 32 KiB) takes {} ms, so the recompilation equals {:.0} such calls.\n",
+        fresh / inst,
+        ms3(fresh - inst),
+        ms3(call_ms),
+        (fresh - inst) / call_ms
+    );
+    Ok(())
+}
