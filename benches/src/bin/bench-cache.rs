@@ -321,7 +321,8 @@ fn resident(_sizes: &Sizes) -> Result<()> {
 
     let mut config = wasmtime::Config::new();
     let mut pool = wasmtime::PoolingAllocationConfig::default();
-    pool.total_memories(N as u32 + 10).total_core_instances(N as u32 + 10);
+    pool.total_memories(N as u32 + 10)
+        .total_core_instances(N as u32 + 10);
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     config.memory_init_cow(true);
     let wt_engine = wt(wasmtime::Engine::new(&config))?;
@@ -347,11 +348,25 @@ fn resident(_sizes: &Sizes) -> Result<()> {
     }
     wt_rows[2] = rss().saturating_sub(before) as f64 / N as f64;
     drop(keep);
-    println!("## Resident memory per instance: {N} live instances of one module (1 page, 64 KiB data)\n");
-    println!("Growth of the proportional set size (PSS: shared pages divided among their mappers) divided by {N}; code is mapped once per module in both engines.\n");
+    println!(
+        "## Resident memory per instance: {N} live instances of one module (1 page, 64 KiB data)\n"
+    );
+    println!(
+        "Growth of the proportional set size (PSS: shared pages divided among their mappers) divided by {N}; code is mapped once per module in both engines.\n"
+    );
     println!("| engine | instantiated | + data read | + one byte written |\n|---|---:|---:|---:|");
     let kib = |b: f64| format!("{:.1} KiB", b / 1024.0);
-    println!("| stagec | {} | {} | {} |", kib(stagec_rows[0]), kib(stagec_rows[1]), kib(stagec_rows[2]));
-    println!("| wasmtime, pooling + CoW | {} | {} | {} |\n", kib(wt_rows[0]), kib(wt_rows[1]), kib(wt_rows[2]));
+    println!(
+        "| stagec | {} | {} | {} |",
+        kib(stagec_rows[0]),
+        kib(stagec_rows[1]),
+        kib(stagec_rows[2])
+    );
+    println!(
+        "| wasmtime, pooling + CoW | {} | {} | {} |\n",
+        kib(wt_rows[0]),
+        kib(wt_rows[1]),
+        kib(wt_rows[2])
+    );
     Ok(())
 }

@@ -2,11 +2,12 @@
 //!
 //! The staged module (experiments/e5_crc.swat) has a `pre` stage that computes a buffer
 //! layout at compile time and a `multi` stage with an 8 KiB data segment (CRC-32 tables).
-//! Per instance, either `Store::new` + `Instance::new` of the module compiled once, or
-//! `Module::from_staged` (running the pre stage and compiling again) + `Store::new` +
-//! `Instance::new`. stagec has no code cache yet: the second path is what a host without
-//! one pays for every fresh compilation. The stores are kept until the rounds are over, so
-//! the times exclude tearing an instance down; that is timed separately.
+//! Per instance: `Store::new` + `Instance::new` of the module compiled once; or
+//! `Module::from_staged` + `Store::new` + `Instance::new` where `from_staged` compiles
+//! (an engine with no cache), hits the engine's in-memory cache (the pre stage runs again,
+//! the code is reused), or hits the disk cache (a new engine, as a new process would
+//! have). The stores are kept until the rounds are over, so the times exclude tearing an
+//! instance down; that is timed separately.
 
 use super::timing::{Check, Contender, interleaved, median, ms, noise};
 use super::{Options, StagecRun, ms3, pct, print_table};
@@ -55,12 +56,38 @@ pub fn run(opts: &Options) -> Result<()> {
 
     let kept_compiled = RefCell::new(Vec::new());
     let kept_fresh = RefCell::new(Vec::new());
+    let kept_memory = RefCell::new(Vec::new());
+    let kept_disk = RefCell::new(Vec::new());
+    let rounds = opts.rounds_between(51, 201);
+    // Engines made before timing: a new one per compilation, without a cache (so that
+    // nothing is reused) or on a warm disk cache (as a new process would see it).
+    let cache_dir = std::env::temp_dir().join(format!("stagec-e5-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    let disk_config = Config::default().with_cache(Some(stagec::CacheConfig::new(&cache_dir)));
+    compile(&Engine::new(disk_config.clone())?, &staged)?;
+    let calls = rounds + opts.warmup + 1;
+    let fresh_engines = RefCell::new(
+        (0..calls)
+            .map(|_| Engine::new(Config::default()))
+            .collect::<stagec::Result<Vec<_>>>()?,
+    );
+    let disk_engines = RefCell::new(
+        (0..calls)
+            .map(|_| Engine::new(disk_config.clone()))
+            .collect::<stagec::Result<Vec<_>>>()?,
+    );
+    compile(&engine, &staged)?;
     let instantiate = |module: &Module| -> Result<(Store, Instance)> {
-        let mut store = Store::new(&engine);
+        let mut store = Store::new(module.engine());
         let instance = Instance::new(&mut store, module, &[])?;
         Ok((store, instance))
     };
-    let rounds = opts.rounds_between(51, 201);
+    let next = |engines: &RefCell<Vec<Engine>>| -> Result<Engine> {
+        match engines.borrow_mut().pop() {
+            Some(e) => Ok(e),
+            None => bail!("ran out of prepared engines"),
+        }
+    };
     let (times, _) = {
         let mut contenders = vec![
             Contender::new("instantiate the compiled module", || {
@@ -68,15 +95,32 @@ pub fn run(opts: &Options) -> Result<()> {
                 Ok(0)
             }),
             Contender::new("recompile (from_staged) + instantiate", || {
-                let module = compile(&engine, &staged)?;
+                let module = compile(&next(&fresh_engines)?, &staged)?;
                 kept_fresh.borrow_mut().push(instantiate(&module)?);
+                Ok(0)
+            }),
+            Contender::new("memory-cache hit (from_staged) + instantiate", || {
+                let module = compile(&engine, &staged)?;
+                if module.timings().cache != stagec::CacheOutcome::MemoryHit {
+                    bail!("expected a memory-cache hit");
+                }
+                kept_memory.borrow_mut().push(instantiate(&module)?);
+                Ok(0)
+            }),
+            Contender::new("disk-cache hit (from_staged) + instantiate", || {
+                let module = compile(&next(&disk_engines)?, &staged)?;
+                if module.timings().cache != stagec::CacheOutcome::DiskHit {
+                    bail!("expected a disk-cache hit");
+                }
+                kept_disk.borrow_mut().push(instantiate(&module)?);
                 Ok(0)
             }),
         ];
         interleaved(&mut contenders, opts.warmup, rounds, Check::None)?
     };
     // Every instance works: call `run(1)` on the last of each kind.
-    for kept in [&kept_compiled, &kept_fresh] {
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    for kept in [&kept_compiled, &kept_fresh, &kept_memory, &kept_disk] {
         let (store, instance) = kept.borrow_mut().pop().expect("at least one round");
         if StagecRun::from_instance(store, instance)?.call(1)? != CRC_ONCE {
             bail!("a new instance computes a wrong CRC");
@@ -90,6 +134,7 @@ pub fn run(opts: &Options) -> Result<()> {
         ms(start.elapsed()) / n
     };
     let (teardown_compiled, teardown_fresh) = (teardown(&kept_compiled), teardown(&kept_fresh));
+    let (teardown_memory, teardown_disk) = (teardown(&kept_memory), teardown(&kept_disk));
 
     // What one call of the module costs, for scale.
     let mut runner = StagecRun::new(Store::new(&engine), &compiled, &stagec::Linker::new())?;
@@ -98,6 +143,7 @@ pub fn run(opts: &Options) -> Result<()> {
     let call_ms = median(&call_times[0]);
 
     let (inst, fresh) = (median(&times[0]), median(&times[1]));
+    let (memory_hit, disk_hit) = (median(&times[2]), median(&times[3]));
     println!("## E5: instantiating a compiled multi stage vs recompiling per instance\n");
     println!(
         "e5_crc.swat (pre stage + multi stage with 8 KiB of data, {} bytes of wasm in the multi stage); medians of {rounds} interleaved rounds, ms per instance; teardown = dropping the store, averaged over all instances of the kind.\n",
@@ -117,10 +163,23 @@ pub fn run(opts: &Options) -> Result<()> {
                 ms3(teardown_compiled),
             ],
             vec![
-                "Module::from_staged + Store::new + Instance::new".into(),
+                "Module::from_staged (compiles) + Store::new + Instance::new".into(),
                 ms3(fresh),
                 pct(noise(&times[1])).replace('+', ""),
                 ms3(teardown_fresh),
+            ],
+            vec![
+                "Module::from_staged (memory-cache hit) + Store::new + Instance::new".into(),
+                ms3(memory_hit),
+                pct(noise(&times[2])).replace('+', ""),
+                ms3(teardown_memory),
+            ],
+            vec![
+                "Module::from_staged (disk-cache hit, new engine) + Store::new + Instance::new"
+                    .into(),
+                ms3(disk_hit),
+                pct(noise(&times[3])).replace('+', ""),
+                ms3(teardown_disk),
             ],
         ],
     );

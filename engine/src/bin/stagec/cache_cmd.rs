@@ -152,8 +152,14 @@ pub fn print_timings(file: &Path, module: &Module, instantiate: Duration, execut
     eprintln!("timings for {}:", file.display());
     eprintln!("  cache                  {cache}");
     eprintln!("  parse/validate       {}", ms(t.parse));
-    eprintln!("  translate            {}   (cpu, all threads)", ms(t.translate));
-    eprintln!("  cranelift compile    {}   (cpu, all threads)", ms(t.codegen));
+    eprintln!(
+        "  translate            {}   (cpu, all threads)",
+        ms(t.translate)
+    );
+    eprintln!(
+        "  cranelift compile    {}   (cpu, all threads)",
+        ms(t.codegen)
+    );
     eprintln!("  cache load           {}", ms(t.cache_load));
     eprintln!("  compile total        {}   (wall)", ms(t.total));
     eprintln!("  instantiate          {}", ms(instantiate));
