@@ -505,7 +505,7 @@ impl Module {
         bound: Vec<Option<BoundImport>>,
         state: Option<CompileState>,
     ) -> Result<Module> {
-        let code = Arc::new(CodeMemory::load(&artifact)?);
+        let code = Arc::new(CodeMemory::load_owned(artifact)?);
         let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
         Ok(Module {
             inner: Arc::new(ModuleInner {

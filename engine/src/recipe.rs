@@ -270,15 +270,16 @@ fn decode_preimports(
     Ok(preimports)
 }
 
-/// The cache key of a compilation: the engine version and target (code is only valid for
-/// the compiler and machine that made it) and the recipe without names.
+/// The cache key of a compilation (BLAKE3): the engine version and target (code is only
+/// valid for the compiler and machine that made it) and the recipe without names.
 pub(crate) fn key(engine: &Engine, recipe_without_names: &[u8]) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
+    // BLAKE3: a cryptographic hash (keys must not collide), and several times faster
+    // than SHA-256 on the module bytes every lookup hashes.
+    let mut h = blake3::Hasher::new();
     h.update(crate::serialize::ENGINE_VERSION.as_bytes());
-    h.update([0]);
+    h.update(&[0]);
     h.update(engine.inner.compiler.target_key().as_bytes());
-    h.update([0]);
+    h.update(&[0]);
     h.update(recipe_without_names);
-    h.finalize().into()
+    *h.finalize().as_bytes()
 }

@@ -116,6 +116,12 @@ pub struct Artifact {
     pub fixed: Vec<usize>,
 }
 
+/// Bytes of a serialized relocation: offset u32, kind u8, target kind u8, target index
+/// u32, addend i64.
+const RELOC_SIZE: usize = 18;
+/// Bytes of a serialized trap site: code offset u32, kind u8, wasm offset u32.
+const TRAP_SIZE: usize = 9;
+
 impl RelocTarget {
     fn encode(self, w: &mut Writer) {
         match self {
@@ -134,18 +140,12 @@ impl RelocTarget {
         }
     }
 
-    fn decode(r: &mut Reader<'_>) -> Result<RelocTarget, DecodeError> {
-        let tag = r.u8("relocation target")?;
-        let index = r.u32("relocation target")?;
-        Ok(match tag {
+    fn from_parts(tag: u8, index: u32) -> Option<RelocTarget> {
+        Some(match tag {
             0 => RelocTarget::DefinedFunc(index),
-            1 => RelocTarget::LibCall(
-                *LibCall::ALL
-                    .get(index as usize)
-                    .ok_or_else(|| r.error(format!("unknown library call {index}")))?,
-            ),
+            1 => RelocTarget::LibCall(*LibCall::ALL.get(index as usize)?),
             2 => RelocTarget::Fixed(index),
-            _ => return Err(r.error(format!("unknown relocation target kind {tag}"))),
+            _ => return None,
         })
     }
 }
@@ -229,37 +229,38 @@ impl Artifact {
             .map(|_| r.u32("unit starts"))
             .collect::<Result<_, _>>()?;
         let entry_trampolines = decode_ranges(r, "trampoline table")?;
-        let n = r.len(17, "relocations")?;
+        // Relocations and trap sites are fixed-size records, decoded in bulk.
+        let n = r.len(RELOC_SIZE, "relocations")?;
+        let records = r.take(n * RELOC_SIZE, "relocations")?;
         let mut relocations = Vec::with_capacity(n);
-        for _ in 0..n {
-            let offset = r.u32("relocation")?;
-            let kind = match r.u8("relocation kind")? {
+        for rec in records.chunks_exact(RELOC_SIZE) {
+            let at = |i: usize| u32::from_le_bytes(rec[i..i + 4].try_into().expect("4 bytes"));
+            let kind = match rec[4] {
                 0 => RelocKind::X86PcRel4,
                 1 => RelocKind::Abs8,
                 2 => RelocKind::Arm64Call,
                 k => return Err(r.error(format!("unknown relocation kind {k}"))),
             };
-            let target = RelocTarget::decode(r)?;
-            let addend = r.i64("relocation addend")?;
+            let target = RelocTarget::from_parts(rec[5], at(6)).ok_or_else(|| {
+                r.error(format!("unknown relocation target {}/{}", rec[5], at(6)))
+            })?;
             relocations.push(Relocation {
-                offset,
+                offset: at(0),
                 kind,
                 target,
-                addend,
+                addend: i64::from_le_bytes(rec[10..18].try_into().expect("8 bytes")),
             });
         }
-        let n = r.len(9, "trap table")?;
+        let n = r.len(TRAP_SIZE, "trap table")?;
+        let records = r.take(n * TRAP_SIZE, "trap table")?;
         let mut traps = Vec::with_capacity(n);
-        for _ in 0..n {
-            let code_offset = r.u32("trap site")?;
-            let code = r.u8("trap kind")?;
-            let kind = TrapKind::from_u8(code)
-                .ok_or_else(|| r.error(format!("unknown trap kind {code}")))?;
-            let wasm_offset = r.u32("trap site")?;
+        for rec in records.chunks_exact(TRAP_SIZE) {
+            let kind = TrapKind::from_u8(rec[4])
+                .ok_or_else(|| r.error(format!("unknown trap kind {}", rec[4])))?;
             traps.push(TrapSite {
-                code_offset,
+                code_offset: u32::from_le_bytes(rec[0..4].try_into().expect("4 bytes")),
                 kind,
-                wasm_offset,
+                wasm_offset: u32::from_le_bytes(rec[5..9].try_into().expect("4 bytes")),
             });
         }
         let fixed = r.u64("fixed slots")?;

@@ -39,6 +39,20 @@ impl fmt::Debug for CodeMemory {
 impl CodeMemory {
     /// Maps `artifact`'s code, applies its relocations and makes it executable.
     pub fn load(artifact: &Artifact) -> Result<CodeMemory, LoadError> {
+        Self::load_with_traps(artifact, artifact.traps.clone())
+    }
+
+    /// [`CodeMemory::load`] of an artifact that is no longer needed: its trap table is
+    /// moved into the registration rather than copied.
+    pub fn load_owned(mut artifact: Artifact) -> Result<CodeMemory, LoadError> {
+        let traps = std::mem::take(&mut artifact.traps);
+        Self::load_with_traps(&artifact, traps)
+    }
+
+    fn load_with_traps(
+        artifact: &Artifact,
+        traps: Vec<crate::artifact::TrapSite>,
+    ) -> Result<CodeMemory, LoadError> {
         let len = artifact.code.len().max(1);
         // Populated up front: one fault-free pass instead of a page fault per 4 KiB copied.
         let mut map = memmap2::MmapOptions::new()
@@ -88,7 +102,7 @@ impl CodeMemory {
             }
         }
         let mmap = map.make_exec().map_err(|e| LoadError(e.to_string()))?;
-        let registration = register_code(mmap.as_ptr() as usize, len, artifact.traps.clone());
+        let registration = register_code(mmap.as_ptr() as usize, len, traps);
         Ok(CodeMemory {
             mmap,
             functions: artifact.functions.clone(),
