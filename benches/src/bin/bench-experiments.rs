@@ -81,7 +81,6 @@ mod tests {
     //! computes the same result, and the timing helpers do what they say.
 
     use stagec::{Config, Engine, Linker, Module, Store};
-    use stagec_benches::experiments::manifest::{self, Binding};
     use stagec_benches::experiments::timing::{Check, Contender, interleaved, median, quantile};
     use stagec_benches::experiments::{StagecRun, e1_constants, e2_calls, e3_memory_base};
     use stagec_benches::experiments::{e4_compile_cost, e5_instantiation, e6_synth};
@@ -151,60 +150,6 @@ mod tests {
         assert_eq!(break_even_ms(2.0, 4.0, 3.0), "8.00");
         assert_eq!(break_even_ms(2.0, 4.0, 4.0), "never");
         assert_eq!(break_even_ms(-2.0, 4.0, 3.0), "0");
-    }
-
-    #[test]
-    fn manifest_subset_parses() {
-        let text = r#"
-# comment
-[[workload]]
-name = "a"   # trailing comment
-kind = "c"
-wasm = "c/a.wasm"
-invoke = "run"
-preimports = ["env.N=64", "env.M=0x9e3779b9",
-  "env.f=@p.wat#f"]
-checksum = -12
-
-[[workload]]
-name = "b"
-wasm = "b.wasm"
-invoke = "go"
-checksum = 1_000
-"#;
-        let ws = manifest::parse(text, std::path::Path::new("/w")).unwrap();
-        assert_eq!(ws.len(), 2);
-        assert_eq!(ws[0].name, "a");
-        assert_eq!(ws[0].wasm, std::path::Path::new("/w/c/a.wasm"));
-        assert_eq!(ws[0].checksum, -12);
-        assert_eq!(ws[0].preimports.len(), 3);
-        assert_eq!((ws[1].invoke.as_str(), ws[1].checksum), ("go", 1000));
-        assert!(ws[1].preimports.is_empty());
-        let bindings: Vec<Binding> = ws[0]
-            .preimports
-            .iter()
-            .map(|s| manifest::binding(s).unwrap())
-            .collect();
-        assert_eq!(
-            bindings[1],
-            Binding::Value {
-                module: "env".into(),
-                name: "M".into(),
-                value: 0x9e3779b9
-            }
-        );
-        assert_eq!(
-            bindings[2],
-            Binding::Export {
-                module: "env".into(),
-                name: "f".into(),
-                file: "p.wat".into(),
-                export: "f".into()
-            }
-        );
-        assert!(manifest::parse("name = \"x\"", std::path::Path::new("/")).is_err());
-        assert!(manifest::parse("[[workload]]\nname = nope", std::path::Path::new("/")).is_err());
-        assert!(manifest::binding("env.N").is_err());
     }
 
     fn engine() -> Engine {

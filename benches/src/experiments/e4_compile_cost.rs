@@ -11,13 +11,15 @@
 //! With `--workloads DIR`, the same for every real-code workload of the manifest (its
 //! `invoke` export, checked against the manifest's checksum).
 
-use super::manifest::{Binding, Workload};
+use super::real::Resolved;
 use super::timing::{Check, Contender, interleaved, median};
 use super::{Options, ms3, print_table};
+use crate::workloads::manifest::{self, Workload};
 use crate::{KERNELS, Kernel, Variant};
 use anyhow::{Result, bail};
 use stagec::{Config, Engine, Module, Preimports, Provider, Val};
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 /// The kernel's bindings, its provider (if any) created from `provider_bytes`.
 fn preimports(
@@ -152,17 +154,17 @@ fn row(name: &str, call: &str, generic_ms: f64, spec_ms: f64, calls: Calls) -> V
 /// provider file as a module (what [`Preimports::link`] does).
 fn workload_times(engine: &Engine, w: &Workload, opts: &Options) -> Result<(f64, f64, Calls)> {
     let bytes = w.bytes()?;
-    let provider_files: BTreeSet<String> = w
-        .bindings()?
+    let provider_files: BTreeSet<PathBuf> = w
+        .resolve(&bytes)?
         .into_iter()
-        .filter_map(|b| match b {
-            Binding::Export { file, .. } => Some(file),
-            Binding::Value { .. } => None,
+        .filter_map(|r| match r.bound {
+            Resolved::Export { file, .. } => Some(file),
+            Resolved::Value(_) => None,
         })
         .collect();
     let providers = provider_files
         .iter()
-        .map(|f| Ok(wat::parse_file(w.dir.join(f))?))
+        .map(|f| Ok(wat::parse_file(f)?))
         .collect::<Result<Vec<Vec<u8>>>>()?;
     let mut contenders = vec![
         Contender::new("generic", || {
@@ -212,7 +214,7 @@ pub fn run(opts: &Options) -> Result<()> {
         rows.push(row(kernel.name, &call, generic_ms, spec_ms, calls));
     }
     if let Some(dir) = &opts.workloads {
-        for w in super::manifest::load(dir)? {
+        for w in manifest::load(&dir.join("manifest.toml"))? {
             eprintln!("e4: workload {} ...", w.name);
             let (generic_ms, spec_ms, calls) = workload_times(&engine, &w, opts)?;
             let kib = w.bytes()?.len() as f64 / 1024.0;

@@ -17,9 +17,9 @@
 //! Compilations are interleaved round by round. Then both engines' instances of the
 //! synthetic module run `run(n)`, interleaved, and must return the same checksum.
 
-use super::manifest::Workload;
 use super::timing::{Check, Contender, interleaved, median, noise};
 use super::{Options, StagecRun, ms3, pct, print_table};
+use crate::workloads::manifest::{self, Workload};
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -178,7 +178,7 @@ fn compile_rows(source: &Source, bytes: &[u8], rounds: usize) -> Result<Vec<Vec<
 /// The largest workload of the manifest in `dir` (by wasm size).
 fn largest_workload(dir: &Path) -> Result<Workload> {
     let mut best: Option<(u64, Workload)> = None;
-    for w in super::manifest::load(dir)? {
+    for w in manifest::load(&dir.join("manifest.toml"))? {
         let size = std::fs::metadata(&w.wasm)
             .with_context(|| w.wasm.display().to_string())?
             .len();

@@ -13,7 +13,7 @@
 //! | E6 | [`e6_throughput`] | compile throughput and code speed of generic stagec vs wasmtime 48 |
 //!
 //! With `--workloads DIR`, E4 and E6 also measure the real-code workloads of
-//! `DIR/manifest.toml` ([`manifest`], [`real`]).
+//! `DIR/manifest.toml` ([`crate::workloads::manifest`], [`real`]).
 //!
 //! Timing: interleaved rounds and medians ([`timing`]); kernels whose loops are timed are
 //! measured at several code placements ([`crate::place`]).
@@ -25,7 +25,6 @@ pub mod e4_compile_cost;
 pub mod e5_instantiation;
 pub mod e6_synth;
 pub mod e6_throughput;
-pub mod manifest;
 pub mod real;
 pub mod timing;
 
