@@ -22,6 +22,18 @@ impl Instance {
     /// requires, writes already made to imported tables and memories stay, and functions
     /// stored into imported tables stay callable.
     pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        Self::new_with(store, module, imports, true)
+    }
+
+    /// [`Instance::new`]; without `run_start`, the start function is not called (a
+    /// compile-time instance whose state after its start function is restored from a
+    /// snapshot instead).
+    pub(crate) fn new_with(
+        store: &mut Store,
+        module: &Module,
+        imports: &[Extern],
+        run_start: bool,
+    ) -> Result<Instance> {
         let info = module.inner.info.clone();
         let required = &module.inner.required_stores;
         if !required.is_empty() && !required.contains(&store.id) {
@@ -142,7 +154,7 @@ impl Instance {
             index,
         };
         store.instances[index].initialize()?;
-        if let Some(start) = info.start {
+        if let Some(start) = info.start.filter(|_| run_start) {
             let funcref = store.instances[index].funcref(start);
             let func = Func {
                 store_id: store.id,

@@ -18,6 +18,7 @@ mod module;
 mod preimports;
 mod recipe;
 mod serialize;
+mod snapshot;
 mod specialize;
 mod staged;
 mod store;

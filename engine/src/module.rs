@@ -4,6 +4,7 @@ use crate::engine::CacheEvent;
 use crate::preimports::Preimports;
 use crate::recipe::{self, RecipeKind};
 use crate::serialize;
+use crate::snapshot::Snapshot;
 use crate::specialize::{ArtifactSource, BoundImport, CompileState};
 use crate::staged::StageInfo;
 use crate::{Engine, Error, Result};
@@ -55,6 +56,7 @@ struct SerializedParts {
     /// The recipe, with names.
     recipe: Vec<u8>,
     artifacts: Vec<Artifact>,
+    snapshot: Option<Snapshot>,
 }
 
 /// Which cache answered for a module.
@@ -92,6 +94,10 @@ pub struct CompileTimings {
     pub total: Duration,
     /// Which cache answered.
     pub cache: CacheOutcome,
+    /// Loaded (from a cache or an artifact) with its providers' and stages' state restored
+    /// from the snapshot taken when it was compiled, instead of running their start
+    /// functions again.
+    pub state_restored: bool,
 }
 
 /// A compilation's inputs.
@@ -140,7 +146,12 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
                 .expect("cached modules are serializable")
             {
                 Serialized::Parts(parts) => {
-                    let mut module = replay(engine, &parts.recipe, parts.artifacts.clone())?;
+                    let mut module = replay(
+                        engine,
+                        &parts.recipe,
+                        parts.artifacts.clone(),
+                        parts.snapshot.clone(),
+                    )?;
                     let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
                     inner.serialized = Some(Serialized::Parts(parts.clone()));
                     module
@@ -179,7 +190,7 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
         engine.count(CacheEvent::Miss);
     }
     let (translate0, codegen0) = engine.inner.compiler.timings().snapshot();
-    let (mut module, artifacts) = build(engine, &inputs, ArtifactSource::compile())?;
+    let (mut module, artifacts, snapshot) = build(engine, &inputs, ArtifactSource::compile())?;
     let parse_time = PARSE_TIME.get();
     let (translate1, codegen1) = engine.inner.compiler.timings().snapshot();
     let total = start.elapsed();
@@ -201,9 +212,16 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
             key,
             recipe,
             artifacts,
+            snapshot,
         };
         if let Some(cache) = &engine.inner.disk_cache {
-            let bytes = serialize::write(engine, &parts.key, &parts.recipe, &parts.artifacts);
+            let bytes = serialize::write(
+                engine,
+                &parts.key,
+                &parts.recipe,
+                &parts.artifacts,
+                parts.snapshot.as_ref(),
+            );
             if let Err(e) = cache.put(&key, &bytes) {
                 eprintln!(
                     "stagec: warning: cannot write cache entry {}: {e}",
@@ -223,7 +241,7 @@ fn build(
     engine: &Engine,
     inputs: &Inputs<'_>,
     source: ArtifactSource,
-) -> Result<(Module, Vec<Artifact>)> {
+) -> Result<(Module, Vec<Artifact>, Option<Snapshot>)> {
     let parse_start = Instant::now();
     let parsed = if source.is_replay() {
         stagec_frontend::parse_trusted(inputs.binary.clone())?
@@ -240,7 +258,7 @@ fn build(
             let bound = parsed.info.imports.iter().map(|_| None).collect();
             let module =
                 Module::from_artifact(engine, parsed.bytes, parsed.info, artifact, bound, None)?;
-            Ok((module, source.into_produced()))
+            Ok((module, source.into_produced(), None))
         }
         RecipeKind::Specialized => {
             let specialized = crate::specialize::compile(
@@ -264,7 +282,7 @@ fn build(
                 inner.stages = inputs.stage_info.clone();
             }
             inner.required_stores = specialized.required_stores;
-            Ok((module, specialized.produced))
+            Ok((module, specialized.produced, specialized.snapshot))
         }
     }
 }
@@ -281,7 +299,7 @@ fn load_serialized(
     if key.is_some_and(|k| *k != file.key) {
         return Err(Error::Artifact("it is the entry of another key".into()));
     }
-    let mut module = replay(engine, &file.recipe, file.artifacts)?;
+    let mut module = replay(engine, &file.recipe, file.artifacts, file.snapshot)?;
     let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
     inner.serialized = Some(Serialized::Bytes(bytes));
     inner.timings.cache_load = start.elapsed();
@@ -291,7 +309,12 @@ fn load_serialized(
 
 /// Makes a module from a compilation's recipe and artifacts without compiling: the recipe
 /// re-creates the compile-time state (a new one), the artifacts are loaded against it.
-fn replay(engine: &Engine, recipe: &[u8], artifacts: Vec<Artifact>) -> Result<Module> {
+fn replay(
+    engine: &Engine,
+    recipe: &[u8],
+    artifacts: Vec<Artifact>,
+    snapshot: Option<Snapshot>,
+) -> Result<Module> {
     let decoded = recipe::decode(recipe).map_err(|e| Error::Artifact(format!("recipe: {e}")))?;
     let needed = engine.compile_options(&CompileOptions::default());
     for (what, needs, has) in [
@@ -320,10 +343,14 @@ fn replay(engine: &Engine, recipe: &[u8], artifacts: Vec<Artifact>) -> Result<Mo
         stages: &decoded.stages,
         stage_info: decoded.stage_info,
     };
+    let restoring = snapshot.is_some();
     let source = ArtifactSource::Replay {
         artifacts: artifacts.into_iter(),
+        snapshot,
     };
-    let (module, _) = build(engine, &inputs, source)?;
+    let (mut module, _, _) = build(engine, &inputs, source)?;
+    let inner = Arc::get_mut(&mut module.inner).expect("not shared yet");
+    inner.timings.state_restored = restoring;
     Ok(module)
 }
 
@@ -475,6 +502,7 @@ impl Module {
                 &parts.key,
                 &parts.recipe,
                 &parts.artifacts,
+                parts.snapshot.as_ref(),
             )),
             Some(Serialized::Bytes(bytes)) => Ok((**bytes).as_ref().to_vec()),
             None => Err(Error::Usage(

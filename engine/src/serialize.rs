@@ -5,6 +5,7 @@
 //! magic "STAGECA\0" | format version u32 | engine version | target | key [32]
 //! | payload length u64 | CRC-32C of key and payload u32 | payload
 //! payload: recipe (see recipe.rs) | artifact count | artifacts (runtime::artifact)
+//!          | snapshot flag | snapshot of the compile-time state (see snapshot.rs)
 //! ```
 //!
 //! Nothing in a file is trusted: the header is checked field by field (magic, format,
@@ -12,6 +13,7 @@
 //! decoding checks every length, range and index ([`Artifact::decode`]) before the code is
 //! copied into memory that is then made executable.
 
+use crate::snapshot::Snapshot;
 use crate::{Engine, Error, Result};
 use stagec_runtime::artifact::Artifact;
 use stagec_runtime::codec::{Reader, Writer};
@@ -40,12 +42,20 @@ pub(crate) fn write(
     key: &[u8; 32],
     recipe: &[u8],
     artifacts: &[Artifact],
+    snapshot: Option<&Snapshot>,
 ) -> Vec<u8> {
     let mut payload = Writer::new();
     payload.bytes(recipe);
     payload.len(artifacts.len());
     for a in artifacts {
         a.encode(&mut payload);
+    }
+    match snapshot {
+        None => payload.u8(0),
+        Some(s) => {
+            payload.u8(1);
+            s.encode(&mut payload);
+        }
     }
     let mut w = Writer::new();
     w.bytes.extend_from_slice(MAGIC);
@@ -74,6 +84,7 @@ pub(crate) struct Parsed {
     pub(crate) key: [u8; 32],
     pub(crate) recipe: Vec<u8>,
     pub(crate) artifacts: Vec<Artifact>,
+    pub(crate) snapshot: Option<Snapshot>,
 }
 
 /// Checks and decodes a serialized compilation made by this engine for this target.
@@ -123,12 +134,18 @@ pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
     for _ in 0..n {
         artifacts.push(Artifact::decode(&mut r).map_err(body)?);
     }
+    let snapshot = match r.u8("snapshot flag").map_err(body)? {
+        0 => None,
+        1 => Some(Snapshot::decode(&mut r).map_err(body)?),
+        f => return Err(bad(format!("payload: unknown snapshot flag {f}"))),
+    };
     if !r.is_empty() {
-        return Err(bad("trailing bytes after the artifacts".into()));
+        return Err(bad("trailing bytes after the payload".into()));
     }
     Ok(Parsed {
         key,
         recipe,
         artifacts,
+        snapshot,
     })
 }

@@ -6,6 +6,7 @@
 //! every address fixed, so that calls into them are direct and inlinable.
 
 use crate::preimports::{Preimport, Preimports, Provider};
+use crate::snapshot::{self, ProviderState, Snapshot};
 use crate::{Error, Extern, Module, Result, Store, Val};
 use stagec_codegen::{CompileOptions, CompileUnit, ConstValue, FixedInstance, ImportBinding};
 use stagec_frontend::{EntityType, ExternKind, ParsedModule};
@@ -33,6 +34,9 @@ pub(crate) struct CompileState {
     pub(crate) constants: Vec<Box<VMGlobal>>,
     providers: Vec<ProviderInstance>,
     by_id: HashMap<u64, usize>,
+    /// While compiling: the providers' globals and memory sizes after each instantiation
+    /// (see `snapshot.rs`).
+    steps: Vec<Vec<ProviderState>>,
 }
 
 // SAFETY: the private store is only touched during compilation, and afterwards only by
@@ -81,6 +85,7 @@ impl CompileState {
             constants: Vec::new(),
             providers: Vec::new(),
             by_id: HashMap::new(),
+            steps: Vec::new(),
         }
     }
 }
@@ -112,9 +117,11 @@ pub(crate) enum ArtifactSource {
     /// module last) is kept, for serialization.
     Compile { produced: Vec<Artifact> },
     /// A serialized compilation: its artifacts in the same order, each loaded against
-    /// the fixed addresses of the state re-created for it.
+    /// the fixed addresses of the state re-created for it; with a snapshot, the
+    /// providers' start functions are skipped and their state restored from it.
     Replay {
         artifacts: std::vec::IntoIter<Artifact>,
+        snapshot: Option<Snapshot>,
     },
 }
 
@@ -140,7 +147,7 @@ impl ArtifactSource {
                 produced.push(artifact.clone());
                 Ok(artifact)
             }
-            ArtifactSource::Replay { artifacts } => {
+            ArtifactSource::Replay { artifacts, .. } => {
                 let mut artifact = artifacts.next().ok_or_else(|| {
                     Error::Artifact("it holds fewer artifacts than its recipe compiles".into())
                 })?;
@@ -158,6 +165,14 @@ impl ArtifactSource {
         }
     }
 
+    /// The snapshot to restore instead of running start functions, when replaying one.
+    fn snapshot(&self) -> Option<&Snapshot> {
+        match self {
+            ArtifactSource::Replay { snapshot, .. } => snapshot.as_ref(),
+            ArtifactSource::Compile { .. } => None,
+        }
+    }
+
     /// Whether the artifacts come from a serialized compilation.
     pub(crate) fn is_replay(&self) -> bool {
         matches!(self, ArtifactSource::Replay { .. })
@@ -166,9 +181,9 @@ impl ArtifactSource {
     /// Fails when replaying and artifacts are left over: the file and its recipe disagree.
     pub(crate) fn check_exhausted(&self) -> Result<()> {
         match self {
-            ArtifactSource::Replay { artifacts } if artifacts.len() > 0 => Err(Error::Artifact(
-                "it holds more artifacts than its recipe compiles".into(),
-            )),
+            ArtifactSource::Replay { artifacts, .. } if artifacts.len() > 0 => Err(
+                Error::Artifact("it holds more artifacts than its recipe compiles".into()),
+            ),
             _ => Ok(()),
         }
     }
@@ -186,6 +201,8 @@ pub(crate) struct Specialized {
     pub(crate) artifact: stagec_runtime::artifact::Artifact,
     /// Every artifact of the compilation, in order (see [`ArtifactSource::Compile`]).
     pub(crate) produced: Vec<Artifact>,
+    /// The providers' state, when it can be restored from a snapshot (compiling only).
+    pub(crate) snapshot: Option<Snapshot>,
     pub(crate) bound: Vec<Option<BoundImport>>,
     pub(crate) state: CompileState,
     /// Stores of the live objects bound into the code.
@@ -238,11 +255,31 @@ pub(crate) fn compile(
     required_stores.sort_unstable();
     required_stores.dedup();
     state.source.borrow().check_exhausted()?;
+    let restored = match state.source.borrow().snapshot() {
+        Some(snapshot) if snapshot.steps.len() != state.providers.len() => Some(Err(
+            Error::Artifact("its snapshot does not fit its recipe".into()),
+        )),
+        Some(snapshot) => Some(restore_all(&state, &snapshot.last)),
+        None => None,
+    };
+    if let Some(result) = restored {
+        result?;
+    }
+    let snapshot = (!state.source.borrow().is_replay()
+        && state
+            .providers
+            .iter()
+            .all(|p| snapshot::snapshottable(&p.parsed.info)))
+    .then(|| Snapshot {
+        steps: std::mem::take(&mut state.steps),
+        last: capture_all(&state, true),
+    });
     let produced = std::mem::replace(&mut *state.source.borrow_mut(), ArtifactSource::compile())
         .into_produced();
     Ok(Specialized {
         artifact,
         produced,
+        snapshot,
         bound,
         state,
         required_stores,
@@ -409,8 +446,9 @@ fn instantiate_provider(state: &mut CompileState, provider: &Provider) -> Result
         None,
     )
     .map_err(|e| provider.error(e))?;
-    let instance =
-        crate::Instance::new(&mut state.store, &module, &[]).map_err(|e| provider.error(e))?;
+    let restoring = state.source.borrow().snapshot().is_some();
+    let instance = crate::Instance::new_with(&mut state.store, &module, &[], !restoring)
+        .map_err(|e| provider.error(e))?;
     state.providers.push(ProviderInstance {
         parsed,
         bindings,
@@ -418,7 +456,40 @@ fn instantiate_provider(state: &mut CompileState, provider: &Provider) -> Result
     });
     let index = state.providers.len() - 1;
     state.by_id.insert(provider.inner.id, index);
+    if restoring {
+        let source = state.source.borrow();
+        let step = source
+            .snapshot()
+            .and_then(|s| s.steps.get(index))
+            .ok_or_else(|| Error::Artifact("its snapshot has too few steps".into()))?;
+        restore_all(state, step)?;
+    } else {
+        let step = capture_all(state, false);
+        state.steps.push(step);
+    }
     Ok(index)
+}
+
+/// The state of every provider instantiated so far.
+fn capture_all(state: &CompileState, contents: bool) -> Vec<ProviderState> {
+    state
+        .providers
+        .iter()
+        .map(|p| snapshot::capture(&state.store, p.instance, &p.parsed.info, contents))
+        .collect()
+}
+
+/// Restores the providers instantiated so far to `states` (one per provider).
+fn restore_all(state: &CompileState, states: &[ProviderState]) -> Result<()> {
+    if states.len() != state.providers.len() {
+        return Err(Error::Artifact(
+            "its snapshot does not fit its recipe".into(),
+        ));
+    }
+    for (p, s) in state.providers.iter().zip(states) {
+        snapshot::restore(&state.store, p.instance, &p.parsed.info, s).map_err(Error::Artifact)?;
+    }
+    Ok(())
 }
 
 /// Builds the compilation units (the module, then every provider) and compiles them.

@@ -490,3 +490,86 @@ fn a_memory_hit_gives_each_compilation_its_own_compile_time_state() {
     assert_eq!(b.timings().cache, a.timings().cache);
     assert_eq!(engine.cache_stats().memory_hits, 2);
 }
+
+/// A pre stage whose start function fills a table and counts its work in a mutable
+/// global (frozen into a constant for the multi stage), a single stage with state.
+const STAGED_WORK: &str = r#"(staged
+  (stage $pre pre (module
+    (memory (export "table") 1)
+    (global $sum (export "sum") (mut i32) (i32.const 0))
+    (func $fill (local $i i32)
+      (loop $l
+        (i32.store (i32.shl (local.get $i) (i32.const 2)) (i32.mul (local.get $i) (local.get $i)))
+        (global.set $sum (i32.add (global.get $sum) (i32.mul (local.get $i) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
+      (drop (memory.grow (i32.const 1))))
+    (start $fill)))
+  (stage $rt single (module
+    (global $calls (export "calls") (mut i32) (i32.const 0))
+    (func (export "tick") (result i32)
+      (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+      (global.get $calls))))
+  (stage $main multi (module
+    (import "pre" "table" (memory 1))
+    (import "pre" "sum" (global $sum i32))
+    (import "rt" "tick" (func $tick (result i32)))
+    (func (export "square") (param i32) (result i32)
+      (i32.load (i32.shl (local.get 0) (i32.const 2))))
+    (func (export "sum") (result i32) (global.get $sum))
+    (func (export "pages") (result i32) (memory.size))
+    (func (export "tick") (result i32) (call $tick)))))"#;
+
+#[test]
+fn loading_restores_compile_time_state_without_running_start_functions() {
+    let engine = engine_with(None);
+    let staged = parse_swat(STAGED_WORK).unwrap();
+    let module = Module::from_staged(&engine, &staged, &Preimports::new()).unwrap();
+    let expected_sum = (0..1000i32).fold(0i32, |s, i| s.wrapping_add(i * i));
+    let check = |m: &Module| {
+        assert_eq!(run(m, "square", &[Val::I32(999)]), 998_001);
+        assert_eq!(run(m, "sum", &[]), expected_sum);
+        assert_eq!(
+            run(m, "pages", &[]),
+            2,
+            "the pre stage's memory.grow is restored"
+        );
+        let mut store = Store::new(m.engine());
+        let i = Linker::new().instantiate(&mut store, m).unwrap();
+        assert_eq!(call_i32(m, &mut store, &i, "tick", &[]), 1);
+        assert_eq!(call_i32(m, &mut store, &i, "tick", &[]), 2);
+    };
+    check(&module);
+    assert!(!module.timings().state_restored);
+    let loaded = Module::deserialize(&denying(), &module.serialize().unwrap()).unwrap();
+    assert!(loaded.timings().state_restored);
+    check(&loaded);
+    // The single stage's state is the loaded compilation's own.
+    check(&Module::deserialize(&denying(), &module.serialize().unwrap()).unwrap());
+}
+
+#[test]
+fn state_with_tables_is_recreated_by_running_start_functions() {
+    // A provider with a table: its start function's writes to it cannot be snapshotted,
+    // so loading runs the start function again (with the same result).
+    let provider = r#"(module
+      (table (export "t") 2 funcref)
+      (global $g (mut i32) (i32.const 1))
+      (func $seven (result i32) (i32.const 7))
+      (func (export "get") (result i32) (global.get $g))
+      (elem declare func $seven)
+      (func $init (table.set (i32.const 1) (ref.func $seven)) (global.set $g (i32.const 41)))
+      (start $init))"#;
+    let consumer = r#"(module
+      (import "p" "get" (func $get (result i32)))
+      (func (export "f") (param i32) (result i32) (i32.add (call $get) (local.get 0))))"#;
+    let engine = engine_with(None);
+    let p = Provider::new(&engine, provider, Preimports::new()).unwrap();
+    let mut pre = Preimports::new();
+    pre.export("p", "get", &p, "get");
+    let module = Module::with_preimports(&engine, consumer, &pre).unwrap();
+    assert_eq!(run(&module, "f", &[Val::I32(1)]), 42);
+    let loaded = Module::deserialize(&denying(), &module.serialize().unwrap()).unwrap();
+    assert!(!loaded.timings().state_restored);
+    assert_eq!(run(&loaded, "f", &[Val::I32(1)]), 42);
+}

@@ -151,6 +151,9 @@ pub fn print_timings(file: &Path, module: &Module, instantiate: Duration, execut
     let ms = |d: Duration| format!("{:>10.3} ms", d.as_secs_f64() * 1e3);
     eprintln!("timings for {}:", file.display());
     eprintln!("  cache                  {cache}");
+    if t.state_restored {
+        eprintln!("  compile-time state     restored from the artifact's snapshot");
+    }
     eprintln!("  parse/validate       {}", ms(t.parse));
     eprintln!(
         "  translate            {}   (cpu, all threads)",
