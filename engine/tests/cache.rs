@@ -573,3 +573,59 @@ fn state_with_tables_is_recreated_by_running_start_functions() {
     assert!(!loaded.timings().state_restored);
     assert_eq!(run(&loaded, "f", &[Val::I32(1)]), 42);
 }
+
+#[test]
+fn the_command_line_sets_the_cache_size_limit() {
+    let dir = temp_dir("cli-limit");
+    let cache = dir.join("cache");
+    let file = scale_file(&dir);
+    let stats = || {
+        let out = stagec(&[
+            "cache",
+            "stats",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--cache-max",
+            "2K",
+        ]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for k in 0..3 {
+        let out = stagec(&[
+            "run",
+            file.to_str().unwrap(),
+            "--preimport",
+            &format!("env.k={k}"),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--cache-max",
+            "4K",
+            "--invoke",
+            "f",
+            "1",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The directory stays within 4 KiB: fewer than the three entries remain.
+    let entries = cache_entries(&cache).unwrap();
+    assert!(
+        entries.iter().map(|e| e.size).sum::<u64>() <= 4096,
+        "{entries:?}"
+    );
+    assert!(!entries.is_empty() && entries.len() < 3, "{entries:?}");
+    assert!(stats().contains("limit 2.0 KiB"), "{}", stats());
+    let bad = stagec(&[
+        "run",
+        file.to_str().unwrap(),
+        "--cache-max",
+        "lots",
+        "--preimport",
+        "env.k=1",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--cache-max"));
+}

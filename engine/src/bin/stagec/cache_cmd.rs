@@ -16,23 +16,35 @@ pub struct CacheArgs {
     /// Neither read nor write the disk cache.
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Size limit of the cache directory (K, M, G suffixes are powers of 1024; default
+    /// 1G): beyond it, the least recently used entries are removed after each write.
+    #[arg(long, value_name = "BYTES", conflicts_with = "no_cache")]
+    cache_max: Option<String>,
 }
 
 impl CacheArgs {
     /// The cache configuration these flags ask for.
-    pub fn cache(&self) -> Option<CacheConfig> {
+    pub fn cache(&self) -> Result<Option<CacheConfig>> {
         if self.no_cache {
-            return None;
+            return Ok(None);
         }
-        self.cache_dir
+        let Some(mut cache) = self
+            .cache_dir
             .clone()
             .or_else(CacheConfig::default_dir)
             .map(CacheConfig::new)
+        else {
+            return Ok(None);
+        };
+        if let Some(max) = &self.cache_max {
+            cache.max_bytes = crate::limits::parse_bytes("--cache-max", max)?;
+        }
+        Ok(Some(cache))
     }
 
     /// `config` with the cache set.
-    pub fn config(&self, config: Config) -> Config {
-        config.with_cache(self.cache())
+    pub fn config(&self, config: Config) -> Result<Config> {
+        Ok(config.with_cache(self.cache()?))
     }
 
     /// The same flags with the disk cache off.
@@ -43,7 +55,7 @@ impl CacheArgs {
     }
 
     fn dir(&self) -> Result<PathBuf> {
-        match self.cache() {
+        match self.cache()? {
             Some(c) => Ok(c.dir),
             None if self.no_cache => bail!("--no-cache: there is no cache to show"),
             None => bail!("no cache directory: set --cache-dir, XDG_CACHE_HOME or HOME"),
@@ -92,7 +104,7 @@ pub fn cache_command(command: &CacheCommand) -> Result<()> {
             let dir = cache.dir()?;
             let entries = cache_entries(&dir).with_context(|| dir.display().to_string())?;
             let total: u64 = entries.iter().map(|e| e.size).sum();
-            let limit = cache.cache().map_or(0, |c| c.max_bytes);
+            let limit = cache.cache()?.map_or(0, |c| c.max_bytes);
             println!("directory: {}", dir.display());
             println!("entries:   {}", entries.len());
             println!(

@@ -96,7 +96,7 @@ fn parse_duration(text: &str) -> Result<Duration> {
 
 /// A byte count: a whole number with an optional suffix `K`, `M` or `G` (powers of 1024;
 /// also `KB`/`KiB` and lower case).
-fn parse_bytes(flag: &str, text: &str) -> Result<u64> {
+pub fn parse_bytes(flag: &str, text: &str) -> Result<u64> {
     let invalid = || anyhow!("invalid {flag} `{text}`: expected bytes such as 65536, 64K or 2M");
     let split = text
         .find(|c: char| !c.is_ascii_digit())

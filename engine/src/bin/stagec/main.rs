@@ -330,7 +330,7 @@ fn engine_with(limits: &LimitArgs) -> Result<Engine> {
 
 fn engine_cached(limits: &LimitArgs, cache: &CacheArgs) -> Result<Engine> {
     let config = limits.config(Config::default().with_max_wasm_stack(MAX_WASM_STACK))?;
-    Ok(Engine::new(cache.config(config))?)
+    Ok(Engine::new(cache.config(config)?)?)
 }
 
 /// Reads a module file as binary (`.wasm` always binary, `.wat` always text, anything
