@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+mod binding_spec;
 mod cache;
 mod engine;
 mod error;
@@ -25,6 +26,7 @@ mod store;
 mod values;
 pub mod wast;
 
+pub use binding_spec::{BindingSpec, BindingValue};
 pub use cache::{CacheConfig, CacheEntry, DEFAULT_CACHE_MAX_BYTES, cache_entries, clear_cache};
 pub use engine::{CacheStats, Config, Engine};
 pub use error::{Error, Result, Trap};

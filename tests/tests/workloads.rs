@@ -68,32 +68,25 @@ enum BindingValue {
     Export { file: String, export: String },
 }
 
+/// A manifest binding in stagec's syntax (`stagec::BindingSpec`), its literal read as an
+/// integer (the workloads bind integers and provider exports only).
 fn parse_binding(text: &str) -> Result<Binding> {
-    let (key, value) = text
-        .split_once('=')
-        .ok_or_else(|| anyhow!("`{text}`: expected MOD.NAME=VALUE"))?;
-    let (module, name) = key
-        .split_once('.')
-        .filter(|(m, n)| !m.is_empty() && !n.is_empty())
-        .ok_or_else(|| anyhow!("`{text}`: expected MOD.NAME=VALUE"))?;
-    let value = match value.strip_prefix('@') {
-        Some(rest) => {
-            let (file, export) = rest
-                .rsplit_once('#')
-                .filter(|(f, e)| !f.is_empty() && !e.is_empty())
-                .ok_or_else(|| anyhow!("`{text}`: expected @FILE#EXPORT"))?;
-            BindingValue::Export {
-                file: file.to_string(),
-                export: export.to_string(),
-            }
-        }
-        None => BindingValue::Integer(
-            parse_integer(value).ok_or_else(|| anyhow!("`{text}`: not an integer"))?,
+    let spec = stagec::BindingSpec::parse(text)?;
+    let value = match spec.value {
+        stagec::BindingValue::Literal(v) => BindingValue::Integer(
+            parse_integer(&v).ok_or_else(|| anyhow!("`{text}`: not an integer"))?,
         ),
+        stagec::BindingValue::Export { file, export } => BindingValue::Export {
+            file: file.to_string_lossy().into_owned(),
+            export,
+        },
+        stagec::BindingValue::Module { .. } => {
+            return Err(anyhow!("`{text}`: the workloads bind single imports"));
+        }
     };
     Ok(Binding {
-        module: module.to_string(),
-        name: name.to_string(),
+        module: spec.module,
+        name: spec.name,
         value,
     })
 }

@@ -48,37 +48,10 @@ pub struct Workload {
     pub checksum: i64,
 }
 
-/// One `MOD.NAME=VALUE` or `MOD=@FILE` binding.
-#[derive(Clone, Debug)]
-pub struct Binding {
-    /// The import's module name.
-    pub module: String,
-    /// The import's name (empty for a whole-module binding).
-    pub name: String,
-    /// What it is bound to.
-    pub value: BindingValue,
-    /// The binding as written in the manifest.
-    pub text: String,
-}
-
-/// What a [`Binding`] binds to.
-#[derive(Clone, Debug)]
-pub enum BindingValue {
-    /// A number, parsed against the import's global type.
-    Literal(String),
-    /// `@FILE#EXPORT`: an export of a provider module.
-    Export {
-        /// The provider module (resolved against the manifest's directory).
-        file: PathBuf,
-        /// The export's name.
-        export: String,
-    },
-    /// `MOD=@FILE`: every import from `MOD` binds to the export of `FILE` of the same name.
-    Module {
-        /// The provider module.
-        file: PathBuf,
-    },
-}
+/// One `MOD.NAME=VALUE` or `MOD=@FILE` binding, in stagec's `--preimport` syntax
+/// (`stagec::BindingSpec`), with its file resolved against the manifest's directory.
+pub type Binding = stagec::BindingSpec;
+pub use stagec::BindingValue;
 
 /// Reads the manifest at `path`.
 pub fn load(path: &Path) -> Result<Vec<Workload>> {
@@ -130,46 +103,8 @@ fn resolve(entry: WorkloadEntry, base: &Path) -> Result<Workload> {
 /// Parses `MOD.NAME=VALUE` (the module name ends at the first `.`) or `MOD=@FILE`; `@`
 /// paths are resolved against `base`.
 pub fn parse_binding(text: &str, base: &Path) -> Result<Binding> {
-    let bad = || anyhow::anyhow!("preimport `{text}`: expected MOD.NAME=VALUE or MOD=@FILE");
-    let (key, value) = text.split_once('=').ok_or_else(bad)?;
-    if let (false, Some(file)) = (key.contains('.'), value.strip_prefix('@')) {
-        if key.is_empty() || file.is_empty() || file.contains('#') {
-            return Err(bad());
-        }
-        return Ok(Binding {
-            module: key.to_string(),
-            name: String::new(),
-            value: BindingValue::Module {
-                file: base.join(file),
-            },
-            text: text.to_string(),
-        });
-    }
-    let (module, name) = key.split_once('.').ok_or_else(bad)?;
-    if module.is_empty() || name.is_empty() || value.is_empty() {
-        return Err(bad());
-    }
-    let value = match value.strip_prefix('@') {
-        Some(rest) => {
-            let (file, export) = rest
-                .rsplit_once('#')
-                .with_context(|| format!("preimport `{text}`: expected @FILE#EXPORT"))?;
-            if file.is_empty() || export.is_empty() {
-                return Err(bad());
-            }
-            BindingValue::Export {
-                file: base.join(file),
-                export: export.to_string(),
-            }
-        }
-        None => BindingValue::Literal(value.to_string()),
-    };
-    Ok(Binding {
-        module: module.to_string(),
-        name: name.to_string(),
-        value,
-        text: text.to_string(),
-    })
+    let spec = stagec::BindingSpec::parse(text).map_err(|e| anyhow::anyhow!("preimport {e}"))?;
+    Ok(spec.relative_to(base))
 }
 
 #[cfg(test)]

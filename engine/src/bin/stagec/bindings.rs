@@ -6,70 +6,18 @@
 //! error, as is a provider that (transitively) provides itself.
 
 use crate::values::parse_value;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use stagec::{Engine, EntityType, Module, Preimports, Provider};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// One `MOD.NAME=VALUE` flag.
-#[derive(Clone, Debug)]
-pub struct Binding {
-    pub module: String,
-    pub name: String,
-    pub value: BindingValue,
-    /// The flag as written, for error messages.
-    pub text: String,
-}
-
-#[derive(Clone, Debug)]
-pub enum BindingValue {
-    /// A number, parsed against the import's type.
-    Literal(String),
-    /// `@FILE#EXPORT`
-    Export { file: PathBuf, export: String },
-    /// `MOD=@FILE`: every import from `MOD` binds to the export of `FILE` with its name.
-    Module { file: PathBuf },
-}
+pub type Binding = stagec::BindingSpec;
+pub use stagec::BindingValue;
 
 /// Parses `MOD.NAME=VALUE` (the module name ends at the first `.`) or `MOD=@FILE`.
 pub fn parse_binding(text: &str) -> Result<Binding> {
-    let bad = || anyhow!("`{text}`: expected MOD.NAME=VALUE or MOD=@FILE");
-    let (key, value) = text.split_once('=').ok_or_else(bad)?;
-    if let (false, Some(file)) = (key.contains('.'), value.strip_prefix('@')) {
-        if key.is_empty() || file.is_empty() || file.contains('#') {
-            return Err(bad());
-        }
-        return Ok(Binding {
-            module: key.to_string(),
-            name: String::new(),
-            value: BindingValue::Module {
-                file: PathBuf::from(file),
-            },
-            text: text.to_string(),
-        });
-    }
-    let (module, name) = key.split_once('.').ok_or_else(bad)?;
-    if module.is_empty() || name.is_empty() || value.is_empty() {
-        return Err(bad());
-    }
-    let value = match value.strip_prefix('@') {
-        Some(rest) => {
-            let (file, export) = rest
-                .rsplit_once('#')
-                .ok_or_else(|| anyhow!("`{text}`: expected @FILE#EXPORT"))?;
-            BindingValue::Export {
-                file: PathBuf::from(file),
-                export: export.to_string(),
-            }
-        }
-        None => BindingValue::Literal(value.to_string()),
-    };
-    Ok(Binding {
-        module: module.to_string(),
-        name: name.to_string(),
-        value,
-        text: text.to_string(),
-    })
+    Ok(stagec::BindingSpec::parse(text)?)
 }
 
 /// Builds preimport sets from flags, creating each provider file once.
