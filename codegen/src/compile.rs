@@ -152,6 +152,8 @@ fn convert_libcall(libcall: ir::LibCall) -> Result<LibCall, CodegenError> {
 /// Concatenates compiled functions into an [`Artifact`], each aligned to `alignment`.
 pub(crate) struct ArtifactBuilder {
     artifact: Artifact,
+    /// The code so far (moved into the artifact by `finish`).
+    code: Vec<u8>,
     alignment: usize,
 }
 
@@ -160,13 +162,14 @@ impl ArtifactBuilder {
     pub(crate) fn new(alignment: u32) -> Self {
         ArtifactBuilder {
             artifact: Artifact::default(),
+            code: Vec::new(),
             alignment: alignment.max(1) as usize,
         }
     }
 
     /// Appends `function`, making its offsets absolute; returns where it lives.
     pub(crate) fn push(&mut self, function: CompiledFunction) -> Result<CodeRange, CodegenError> {
-        let code = &mut self.artifact.code;
+        let code = &mut self.code;
         let start = code.len().next_multiple_of(self.alignment);
         code.resize(start, 0);
         code.extend_from_slice(&function.code);
@@ -214,6 +217,7 @@ impl ArtifactBuilder {
     pub(crate) fn finish(mut self, unit_starts: Vec<u32>) -> Artifact {
         self.artifact.traps.sort_by_key(|t| t.code_offset);
         self.artifact.unit_starts = unit_starts;
+        self.artifact.code = self.code.into();
         self.artifact
     }
 }

@@ -53,7 +53,7 @@ enum Serialized {
 #[derive(Clone)]
 struct SerializedParts {
     key: [u8; 32],
-    /// The recipe, with names.
+    /// The recipe (names section and body).
     recipe: Vec<u8>,
     artifacts: Vec<Artifact>,
     snapshot: Option<Snapshot>,
@@ -119,18 +119,15 @@ thread_local! {
 fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
     engine.check_compilation_allowed()?;
     let start = Instant::now();
-    let encode = |names| {
-        recipe::encode(
-            inputs.kind,
-            &inputs.binary,
-            &inputs.options,
-            inputs.preimports,
-            inputs.stages,
-            &inputs.stage_info,
-            names,
-        )
-    };
-    let key = encode(false).map(|r| recipe::key(engine, &r));
+    let recipe = recipe::encode(
+        inputs.kind,
+        &inputs.binary,
+        &inputs.options,
+        inputs.preimports,
+        inputs.stages,
+        &inputs.stage_info,
+    );
+    let key = recipe.as_ref().map(|r| recipe::key(engine, r.body()));
     if let Some(key) = &key {
         if let Some(inner) = engine.cached_module(key) {
             engine.count(CacheEvent::MemoryHit);
@@ -207,10 +204,10 @@ fn compile_cached(engine: &Engine, inputs: Inputs<'_>) -> Result<Module> {
         ..CompileTimings::default()
     };
     inner.timings.parse = parse_time;
-    if let (Some(key), Some(recipe)) = (key, encode(true)) {
+    if let (Some(key), Some(recipe)) = (key, recipe) {
         let parts = SerializedParts {
             key,
-            recipe,
+            recipe: recipe.bytes,
             artifacts,
             snapshot,
         };

@@ -7,8 +7,10 @@
 //! re-create the compile-time state (provider instances) the code refers to.
 //!
 //! Providers are encoded once each, dependencies first, and referred to by index, so that
-//! a provider bound twice is still one instance. Names (files) are kept for messages but
-//! are not part of the key: the same provider read from another path is the same input.
+//! a provider bound twice is still one instance. Names (files) are kept for messages in a
+//! section before the body and are not part of the key: the same provider read from
+//! another path is the same input. One encoding serves as both key material and the
+//! recipe a serialized artifact carries.
 
 use crate::preimports::{Preimport, Preimports, Provider};
 use crate::staged::StageInfo;
@@ -46,13 +48,12 @@ pub(crate) fn encode(
     preimports: &Preimports,
     stages: &[Provider],
     stage_info: &[StageInfo],
-    with_names: bool,
-) -> Option<Vec<u8>> {
+) -> Option<Recipe> {
     let mut enc = Encoder {
         w: Writer::new(),
         providers: HashMap::new(),
         count: 0,
-        with_names,
+        names: Vec::new(),
     };
     enc.w.u8(kind as u8);
     // Providers first, dependencies before dependents.
@@ -86,7 +87,32 @@ pub(crate) fn encode(
             }
         }
     }
-    Some(enc.w.bytes)
+    // The names section first, then the body the key covers.
+    let mut names = Writer::new();
+    names.len(enc.names.len());
+    for name in &enc.names {
+        names.str(name);
+    }
+    let body_start = names.bytes.len();
+    names.bytes.extend_from_slice(&enc.w.bytes);
+    Some(Recipe {
+        bytes: names.bytes,
+        body_start,
+    })
+}
+
+/// An encoded recipe: the providers' names (for messages only), then the body (what the
+/// compilation depends on, and what the key hashes).
+pub(crate) struct Recipe {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) body_start: usize,
+}
+
+impl Recipe {
+    /// The part of the recipe the key covers (everything but names).
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.bytes[self.body_start..]
+    }
 }
 
 struct Encoder {
@@ -94,7 +120,8 @@ struct Encoder {
     /// Provider id → index in the provider table.
     providers: HashMap<u64, u32>,
     count: u32,
-    with_names: bool,
+    /// Provider names, by table index.
+    names: Vec<String>,
 }
 
 impl Encoder {
@@ -122,7 +149,7 @@ impl Encoder {
             self.provider(stage)?;
         }
         self.collect(&inner.preimports)?;
-        self.w.str(if self.with_names { &inner.name } else { "" });
+        self.names.push(inner.name.clone());
         self.w.bytes(&inner.bytes);
         self.w.u8(inner.freeze_globals as u8);
         self.w.len(inner.eager.len());
@@ -170,9 +197,13 @@ impl Encoder {
     }
 }
 
-/// Decodes a recipe written by [`encode`] (with names), re-creating its providers.
+/// Decodes a recipe written by [`encode`], re-creating its providers.
 pub(crate) fn decode(data: &[u8]) -> Result<Decoded, DecodeError> {
     let mut r = Reader::new(data);
+    let n = r.len(8, "provider names")?;
+    let names = (0..n)
+        .map(|_| r.str("provider name").map(str::to_string))
+        .collect::<Result<Vec<_>, _>>()?;
     let kind = match r.u8("recipe kind")? {
         0 => RecipeKind::Plain,
         1 => RecipeKind::Specialized,
@@ -180,8 +211,10 @@ pub(crate) fn decode(data: &[u8]) -> Result<Decoded, DecodeError> {
     };
     let count = r.u32("provider count")? as usize;
     let mut providers: Vec<Provider> = Vec::new();
-    for _ in 0..count {
-        let name = r.str("provider name")?.to_string();
+    if count != names.len() {
+        return Err(r.error("provider names and providers differ in number"));
+    }
+    for name in names {
         let bytes = r.bytes("provider bytes")?.to_vec();
         let freeze = r.u8("provider flags")? != 0;
         let n = r.len(4, "provider stages")?;
@@ -271,8 +304,8 @@ fn decode_preimports(
 }
 
 /// The cache key of a compilation (BLAKE3): the engine version and target (code is only
-/// valid for the compiler and machine that made it) and the recipe without names.
-pub(crate) fn key(engine: &Engine, recipe_without_names: &[u8]) -> [u8; 32] {
+/// valid for the compiler and machine that made it) and the recipe's body (no names).
+pub(crate) fn key(engine: &Engine, recipe_body: &[u8]) -> [u8; 32] {
     // BLAKE3: a cryptographic hash (keys must not collide), and several times faster
     // than SHA-256 on the module bytes every lookup hashes.
     let mut h = blake3::Hasher::new();
@@ -280,6 +313,6 @@ pub(crate) fn key(engine: &Engine, recipe_without_names: &[u8]) -> [u8; 32] {
     h.update(&[0]);
     h.update(engine.inner.compiler.target_key().as_bytes());
     h.update(&[0]);
-    h.update(recipe_without_names);
+    h.update(recipe_body);
     *h.finalize().as_bytes()
 }

@@ -36,7 +36,7 @@ pub fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-/// Serializes a compilation: its key, recipe (with names) and artifacts, in order.
+/// Serializes a compilation: its key, recipe and artifacts, in order.
 pub(crate) fn write(
     engine: &Engine,
     key: &[u8; 32],

@@ -89,8 +89,9 @@ pub struct TrapSite {
 /// Compiled code for one module, before it is loaded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Artifact {
-    /// All machine code, functions one after another.
-    pub code: Vec<u8>,
+    /// All machine code, functions one after another. Shared: an artifact kept for
+    /// serialization after its code is loaded costs no copy.
+    pub code: std::sync::Arc<[u8]>,
     /// Code of each defined function (wasm calling convention), by defined-function index.
     ///
     /// An artifact compiled from several units (a module specialized on preimported
@@ -222,7 +223,7 @@ impl Artifact {
     /// loader fills them in for the state it re-created.
     pub fn decode(r: &mut Reader<'_>) -> Result<Artifact, DecodeError> {
         let start = r.position();
-        let code = r.bytes("code")?.to_vec();
+        let code = r.bytes("code")?.into();
         let functions = decode_ranges(r, "function table")?;
         let n = r.len(4, "unit starts")?;
         let unit_starts = (0..n)

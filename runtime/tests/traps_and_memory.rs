@@ -22,7 +22,7 @@ fn trap_instruction_becomes_trap_and_host_survives() {
             offset: 0,
             len: code.len() as u32,
         }],
-        code,
+        code: code.into(),
         traps: vec![TrapSite {
             code_offset: 0,
             kind: TrapKind::IntegerDivisionByZero,
