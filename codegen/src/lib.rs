@@ -73,9 +73,12 @@ pub struct CompileTimings {
 }
 
 impl CompileTimings {
-    fn add(&self, counter: &std::sync::atomic::AtomicU64, since: std::time::Instant) {
-        let ns = since.elapsed().as_nanos() as u64;
-        counter.fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
+    /// A guard adding the time until it is dropped to `counter`.
+    fn timer(counter: &std::sync::atomic::AtomicU64) -> Timer<'_> {
+        Timer {
+            counter,
+            start: std::time::Instant::now(),
+        }
     }
 
     /// (translate, Cranelift) so far.
@@ -92,6 +95,20 @@ impl std::fmt::Debug for Compiler {
         f.debug_struct("Compiler")
             .field("target", &self.isa.triple().to_string())
             .finish_non_exhaustive()
+    }
+}
+
+/// See [`CompileTimings::timer`].
+struct Timer<'a> {
+    counter: &'a std::sync::atomic::AtomicU64,
+    start: std::time::Instant,
+}
+
+impl Drop for Timer<'_> {
+    fn drop(&mut self) {
+        let ns = self.start.elapsed().as_nanos() as u64;
+        self.counter
+            .fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -373,19 +390,7 @@ impl Compiler {
         defined_index: u32,
         opts: &CompileOptions,
     ) -> Result<Function, CodegenError> {
-        let start = std::time::Instant::now();
-        let result = self.translate_defined_function_untimed(worker, plan, defined_index, opts);
-        self.timings.add(&self.timings.translate_ns, start);
-        result
-    }
-
-    fn translate_defined_function_untimed(
-        &self,
-        worker: &mut Worker,
-        plan: &UnitPlan<'_>,
-        defined_index: u32,
-        opts: &CompileOptions,
-    ) -> Result<Function, CodegenError> {
+        let _timer = CompileTimings::timer(&self.timings.translate_ns);
         let module = plan.module;
         let info = &module.info;
         let func_index = info.num_imported_funcs + defined_index;
@@ -436,20 +441,7 @@ impl Compiler {
         func: Function,
         inliner: Option<Inliner<'_>>,
     ) -> Result<CompiledFunction, CodegenError> {
-        let start = std::time::Instant::now();
-        let result = self.compile_translated_untimed(worker, plan, defined_index, func, inliner);
-        self.timings.add(&self.timings.codegen_ns, start);
-        result
-    }
-
-    fn compile_translated_untimed(
-        &self,
-        worker: &mut Worker,
-        plan: &UnitPlan<'_>,
-        defined_index: u32,
-        func: Function,
-        inliner: Option<Inliner<'_>>,
-    ) -> Result<CompiledFunction, CodegenError> {
+        let _timer = CompileTimings::timer(&self.timings.codegen_ns);
         let info = plan.info();
         let func_index = info.num_imported_funcs + defined_index;
         let body_offset = info.bodies[defined_index as usize].range.start as u32;

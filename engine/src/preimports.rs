@@ -225,16 +225,13 @@ impl Provider {
             path: name.into(),
             source: Box::new(e.into()),
         })?;
-        Ok(Provider {
-            inner: Arc::new(ProviderInner {
-                id: NEXT_PROVIDER_ID.fetch_add(1, Ordering::Relaxed),
-                name: name.to_string(),
-                bytes: binary.into(),
-                preimports,
-                freeze_globals: false,
-                eager: Vec::new(),
-            }),
-        })
+        Ok(Provider::from_parts(
+            name.to_string(),
+            binary,
+            preimports,
+            false,
+            Vec::new(),
+        ))
     }
 
     /// A provider for a stage of a staged module (already validated by the frontend).
@@ -244,20 +241,12 @@ impl Provider {
         preimports: Preimports,
         freeze_globals: bool,
     ) -> Provider {
-        Provider {
-            inner: Arc::new(ProviderInner {
-                id: NEXT_PROVIDER_ID.fetch_add(1, Ordering::Relaxed),
-                name,
-                bytes: module.into(),
-                preimports,
-                freeze_globals,
-                eager: Vec::new(),
-            }),
-        }
+        Provider::from_parts(name, module, preimports, freeze_globals, Vec::new())
     }
 
-    /// A provider decoded from a serialized recipe.
-    pub(crate) fn restored(
+    /// A new provider (a new identity: it is instantiated once per compilation that uses
+    /// it) of validated module bytes; also how a serialized recipe's providers return.
+    pub(crate) fn from_parts(
         name: String,
         bytes: Vec<u8>,
         preimports: Preimports,
@@ -283,16 +272,7 @@ impl Provider {
         preimports: Preimports,
         eager: Vec<Provider>,
     ) -> Provider {
-        Provider {
-            inner: Arc::new(ProviderInner {
-                id: NEXT_PROVIDER_ID.fetch_add(1, Ordering::Relaxed),
-                name,
-                bytes: module.into(),
-                preimports,
-                freeze_globals: false,
-                eager,
-            }),
-        }
+        Provider::from_parts(name, module, preimports, false, eager)
     }
 
     /// The provider's name (its file, or `<provider>`).

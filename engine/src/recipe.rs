@@ -224,7 +224,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Decoded, DecodeError> {
             eager.push(provider_at(&r, &providers, i)?);
         }
         let preimports = decode_preimports(&mut r, &providers)?;
-        providers.push(Provider::restored(name, bytes, preimports, freeze, eager));
+        providers.push(Provider::from_parts(name, bytes, preimports, freeze, eager));
     }
     let bytes = r.bytes("module bytes")?.to_vec();
     let inline_threshold =

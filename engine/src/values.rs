@@ -39,6 +39,47 @@ pub enum Val {
 }
 
 impl Val {
+    /// Parses a value of type `ty` as written on a command line or in a manifest:
+    /// integers in decimal or `0x` hex with an optional sign and `_` separators (an i32
+    /// may be given unsigned, up to 2^32 − 1; an i64 up to 2^64 − 1), floats as Rust
+    /// parses them (`nan`, `inf`, `-inf` included), `null` for a reference, and `N` for
+    /// `externref` N. A malformed value is an [`Error::Usage`](crate::Error::Usage).
+    pub fn parse(text: &str, ty: ValType) -> crate::Result<Val> {
+        let invalid = || crate::Error::Usage(format!("invalid {ty} `{text}`"));
+        Ok(match ty {
+            ValType::I32 => {
+                let v = parse_int(text).ok_or_else(invalid)?;
+                if !(i128::from(i32::MIN)..=i128::from(u32::MAX)).contains(&v) {
+                    return Err(invalid());
+                }
+                Val::I32(v as u32 as i32)
+            }
+            ValType::I64 => {
+                let v = parse_int(text).ok_or_else(invalid)?;
+                if !(i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(&v) {
+                    return Err(invalid());
+                }
+                Val::I64(v as u64 as i64)
+            }
+            ValType::F32 => Val::F32(text.parse::<f32>().map_err(|_| invalid())?.to_bits()),
+            ValType::F64 => Val::F64(text.parse::<f64>().map_err(|_| invalid())?.to_bits()),
+            ValType::FuncRef if text == "null" => Val::FuncRef(None),
+            ValType::FuncRef => {
+                return Err(crate::Error::Usage(format!(
+                    "only `null` can be passed as a funcref, not `{text}`"
+                )));
+            }
+            ValType::ExternRef if text == "null" => Val::ExternRef(None),
+            ValType::ExternRef => {
+                let v = parse_int(text)
+                    .and_then(|v| u64::try_from(v).ok())
+                    .filter(|v| *v != u64::MAX)
+                    .ok_or_else(invalid)?;
+                Val::ExternRef(Some(ExternRef(v)))
+            }
+        })
+    }
+
     /// The value's type.
     pub fn ty(&self) -> ValType {
         match self {
@@ -141,4 +182,24 @@ impl From<f64> for Val {
     fn from(v: f64) -> Val {
         Val::F64(v.to_bits())
     }
+}
+
+/// Decimal or `0x` hex, with an optional sign and `_` separators.
+fn parse_int(text: &str) -> Option<i128> {
+    let cleaned = text.replace('_', "");
+    let (negative, digits) = match cleaned.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
+    };
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    let magnitude = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<i128>().ok()?,
+    };
+    Some(if negative { -magnitude } else { magnitude })
 }

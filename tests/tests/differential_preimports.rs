@@ -216,13 +216,16 @@ fn e64(r: &mut Rng, d: u32) -> String {
 }
 
 /// Runs `f` on a fixed set of inputs; returns each outcome and the memory afterwards.
+/// What a run shows: each call's result or trap, then the memory.
+type Outcome = (Vec<String>, Vec<u8>);
+
 fn run(
     engine: &Engine,
     module: &Module,
     linker: &Linker,
     mut store: Store,
     inputs: &[i32],
-) -> (Vec<String>, Vec<u8>) {
+) -> Outcome {
     let inst = linker.instantiate(&mut store, module).unwrap();
     let f = inst.get_func(&store, "f").unwrap();
     let mut outcomes = Vec::new();
@@ -240,6 +243,29 @@ fn run(
         .data(&store)
         .to_vec();
     (outcomes, memory)
+}
+
+/// `f` on `inputs` twice: `wat` compiled specialized on `pre`, and `generic` (the same
+/// module compiled without it) with `pre` supplied as runtime imports.
+fn both_ways(
+    engine: &Engine,
+    wat: &str,
+    generic: &Module,
+    pre: &Preimports,
+    inputs: &[i32],
+) -> (Outcome, Outcome) {
+    let specialized = Module::with_preimports(engine, wat, pre).unwrap();
+    let spec = run(
+        engine,
+        &specialized,
+        &Linker::new(),
+        Store::new(engine),
+        inputs,
+    );
+    let mut store = Store::new(engine);
+    let mut linker = Linker::new();
+    pre.link(&mut store, &mut linker).unwrap();
+    (spec, run(engine, generic, &linker, store, inputs))
 }
 
 #[test]
@@ -291,20 +317,8 @@ fn specialized_and_runtime_imports_agree() {
                 .value("env", "n", Val::I32(n));
             let inputs = [0i32, 1, -1, 7, 0x1234_5678, i32::MIN, a, b];
 
-            let specialized = Module::with_preimports(&engine, &wat, &pre).unwrap();
-            let spec = run(
-                &engine,
-                &specialized,
-                &Linker::new(),
-                Store::new(&engine),
-                &inputs,
-            );
-
             let generic = Module::new(&engine, &wat).unwrap();
-            let mut store = Store::new(&engine);
-            let mut linker = Linker::new();
-            pre.link(&mut store, &mut linker).unwrap();
-            let generic_run = run(&engine, &generic, &linker, store, &inputs);
+            let (spec, generic_run) = both_ways(&engine, &wat, &generic, &pre, &inputs);
 
             assert_eq!(
                 spec.0, generic_run.0,
@@ -348,19 +362,7 @@ fn counted_loops_fold_offsets_only_without_wrapping() {
                 for n in [0, 1, 2, 3, 4, 7, 3000, -1] {
                     let mut pre = Preimports::new();
                     pre.value("env", "n", Val::I32(n));
-                    let specialized = Module::with_preimports(&engine, &wat, &pre).unwrap();
-                    let inputs = [0];
-                    let spec = run(
-                        &engine,
-                        &specialized,
-                        &Linker::new(),
-                        Store::new(&engine),
-                        &inputs,
-                    );
-                    let mut store = Store::new(&engine);
-                    let mut linker = Linker::new();
-                    pre.link(&mut store, &mut linker).unwrap();
-                    let generic_run = run(&engine, &generic, &linker, store, &inputs);
+                    let (spec, generic_run) = both_ways(&engine, &wat, &generic, &pre, &[0]);
                     assert_eq!(
                         spec, generic_run,
                         "stride {stride} c {c} start {start} n {n}"

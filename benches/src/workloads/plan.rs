@@ -233,51 +233,18 @@ impl Resolver<'_> {
     }
 }
 
-/// Parses a literal of type `ty`: integers in decimal or `0x` hex (an i32 may be given
-/// unsigned, up to 2^32 - 1), floats as Rust parses them.
+/// Parses a literal of type `ty` in stagec's syntax ([`stagec::Val::parse`]): integers
+/// in decimal or `0x` hex (an i32 may be given unsigned, up to 2^32 - 1), floats.
 pub fn parse_value(text: &str, ty: ValType) -> Result<Value> {
-    let invalid = || anyhow::anyhow!("invalid {ty} `{text}`");
-    Ok(match ty {
-        ValType::I32 => {
-            let v = parse_int(text).ok_or_else(invalid)?;
-            if !(i128::from(i32::MIN)..=i128::from(u32::MAX)).contains(&v) {
-                return Err(invalid());
-            }
-            Value::I32(v as u32 as i32)
-        }
-        ValType::I64 => {
-            let v = parse_int(text).ok_or_else(invalid)?;
-            if !(i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(&v) {
-                return Err(invalid());
-            }
-            Value::I64(v as u64 as i64)
-        }
-        ValType::F32 => Value::F32(text.parse::<f32>().map_err(|_| invalid())?.to_bits()),
-        ValType::F64 => Value::F64(text.parse::<f64>().map_err(|_| invalid())?.to_bits()),
-        ValType::FuncRef | ValType::ExternRef => {
+    Ok(match stagec::Val::parse(text, ty)? {
+        stagec::Val::I32(v) => Value::I32(v),
+        stagec::Val::I64(v) => Value::I64(v),
+        stagec::Val::F32(v) => Value::F32(v),
+        stagec::Val::F64(v) => Value::F64(v),
+        stagec::Val::FuncRef(_) | stagec::Val::ExternRef(_) => {
             bail!("a {ty} global cannot be bound to a number")
         }
     })
-}
-
-/// Decimal or `0x` hex, with an optional sign and `_` separators.
-fn parse_int(text: &str) -> Option<i128> {
-    let cleaned = text.replace('_', "");
-    let (negative, digits) = match cleaned.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
-    };
-    if digits.is_empty() || digits.starts_with(['+', '-']) {
-        return None;
-    }
-    let magnitude = match digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
-        None => digits.parse::<i128>().ok()?,
-    };
-    Some(if negative { -magnitude } else { magnitude })
 }
 
 #[cfg(test)]
