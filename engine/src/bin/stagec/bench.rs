@@ -7,7 +7,7 @@ use crate::values::{format_val, parse_value};
 use crate::{BindingArgs, Specialize};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use stagec::{Func, Linker, Store, Val};
+use stagec::{Func, Store, Val};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -91,17 +91,7 @@ fn build(binary: &[u8], args: &BenchArgs, specialize: Specialize) -> Result<Buil
     let start = Instant::now();
     let (module, runtime) = crate::compile(&engine, binary, &bindings)?;
     let mut store = Store::new(&engine);
-    let mut linker = Linker::new();
-    runtime.link(&mut store, &mut linker)?;
-    if let Some((m, n, _)) = module
-        .imports()
-        .find(|(m, n, _)| linker.get(m, n).is_none())
-    {
-        bail!(
-            "import `{m}`.`{n}` is not bound: supply it with --preimport or --import {m}.{n}=VALUE"
-        );
-    }
-    let instance = linker
+    let instance = crate::link(&mut store, &module, &runtime)?
         .instantiate(&mut store, &module)
         .with_context(|| format!("{name} build"))?;
     let compile = start.elapsed();

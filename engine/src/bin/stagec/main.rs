@@ -507,15 +507,11 @@ fn compile_artifact(
     Ok(())
 }
 
-fn run(file: &Path, options: &RunOptions<'_>, invoke: Option<&str>, args: &[String]) -> Result<()> {
-    let engine = engine_cached(options.limits, options.cache)?;
-    // The store's limits are checked before compiling, so a bad value is reported first.
-    let mut store = Store::new(&engine);
-    options.limits.apply(&mut store)?;
-    let (module, runtime) = load(&engine, file, options.bindings)?;
-    let instantiate_start = std::time::Instant::now();
+/// A linker with `runtime` as `module`'s runtime imports; an import left unbound is an
+/// error naming it and the flags that bind it.
+fn link(store: &mut Store, module: &Module, runtime: &stagec::Preimports) -> Result<Linker> {
     let mut linker = Linker::new();
-    runtime.link(&mut store, &mut linker)?;
+    runtime.link(store, &mut linker)?;
     if let Some((m, n, _)) = module
         .imports()
         .find(|(m, n, _)| linker.get(m, n).is_none())
@@ -524,7 +520,17 @@ fn run(file: &Path, options: &RunOptions<'_>, invoke: Option<&str>, args: &[Stri
             "import `{m}`.`{n}` is not bound: supply it with --preimport or --import {m}.{n}=VALUE"
         );
     }
-    let instance = linker.instantiate(&mut store, &module)?;
+    Ok(linker)
+}
+
+fn run(file: &Path, options: &RunOptions<'_>, invoke: Option<&str>, args: &[String]) -> Result<()> {
+    let engine = engine_cached(options.limits, options.cache)?;
+    // The store's limits are checked before compiling, so a bad value is reported first.
+    let mut store = Store::new(&engine);
+    options.limits.apply(&mut store)?;
+    let (module, runtime) = load(&engine, file, options.bindings)?;
+    let instantiate_start = std::time::Instant::now();
+    let instance = link(&mut store, &module, &runtime)?.instantiate(&mut store, &module)?;
     let instantiate = instantiate_start.elapsed();
     for extension in options.extensions {
         let bytes =
