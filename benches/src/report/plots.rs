@@ -43,6 +43,55 @@ fn label_at(labels: &[String], x: f64) -> String {
     labels.get(i as usize).cloned().unwrap_or_default()
 }
 
+/// The frame of a bar chart over `labels` (one group per label), y from 0 to `top`.
+fn bar_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    labels: &[String],
+    top: f64,
+    y_desc: &str,
+) -> Result<Chart<'a, 'b>> {
+    let mut chart = draw(
+        ChartBuilder::on(area)
+            .caption(caption, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(56)
+            .build_cartesian_2d(-0.5f64..(labels.len() as f64 - 0.5), 0f64..top),
+    )?;
+    let formatter = |x: &f64| label_at(labels, *x);
+    draw(
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .x_labels(labels.len())
+            .x_label_formatter(&formatter)
+            .y_desc(y_desc)
+            .axis_desc_style((FONT, 14))
+            .label_style((FONT, 13))
+            .draw(),
+    )?;
+    Ok(chart)
+}
+
+/// A bar chart over an SVG area.
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The reference line at 1 across a chart of `groups` groups.
+fn line_at_one(chart: &mut Chart<'_, '_>, groups: usize) -> Result<()> {
+    let one = vec![(-0.5, 1.0), (groups as f64 - 0.5, 1.0)];
+    draw(chart.draw_series(std::iter::once(PathElement::new(
+        one,
+        BLACK.stroke_width(1),
+    ))))?;
+    Ok(())
+}
+
 /// Grouped bars: per workload (and the geomean), each engine's median time divided by
 /// stagec indirection's. Lower is faster; the line at 1 is stagec indirection.
 pub(super) fn time_normalized(report: &Report, path: &Path) -> Result<()> {
@@ -76,29 +125,12 @@ pub(super) fn time_normalized(report: &Report, path: &Path) -> Result<()> {
     let root = SVGBackend::new(path, (width, 440)).into_drawing_area();
     draw(root.fill(&WHITE))?;
     let (plot_area, legend_area) = root.split_horizontally(width - legend_width);
-    let mut chart = draw(
-        ChartBuilder::on(&plot_area)
-            .caption(
-                "Time per call relative to stagec indirection (lower is faster)",
-                (FONT, 18),
-            )
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(56)
-            .build_cartesian_2d(-0.5f64..(labels.len() as f64 - 0.5), 0f64..top),
-    )?;
-    let formatter = |x: &f64| label_at(&labels, *x);
-    draw(
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE)
-            .x_labels(labels.len())
-            .x_label_formatter(&formatter)
-            .y_desc("median time / median(stagec indir)")
-            .axis_desc_style((FONT, 14))
-            .label_style((FONT, 13))
-            .draw(),
+    let mut chart = bar_chart(
+        &plot_area,
+        "Time per call relative to stagec indirection (lower is faster)",
+        &labels,
+        top,
+        "median time / median(stagec indir)",
     )?;
     let slot = 0.8 / engines.len() as f64;
     for (e, &engine) in engines.iter().enumerate() {
@@ -109,11 +141,7 @@ pub(super) fn time_normalized(report: &Report, path: &Path) -> Result<()> {
         });
         draw(chart.draw_series(rects))?;
     }
-    let one = vec![(-0.5, 1.0), (labels.len() as f64 - 0.5, 1.0)];
-    draw(chart.draw_series(std::iter::once(PathElement::new(
-        one,
-        BLACK.stroke_width(1),
-    ))))?;
+    line_at_one(&mut chart, labels.len())?;
     // The legend, beside the plot so that it never hides a bar.
     for (i, &engine) in engines.iter().enumerate() {
         let y = 60 + 22 * i as i32;
@@ -144,29 +172,12 @@ pub(super) fn specialization_speedup(report: &Report, path: &Path) -> Result<()>
     let width = (160 + 70 * labels.len() as u32).max(560);
     let root = SVGBackend::new(path, (width, 400)).into_drawing_area();
     draw(root.fill(&WHITE))?;
-    let mut chart = draw(
-        ChartBuilder::on(&root)
-            .caption(
-                "Specialization speedup: stagec indirection / stagec specialized",
-                (FONT, 18),
-            )
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(56)
-            .build_cartesian_2d(-0.5f64..(labels.len() as f64 - 0.5), 0f64..top),
-    )?;
-    let formatter = |x: &f64| label_at(&labels, *x);
-    draw(
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE)
-            .x_labels(labels.len())
-            .x_label_formatter(&formatter)
-            .y_desc("speedup (×)")
-            .axis_desc_style((FONT, 14))
-            .label_style((FONT, 13))
-            .draw(),
+    let mut chart = bar_chart(
+        &root,
+        "Specialization speedup: stagec indirection / stagec specialized",
+        &labels,
+        top,
+        "speedup (×)",
     )?;
     let geo = report.workloads.len();
     let spec = color(EngineKind::StagecSpec);
@@ -187,10 +198,6 @@ pub(super) fn specialization_speedup(report: &Report, path: &Path) -> Result<()>
             value_style.clone(),
         )
     })))?;
-    let one = vec![(-0.5, 1.0), (labels.len() as f64 - 0.5, 1.0)];
-    draw(chart.draw_series(std::iter::once(PathElement::new(
-        one,
-        BLACK.stroke_width(1),
-    ))))?;
+    line_at_one(&mut chart, labels.len())?;
     draw(root.present())
 }
