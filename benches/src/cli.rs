@@ -1,10 +1,12 @@
 //! What the binaries' command lines share (clap derive).
 
-use clap::builder::RangedU64ValueParser;
-
-/// A value parser for counts that must be at least 1 (`--runs`, `--rounds`, ...).
-pub fn positive() -> RangedU64ValueParser<usize> {
-    RangedU64ValueParser::new().range(1..)
+/// The value parser of counts that must be at least 1 (`--runs`, `--rounds`, ...).
+pub fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Parses `args` (without the program name) as the command line `P`, after clap's own
@@ -23,7 +25,7 @@ mod tests {
 
     #[derive(Debug, clap::Parser)]
     struct Counts {
-        #[arg(long, default_value_t = 2, value_parser = positive())]
+        #[arg(long, default_value_t = 2, value_parser = positive)]
         runs: usize,
     }
 
@@ -31,7 +33,10 @@ mod tests {
     fn counts_are_positive() {
         assert_eq!(try_parse::<Counts>(&[]).unwrap().runs, 2);
         assert_eq!(try_parse::<Counts>(&["--runs", "1"]).unwrap().runs, 1);
-        assert!(try_parse::<Counts>(&["--runs", "0"]).is_err());
+        let zero = try_parse::<Counts>(&["--runs", "0"])
+            .unwrap_err()
+            .to_string();
+        assert!(zero.contains("must be at least 1"), "{zero}");
         assert!(try_parse::<Counts>(&["--runs", "-1"]).is_err());
     }
 }

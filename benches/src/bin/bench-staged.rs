@@ -71,7 +71,7 @@ const CALLER: &str = r#"(module
 struct Options {
     /// Timed rounds (after a checked first call and one warm-up round); every variant
     /// runs once per round, the order rotating
-    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive())]
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive)]
     runs: usize,
     /// Ignored: `cargo bench` passes it to every target
     #[arg(long, hide = true)]

@@ -18,10 +18,10 @@ use stagec_benches::{Bench, KERNELS, Kernel};
 struct Options {
     /// Timed calls per variant and placement; the variants are interleaved call by call,
     /// rotating which goes first
-    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive())]
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive)]
     runs: usize,
     /// Code placements per kernel (see `stagec_benches::place`); medians pool them
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = positive())]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = positive)]
     placements: usize,
     /// Untimed calls per variant and placement, after the checksum check
     #[arg(long, value_name = "N", default_value_t = 2)]

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Parser)]
 struct Args {
     /// Timed rounds per workload [default: 15; with --quick: 5]
-    #[arg(long, value_name = "N", value_parser = positive())]
+    #[arg(long, value_name = "N", value_parser = positive)]
     runs: Option<usize>,
     /// Untimed calls per engine after the checked first one [default: 2; with --quick: 1]
     #[arg(long, value_name = "N")]

@@ -37,13 +37,13 @@ use std::path::PathBuf;
 pub struct Options {
     /// Timed interleaved rounds per placement, each contender once per round (E4 compiles
     /// at least 21 times, E5 at least 51, E6 between 3 and 7)
-    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive())]
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive)]
     pub rounds: usize,
     /// Untimed rounds before them
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub warmup: usize,
     /// Code placements of the timed kernels, E1-E3
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = positive())]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = positive)]
     pub placements: usize,
     /// Tiny arguments and 3 rounds (1 warm-up, 1 placement): checks that everything runs,
     /// numbers meaningless
@@ -51,7 +51,7 @@ pub struct Options {
     pub quick: bool,
     /// E6: the number of functions of the synthetic module
     #[arg(long = "functions", value_name = "N", default_value_t = e6_synth::DEFAULT_FUNCTIONS,
-          value_parser = positive())]
+          value_parser = positive)]
     pub synth_functions: usize,
     /// E6: also measure compiling FILE (`.wasm` or `.wat`); repeatable
     #[arg(long, value_name = "FILE")]
