@@ -7,8 +7,9 @@ use crate::values::{format_val, parse_value};
 use crate::{BindingArgs, Specialize};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use serde::Serialize;
 use stagec::{Func, Store, Val};
-use std::fmt::Write as _;
+use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -65,12 +66,9 @@ impl Build {
             .with_context(|| format!("{} build", self.name))
     }
 
-    /// Per-call times of the samples, in milliseconds, in the order taken.
-    fn samples_ms(&self, calls: u32) -> Vec<f64> {
-        self.samples
-            .iter()
-            .map(|d| d.as_secs_f64() * 1e3 / f64::from(calls))
-            .collect()
+    /// The build's line of the report.
+    fn times(&self, calls: u32) -> BuildTimes {
+        BuildTimes::new(&self.samples, calls, self.compile)
     }
 }
 
@@ -182,12 +180,13 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     }
     if args.check_only {
         if args.json {
-            println!(
-                "{{\"file\": {}, \"invoke\": {}, \"results\": {}, \"same\": true}}",
-                json_string(&args.file.display().to_string()),
-                json_string(name),
-                json_results(&spec_results)
-            );
+            let agreed = Agreement {
+                file: args.file.display().to_string(),
+                invoke: name,
+                results: spec_results.iter().map(format_val).collect(),
+                same: true,
+            };
+            println!("{}", json_line(&agreed)?);
         } else {
             println!(
                 "specialized and indirection agree: {name}({}) = {}",
@@ -225,16 +224,100 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     }
 
     let [spec, indir] = &builds;
-    let (spec_ms, indir_ms) = (spec.samples_ms(calls), indir.samples_ms(calls));
-    let speedup = median(&indir_ms) / median(&spec_ms);
+    let report = Report::new(
+        args,
+        &spec_results,
+        calls,
+        spec.times(calls),
+        indir.times(calls),
+    );
     if args.json {
-        print_json(args, &spec_results, calls, &builds, speedup);
+        println!("{}", json_line(&report)?);
     } else {
-        print_table(args, &spec_results, calls, &builds, speedup);
+        print_table(&report);
     }
     Ok(())
 }
 
+/// What `--check-only --json` prints: both builds returned `results`.
+#[derive(Serialize)]
+struct Agreement<'a> {
+    file: String,
+    invoke: &'a str,
+    /// The results as `run` prints them.
+    results: Vec<String>,
+    same: bool,
+}
+
+/// What `--json` prints, and the table shows.
+#[derive(Serialize)]
+struct Report<'a> {
+    file: String,
+    invoke: &'a str,
+    args: &'a [String],
+    /// The results as `run` prints them.
+    results: Vec<String>,
+    runs: usize,
+    calls_per_run: u32,
+    warmup: usize,
+    specialized: BuildTimes,
+    indirection: BuildTimes,
+    /// The indirection median over the specialized median; `None` (JSON `null`) when that
+    /// is no number, a median time being zero.
+    speedup: Option<f64>,
+}
+
+impl<'a> Report<'a> {
+    fn new(
+        args: &'a BenchArgs,
+        results: &[Val],
+        calls: u32,
+        specialized: BuildTimes,
+        indirection: BuildTimes,
+    ) -> Report<'a> {
+        let speedup = Some(indirection.median_ms / specialized.median_ms).filter(|s| s.is_finite());
+        Report {
+            file: args.file.display().to_string(),
+            invoke: &args.invoke,
+            args: &args.args,
+            results: results.iter().map(format_val).collect(),
+            runs: args.runs,
+            calls_per_run: calls,
+            warmup: args.warmup,
+            specialized,
+            indirection,
+            speedup,
+        }
+    }
+}
+
+/// The timings of one build; times are per call.
+#[derive(Serialize, Debug, PartialEq)]
+struct BuildTimes {
+    median_ms: f64,
+    min_ms: f64,
+    compile_ms: f64,
+    /// In the order taken.
+    samples_ms: Vec<f64>,
+}
+
+impl BuildTimes {
+    /// The times of `samples` (at least one), each of `calls` calls.
+    fn new(samples: &[Duration], calls: u32, compile: Duration) -> BuildTimes {
+        let samples_ms: Vec<f64> = samples
+            .iter()
+            .map(|d| d.as_secs_f64() * 1e3 / f64::from(calls))
+            .collect();
+        BuildTimes {
+            median_ms: median(&samples_ms),
+            min_ms: samples_ms.iter().copied().fold(f64::INFINITY, f64::min),
+            compile_ms: compile.as_secs_f64() * 1e3,
+            samples_ms,
+        }
+    }
+}
+
+/// The median of a non-empty sample.
 fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -246,40 +329,43 @@ fn median(samples: &[f64]) -> f64 {
     }
 }
 
-fn min(samples: &[f64]) -> f64 {
-    samples.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn print_table(args: &BenchArgs, results: &[Val], calls: u32, builds: &[Build; 2], speedup: f64) {
+fn print_table(report: &Report) {
     println!(
         "{}: {}({}) = {}, the same for both builds",
-        args.file.display(),
-        args.invoke,
-        args.args.join(", "),
-        show(results)
+        report.file,
+        report.invoke,
+        report.args.join(", "),
+        report.results.join(", ")
     );
     println!(
-        "{} runs of {calls} call{} each, interleaved, after {} warm-up calls; times per call",
-        args.runs,
-        if calls == 1 { "" } else { "s" },
-        args.warmup
+        "{} runs of {} call{} each, interleaved, after {} warm-up calls; times per call",
+        report.runs,
+        report.calls_per_run,
+        if report.calls_per_run == 1 { "" } else { "s" },
+        report.warmup
     );
     println!();
     println!("| build       | median ms |    min ms | runs | compile ms |");
     println!("|-------------|----------:|----------:|-----:|-----------:|");
-    for b in builds {
-        let ms = b.samples_ms(calls);
+    for (name, times) in [
+        ("specialized", &report.specialized),
+        ("indirection", &report.indirection),
+    ] {
         println!(
             "| {:<11} | {:>9} | {:>9} | {:>4} | {:>10.2} |",
-            b.name,
-            ms_text(median(&ms)),
-            ms_text(min(&ms)),
-            ms.len(),
-            b.compile.as_secs_f64() * 1e3
+            name,
+            ms_text(times.median_ms),
+            ms_text(times.min_ms),
+            times.samples_ms.len(),
+            times.compile_ms
         );
     }
     println!();
-    println!("speedup of specialization (indirection median / specialized median): {speedup:.2}x");
+    let speedup = report.speedup.map_or_else(
+        || "not a number (a median of 0 ms)".into(),
+        |s| format!("{s:.2}x"),
+    );
+    println!("speedup of specialization (indirection median / specialized median): {speedup}");
 }
 
 /// Milliseconds to about four significant digits (at least three decimals).
@@ -298,61 +384,135 @@ fn ms_text(ms: f64) -> String {
     format!("{ms:.decimals$}")
 }
 
-fn print_json(args: &BenchArgs, results: &[Val], calls: u32, builds: &[Build; 2], speedup: f64) {
-    let mut json = String::new();
-    let _ = write!(
-        json,
-        "{{\"file\": {}, \"invoke\": {}, \"args\": [{}], \"results\": {}, \"runs\": {}, \"calls_per_run\": {calls}, \"warmup\": {}",
-        json_string(&args.file.display().to_string()),
-        json_string(&args.invoke),
-        args.args
-            .iter()
-            .map(|a| json_string(a))
-            .collect::<Vec<_>>()
-            .join(", "),
-        json_results(results),
-        args.runs,
-        args.warmup
-    );
-    for b in builds {
-        let ms = b.samples_ms(calls);
-        let samples: Vec<String> = ms.iter().map(|t| format!("{t:.6}")).collect();
-        let _ = write!(
-            json,
-            ", \"{}\": {{\"median_ms\": {:.6}, \"min_ms\": {:.6}, \"compile_ms\": {:.3}, \"samples_ms\": [{}]}}",
-            b.name,
-            median(&ms),
-            min(&ms),
-            b.compile.as_secs_f64() * 1e3,
-            samples.join(", ")
-        );
-    }
-    let _ = write!(json, ", \"speedup\": {speedup:.4}}}");
-    println!("{json}");
+/// `value` as one line of JSON in the style `{"key": value, "list": [1, 2]}`.
+fn json_line(value: &impl Serialize) -> Result<String> {
+    let mut out = Vec::new();
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out, Spaced,
+    ))?;
+    Ok(String::from_utf8(out)?)
 }
 
-/// The results as a JSON array of strings (as `run` prints them).
-fn json_results(results: &[Val]) -> String {
-    let items: Vec<String> = results
-        .iter()
-        .map(|r| json_string(&format_val(r)))
-        .collect();
-    format!("[{}]", items.join(", "))
-}
+/// serde_json's compact output with a space after every `,` and `:`.
+struct Spaced;
 
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
+impl serde_json::ser::Formatter for Spaced {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
         }
     }
-    out.push('"');
-    out
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.begin_array_value(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(runs: usize) -> BenchArgs {
+        BenchArgs {
+            file: PathBuf::from("dir/m \"1\".wat"),
+            invoke: "f".into(),
+            preimports: Vec::new(),
+            imports: Vec::new(),
+            inline_threshold: None,
+            runs,
+            warmup: 0,
+            json: true,
+            check_only: false,
+            args: vec!["-1".into(), "2".into()],
+        }
+    }
+
+    fn parsed(report: &Report) -> serde_json::Value {
+        let line = json_line(report).unwrap();
+        assert!(!line.contains('\n'), "{line}");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+
+    #[test]
+    fn zero_medians_give_a_null_speedup_not_nan() {
+        let args = args(3);
+        let zero = || BuildTimes::new(&[Duration::ZERO; 3], 1000, Duration::ZERO);
+        // 0 / 0: NaN, which the hand-written JSON printed as `NaN`.
+        let report = Report::new(&args, &[Val::I32(7)], 1000, zero(), zero());
+        assert_eq!(report.speedup, None);
+        let json = parsed(&report);
+        assert_eq!(json["speedup"], serde_json::Value::Null);
+        assert_eq!(json["specialized"]["median_ms"], 0.0);
+        assert_eq!(
+            json["indirection"]["samples_ms"],
+            serde_json::json!([0.0, 0.0, 0.0])
+        );
+        // x / 0: infinity, no number either.
+        let slow = BuildTimes::new(&[Duration::from_millis(1); 3], 1000, Duration::ZERO);
+        let report = Report::new(&args, &[Val::I32(7)], 1000, zero(), slow);
+        assert_eq!(report.speedup, None);
+        assert_eq!(parsed(&report)["speedup"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_single_run_is_its_own_median_and_minimum() {
+        let args = args(1);
+        // Whole seconds, so that the milliseconds are exact.
+        let spec = BuildTimes::new(&[Duration::from_secs(2)], 4, Duration::from_secs(1));
+        let indir = BuildTimes::new(&[Duration::from_secs(6)], 4, Duration::from_secs(3));
+        assert_eq!(
+            spec,
+            BuildTimes {
+                median_ms: 500.0,
+                min_ms: 500.0,
+                compile_ms: 1000.0,
+                samples_ms: vec![500.0],
+            }
+        );
+        let results = [Val::I64(-3), Val::F64(0.5f64.to_bits())];
+        let report = Report::new(&args, &results, 4, spec, indir);
+        let json = parsed(&report);
+        assert_eq!(json["speedup"], 3.0);
+        assert_eq!(json["file"], "dir/m \"1\".wat");
+        assert_eq!(json["args"], serde_json::json!(["-1", "2"]));
+        assert_eq!(json["results"], serde_json::json!(["-3", "0.5"]));
+        assert_eq!(json["runs"], 1);
+        assert_eq!(json["calls_per_run"], 4);
+        assert_eq!(json["indirection"]["min_ms"], 1500.0);
+        assert_eq!(json["indirection"]["compile_ms"], 3000.0);
+    }
+
+    #[test]
+    fn even_sample_counts_average_the_middle_two() {
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[2.0, 9.0, 1.0]), 2.0);
+    }
+
+    #[test]
+    fn json_lines_have_a_space_after_commas_and_colons() {
+        let agreed = Agreement {
+            file: "a\\b\n.wat".into(),
+            invoke: "run",
+            results: vec!["1".into(), "2".into()],
+            same: true,
+        };
+        assert_eq!(
+            json_line(&agreed).unwrap(),
+            r#"{"file": "a\\b\n.wat", "invoke": "run", "results": ["1", "2"], "same": true}"#
+        );
+    }
 }
