@@ -3,7 +3,7 @@
 //! bindings as runtime imports (the indirection baseline of `run --specialize off`); both
 //! must return the same results, then both are timed, interleaved call batch by call batch.
 
-use crate::values::{format_val, parse_value};
+use crate::values::{format_val, parse_args};
 use crate::{BindingArgs, Specialize};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -143,24 +143,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     ];
     let name = &args.invoke;
     let ty = builds[0].func.ty(&builds[0].store);
-    if args.args.len() != ty.params.len() {
-        bail!(
-            "`{name}` takes {} argument{} {}, {} given",
-            ty.params.len(),
-            if ty.params.len() == 1 { "" } else { "s" },
-            ty,
-            args.args.len()
-        );
-    }
-    let params = args
-        .args
-        .iter()
-        .zip(ty.params.iter())
-        .enumerate()
-        .map(|(i, (arg, ty))| {
-            parse_value(arg, *ty).with_context(|| format!("argument {} of `{name}`", i + 1))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let params = parse_args(name, &ty, &args.args)?;
     let fresh = || -> Vec<Val> { ty.results.iter().map(|t| Val::default_for(*t)).collect() };
 
     // Both builds must agree before anything is timed.

@@ -1,11 +1,32 @@
 //! Command-line values: arguments, preimport values and printed results.
 
-use anyhow::Result;
-use stagec::{Val, ValType};
+use anyhow::{Context, Result, bail};
+use stagec::{FuncType, Val, ValType};
 
 /// Parses `arg` as a value of type `ty` (see [`Val::parse`]).
 pub fn parse_value(arg: &str, ty: ValType) -> Result<Val> {
     Ok(Val::parse(arg, ty)?)
+}
+
+/// Parses the command-line arguments `args` of function `name` of type `ty`: one per
+/// parameter.
+pub fn parse_args(name: &str, ty: &FuncType, args: &[String]) -> Result<Vec<Val>> {
+    if args.len() != ty.params.len() {
+        bail!(
+            "`{name}` takes {} argument{} {}, {} given",
+            ty.params.len(),
+            if ty.params.len() == 1 { "" } else { "s" },
+            ty,
+            args.len()
+        );
+    }
+    args.iter()
+        .zip(ty.params.iter())
+        .enumerate()
+        .map(|(i, (arg, ty))| {
+            parse_value(arg, *ty).with_context(|| format!("argument {} of `{name}`", i + 1))
+        })
+        .collect()
 }
 
 pub fn format_val(val: &Val) -> String {
