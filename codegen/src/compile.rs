@@ -9,7 +9,7 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, ExternalName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{CompileError, Context, FinalizedRelocTarget, print_errors};
-use stagec_runtime::artifact::{
+use stagec_environ::artifact::{
     Artifact, CodeRange, LibCall, RelocKind, RelocTarget, Relocation, TrapSite,
 };
 

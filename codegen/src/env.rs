@@ -33,9 +33,9 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
+use stagec_environ::vmoffsets::{self, VMOffsets};
+use stagec_environ::{AbiType, Builtin, TrapKind};
 use stagec_frontend::{FuncType, ModuleInfo, ValType};
-use stagec_runtime::vmoffsets::{self, VMOffsets};
-use stagec_runtime::{AbiType, Builtin, TrapKind};
 use std::collections::HashMap;
 
 /// The host pointer type (vmctx, memory bases, reference words).

@@ -31,7 +31,7 @@ mod units;
 
 pub use error::CodegenError;
 pub use fixed::fixed_addresses;
-pub use stagec_runtime::artifact::Artifact;
+pub use stagec_environ::artifact::Artifact;
 pub use units::{
     CompileOptions, CompileUnit, ConstValue, DEFAULT_INLINE_THRESHOLD, Explanation, FixedInstance,
     ImportBinding,

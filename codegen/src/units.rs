@@ -12,10 +12,10 @@
 //! itself.
 
 use crate::CodegenError;
+use stagec_environ::vmoffsets::VMOffsets;
 use stagec_frontend::{
     EntityType, ExternKind, FuncType, Import, ModuleInfo, ParsedModule, ValType,
 };
-use stagec_runtime::vmoffsets::VMOffsets;
 
 /// A compile-time constant for an immutable global import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

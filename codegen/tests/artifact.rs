@@ -2,9 +2,9 @@
 //! tables, trap sites, relocations, errors.
 
 use stagec_codegen::{Artifact, CodegenError, Compiler};
+use stagec_environ::TrapKind;
+use stagec_environ::artifact::{RelocKind, RelocTarget};
 use stagec_frontend::{FuncType, ParsedModule, ValType};
-use stagec_runtime::TrapKind;
-use stagec_runtime::artifact::{RelocKind, RelocTarget};
 
 fn parse(wat: &str) -> ParsedModule {
     let bytes = wat::parse_str(wat).expect("valid wat");

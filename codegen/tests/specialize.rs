@@ -6,9 +6,9 @@ use stagec_codegen::{
     Artifact, CodegenError, CompileOptions, CompileUnit, Compiler, ConstValue, Explanation,
     FixedInstance, ImportBinding,
 };
+use stagec_environ::TrapKind;
+use stagec_environ::artifact::RelocTarget;
 use stagec_frontend::ParsedModule;
-use stagec_runtime::TrapKind;
-use stagec_runtime::artifact::RelocTarget;
 
 use ImportBinding::{Constant, Runtime};
 

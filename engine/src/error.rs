@@ -1,6 +1,7 @@
 //! The engine's error type: small, typed, and naming what went wrong where.
 
-use stagec_runtime::{TrapKind, TrapReason};
+use stagec_environ::TrapKind;
+use stagec_runtime::TrapReason;
 use std::fmt;
 use std::path::PathBuf;
 

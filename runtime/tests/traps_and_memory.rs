@@ -1,9 +1,10 @@
 //! Runtime-level tests: the signal path turns a faulting instruction in registered code
 //! into a trap, and memories/tables grow within their limits.
 
+use stagec_environ::TrapKind;
+use stagec_environ::artifact::{Artifact, CodeRange, TrapSite};
 use stagec_frontend::{Limits, MemoryType, TableType, ValType};
-use stagec_runtime::artifact::{Artifact, CodeRange, TrapSite};
-use stagec_runtime::{CodeMemory, Memory, PAGE_SIZE, Table, TrapKind, TrapReason, catch_traps};
+use stagec_runtime::{CodeMemory, Memory, PAGE_SIZE, Table, TrapReason, catch_traps};
 
 /// A function that executes a trap instruction at offset 0.
 fn trapping_code() -> Vec<u8> {

@@ -10,8 +10,8 @@ use crate::env::heap_flags;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
-use stagec_runtime::Builtin;
-use stagec_runtime::TrapKind;
+use stagec_environ::Builtin;
+use stagec_environ::TrapKind;
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
 use types::{F32, F64, I32, I64};
