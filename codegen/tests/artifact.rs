@@ -1,7 +1,7 @@
 //! Compiles small modules and checks the shape of the artifact: function and trampoline
 //! tables, trap sites, relocations, errors.
 
-use stagec_codegen::{Artifact, CodegenError, Compiler};
+use stagec_codegen::{Artifact, CodegenError, CodegenErrorKind, Compiler};
 use stagec_environ::TrapKind;
 use stagec_environ::artifact::{RelocKind, RelocTarget};
 use stagec_frontend::{FuncType, ParsedModule, ValType};
@@ -295,10 +295,14 @@ fn validation_errors_keep_message_and_offset() {
             (func (result i32)
                 i64.const 1))"#,
     );
-    assert!(e.message.contains("type mismatch"), "{e}");
-    assert!(e.offset.is_some(), "{e:?}");
+    let CodegenErrorKind::Wasm(validator) = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert!(validator.message().contains("type mismatch"), "{e}");
+    assert_eq!(e.offset, Some(validator.offset() as u64), "{e:?}");
     assert_eq!(e.func_index, Some(0));
-    assert!(!e.unsupported);
+    assert!(!e.is_unsupported());
+    assert!(std::error::Error::source(&e).is_some());
     assert!(
         e.to_string()
             .ends_with(&format!("(at offset {:#x})", e.offset.unwrap()))

@@ -121,8 +121,8 @@ impl Error {
     /// Whether the module was rejected only for using a feature stagec does not support.
     pub fn is_unsupported(&self) -> bool {
         match self {
-            Error::Frontend(e) => e.unsupported,
-            Error::Codegen(e) => e.unsupported,
+            Error::Frontend(e) => e.is_unsupported(),
+            Error::Codegen(e) => e.is_unsupported(),
             Error::InFile { source, .. } => source.is_unsupported(),
             _ => false,
         }

@@ -2,11 +2,11 @@
 //! addresses zeroed), and every way a serialization or an artifact can be broken is a
 //! typed error naming what is wrong and where.
 
+use stagec_environ::TrapKind;
 use stagec_environ::artifact::{
     Artifact, ArtifactError, CodeRange, LibCall, RelocKind, RelocTarget, Relocation, TrapSite,
 };
 use stagec_environ::codec::{DecodeError, DecodeErrorKind, Reader, Writer};
-use stagec_environ::TrapKind;
 use std::error::Error as _;
 
 /// An artifact using every relocation kind and target and two trap sites.
@@ -34,7 +34,11 @@ fn sample() -> Artifact {
         relocations: vec![
             reloc(4, RelocKind::X86PcRel4, RelocTarget::DefinedFunc(1)),
             reloc(8, RelocKind::Abs8, RelocTarget::Fixed(1)),
-            reloc(20, RelocKind::Arm64Call, RelocTarget::LibCall(LibCall::FmaF64)),
+            reloc(
+                20,
+                RelocKind::Arm64Call,
+                RelocTarget::LibCall(LibCall::FmaF64),
+            ),
         ],
         traps: vec![
             TrapSite {
@@ -103,7 +107,11 @@ fn first_reloc(bytes: &[u8]) -> usize {
     let unit_starts = 8 + 2 * 4;
     let trampolines = 8 + 8;
     let at = code + functions + unit_starts + trampolines + 8;
-    assert_eq!(bytes[at..at + 4], 4u32.to_le_bytes(), "offset of relocation 0");
+    assert_eq!(
+        bytes[at..at + 4],
+        4u32.to_le_bytes(),
+        "offset of relocation 0"
+    );
     at
 }
 
@@ -124,7 +132,10 @@ fn unknown_tags_name_what_and_the_number() {
         bytes[at] = byte;
         let e = decode(&bytes).unwrap_err();
         assert_eq!(e.kind, DecodeErrorKind::Unknown { what, value }, "{e}");
-        assert_eq!(e.to_string(), format!("unknown {what} {value} (at byte {})", e.offset));
+        assert_eq!(
+            e.to_string(),
+            format!("unknown {what} {value} (at byte {})", e.offset)
+        );
         assert!(e.source().is_none());
     }
 }
@@ -225,7 +236,10 @@ fn reader_errors_locate_what_was_read() {
         }
     );
     assert_eq!(e.offset, 8);
-    assert_eq!(e.to_string(), "name: length 1000 exceeds the input (at byte 8)");
+    assert_eq!(
+        e.to_string(),
+        "name: length 1000 exceeds the input (at byte 8)"
+    );
 
     let mut w = Writer::new();
     w.u8(0);

@@ -5,8 +5,8 @@
 //! [`FuncEnvironment::heap_address`](crate::env::FuncEnvironment::heap_address).
 
 use super::{Result, Translator};
-use crate::CodegenError;
 use crate::env::heap_flags;
+use crate::{CodegenError, Unsupported};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
@@ -210,9 +210,6 @@ impl<'a> Translator<'a, '_> {
 fn memory_index(memarg: &MemArg) -> Result<u32> {
     match memarg.target {
         MemArgTarget::Memory(index) => Ok(index),
-        MemArgTarget::Array(_) => Err(CodegenError {
-            unsupported: true,
-            ..CodegenError::new("unsupported feature: memory access to a GC array")
-        }),
+        MemArgTarget::Array(_) => Err(CodegenError::new(Unsupported::GcArrayAccess)),
     }
 }
