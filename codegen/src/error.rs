@@ -30,16 +30,7 @@ pub enum CodegenErrorKind {
     /// The body is valid WebAssembly but uses a feature stagec does not compile.
     Unsupported(Unsupported),
     /// An import binding does not fit its import.
-    Binding {
-        /// The compilation unit whose import it is.
-        unit: usize,
-        /// The import's module name.
-        module: String,
-        /// The import's field name.
-        name: String,
-        /// How the binding does not fit.
-        problem: BindingProblem,
-    },
+    Binding(Box<BindingError>),
     /// The units of a compilation do not fit together.
     Units(UnitsProblem),
     /// `global.set` of a global bound to a constant (validation rules it out: a compiler
@@ -84,6 +75,19 @@ pub enum Unsupported {
     Operator(&'static str),
     /// A memory access to a GC array.
     GcArrayAccess,
+}
+
+/// An import binding that does not fit its import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindingError {
+    /// The compilation unit whose import it is.
+    pub unit: usize,
+    /// The import's module name.
+    pub module: String,
+    /// The import's field name.
+    pub name: String,
+    /// How the binding does not fit.
+    pub problem: BindingProblem,
 }
 
 /// How an import binding does not fit its import.
@@ -253,7 +257,7 @@ impl CodegenError {
     /// For an import binding that does not fit its import: the import (module, name).
     pub fn import(&self) -> Option<(&str, &str)> {
         match &self.kind {
-            CodegenErrorKind::Binding { module, name, .. } => Some((module, name)),
+            CodegenErrorKind::Binding(b) => Some((&b.module, &b.name)),
             _ => None,
         }
     }
@@ -288,7 +292,7 @@ impl std::error::Error for CodegenError {
 impl From<wasmparser::BinaryReaderError> for CodegenError {
     /// Keeps the validator's message and offset.
     fn from(e: wasmparser::BinaryReaderError) -> Self {
-        let offset = e.offset() as u64;
+        let offset = e.offset();
         CodegenError::at(CodegenErrorKind::Wasm(e), offset)
     }
 }
@@ -324,12 +328,11 @@ impl fmt::Display for CodegenErrorKind {
             K::Wasm(e) => f.write_str(e.message()),
             K::UnclosedFrames => f.write_str("control frames remain at end of function body"),
             K::Unsupported(u) => write!(f, "unsupported feature: {u}"),
-            K::Binding {
-                unit,
-                module,
-                name,
-                problem,
-            } => write!(f, "import `{module}`.`{name}` of unit {unit}: {problem}"),
+            K::Binding(b) => write!(
+                f,
+                "import `{}`.`{}` of unit {}: {}",
+                b.module, b.name, b.unit, b.problem
+            ),
             K::Units(p) => write!(f, "{p}"),
             K::SetConstantGlobal { index } => write!(f, "global.set of constant global {index}"),
             K::NoSuchFunction { defined_index } => {

@@ -31,8 +31,8 @@ mod traps;
 mod units;
 
 pub use error::{
-    BindingProblem, CodegenError, CodegenErrorKind, OutputProblem, SetupError, UnitsProblem,
-    Unsupported,
+    BindingError, BindingProblem, CodegenError, CodegenErrorKind, OutputProblem, SetupError,
+    UnitsProblem, Unsupported,
 };
 pub use fixed::fixed_addresses;
 pub use stagec_environ::artifact::Artifact;

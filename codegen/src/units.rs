@@ -11,7 +11,7 @@
 //! the place the environment reaches it at. The environment never looks at bindings
 //! itself.
 
-use crate::{BindingProblem, CodegenError, CodegenErrorKind, UnitsProblem};
+use crate::{BindingError, BindingProblem, CodegenError, CodegenErrorKind, UnitsProblem};
 use stagec_environ::vmoffsets::VMOffsets;
 use stagec_frontend::{
     EntityType, ExternKind, FuncType, Import, ModuleInfo, ParsedModule, ValType,
@@ -259,12 +259,12 @@ const MAX_BINDING_CHAIN: usize = 64;
 
 /// An import binding that cannot apply to its import.
 fn binding_error(unit: usize, import: &Import, problem: BindingProblem) -> CodegenError {
-    CodegenError::new(CodegenErrorKind::Binding {
+    CodegenError::new(CodegenErrorKind::Binding(Box::new(BindingError {
         unit,
         module: import.module.clone(),
         name: import.name.clone(),
         problem,
-    })
+    })))
 }
 
 fn kind_of(ty: &EntityType) -> ExternKind {

@@ -299,7 +299,7 @@ fn validation_errors_keep_message_and_offset() {
         panic!("{e:?}")
     };
     assert!(validator.message().contains("type mismatch"), "{e}");
-    assert_eq!(e.offset, Some(validator.offset() as u64), "{e:?}");
+    assert_eq!(e.offset, Some(validator.offset()), "{e:?}");
     assert_eq!(e.func_index, Some(0));
     assert!(!e.is_unsupported());
     assert!(std::error::Error::source(&e).is_some());

@@ -313,7 +313,7 @@ impl FrontendError {
     /// error in a stage) in that stage's module.
     pub fn offset(&self) -> u64 {
         match self {
-            FrontendError::Wasm(e) => e.offset() as u64,
+            FrontendError::Wasm(e) => e.offset(),
             FrontendError::Unsupported { offset, .. }
             | FrontendError::UnexpectedEnd { offset }
             | FrontendError::Staged { offset, .. } => *offset,

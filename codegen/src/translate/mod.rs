@@ -232,7 +232,7 @@ impl FuncTranslator {
         if !translator.control.is_empty() {
             return Err(CodegenError::at(
                 CodegenErrorKind::UnclosedFrames,
-                reader.original_position() as u64,
+                reader.original_position(),
             ));
         }
         let mut builder = translator.builder;
