@@ -1,6 +1,7 @@
 //! The engine's error type: small, typed, and naming what went wrong where.
 
-use stagec_runtime::{TrapKind, TrapReason};
+use stagec_environ::TrapKind;
+use stagec_runtime::TrapReason;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -120,8 +121,8 @@ impl Error {
     /// Whether the module was rejected only for using a feature stagec does not support.
     pub fn is_unsupported(&self) -> bool {
         match self {
-            Error::Frontend(e) => e.unsupported,
-            Error::Codegen(e) => e.unsupported,
+            Error::Frontend(e) => e.is_unsupported(),
+            Error::Codegen(e) => e.is_unsupported(),
             Error::InFile { source, .. } => source.is_unsupported(),
             _ => false,
         }

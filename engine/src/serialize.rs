@@ -15,8 +15,8 @@
 
 use crate::snapshot::Snapshot;
 use crate::{Engine, Error, Result};
-use stagec_runtime::artifact::Artifact;
-use stagec_runtime::codec::{Reader, Writer};
+use stagec_environ::artifact::Artifact;
+use stagec_environ::codec::{Reader, Writer};
 
 /// The engine version written into artifacts and cache keys: the release and a hash of
 /// the sources that shape compiled code (engine/build.rs).
@@ -94,7 +94,7 @@ pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
         return Err(bad("not a stagec artifact (bad magic)".into()));
     }
     let mut r = Reader::new(&bytes[MAGIC.len()..]);
-    let header = |e: stagec_runtime::codec::DecodeError| bad(format!("header: {e}"));
+    let header = |e: stagec_environ::codec::DecodeError| bad(format!("header: {e}"));
     let format = r.u32("format version").map_err(header)?;
     if format != FORMAT_VERSION {
         return Err(bad(format!(
@@ -127,7 +127,7 @@ pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
         return Err(bad("checksum mismatch (the file is corrupted)".into()));
     }
     let mut r = Reader::new(payload);
-    let body = |e: stagec_runtime::codec::DecodeError| bad(format!("payload: {e}"));
+    let body = |e: stagec_environ::codec::DecodeError| bad(format!("payload: {e}"));
     let recipe = r.bytes("recipe").map_err(body)?.to_vec();
     let n = r.len(8, "artifacts").map_err(body)?;
     let mut artifacts = Vec::with_capacity(n);

@@ -9,8 +9,8 @@ use crate::preimports::{Preimport, Preimports, Provider};
 use crate::snapshot::{self, ProviderState, Snapshot};
 use crate::{Error, Extern, Module, Result, Store, Val};
 use stagec_codegen::{CompileOptions, CompileUnit, ConstValue, FixedInstance, ImportBinding};
+use stagec_environ::artifact::Artifact;
 use stagec_frontend::{EntityType, ExternKind, ParsedModule};
-use stagec_runtime::artifact::Artifact;
 use stagec_runtime::vm::{VMFuncImport, VMGlobal};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -198,7 +198,7 @@ impl ArtifactSource {
 }
 
 pub(crate) struct Specialized {
-    pub(crate) artifact: stagec_runtime::artifact::Artifact,
+    pub(crate) artifact: stagec_environ::artifact::Artifact,
     /// Every artifact of the compilation, in order (see [`ArtifactSource::Compile`]).
     pub(crate) produced: Vec<Artifact>,
     /// The providers' state, when it can be restored from a snapshot (compiling only).
@@ -499,7 +499,7 @@ fn compile_units(
     parsed: &ParsedModule,
     bindings: &[Binding],
     options: &CompileOptions,
-) -> Result<(stagec_runtime::artifact::Artifact, Vec<Option<BoundImport>>)> {
+) -> Result<(stagec_environ::artifact::Artifact, Vec<Option<BoundImport>>)> {
     let units = units(state, parsed, bindings);
     let engine = state.store.engine().clone();
     let artifact = state
