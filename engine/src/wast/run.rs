@@ -395,9 +395,8 @@ impl Runner<'_> {
     fn instantiate_single(&mut self, module: &Module) -> Result<Instance, Error> {
         let mut preimports = crate::Preimports::new();
         for (m, n, _) in module.imports() {
-            let item = self.linker.get(m, n).ok_or_else(|| Error::UnknownImport {
-                module: m.to_string(),
-                name: n.to_string(),
+            let item = self.linker.get(m, n).ok_or_else(|| {
+                Error::UnknownImport(Box::new(crate::error::ImportName::new(m, n)))
             })?;
             preimports.bind(m, n, crate::Preimport::Extern(item));
         }
@@ -410,7 +409,7 @@ impl Runner<'_> {
             }],
             custom_sections: Vec::new(),
         };
-        let compiled = Module::from_staged(&self.engine, &staged, &preimports)?;
+        let compiled = Module::from_staged_in(&mut self.store, &staged, &preimports)?;
         crate::Linker::new().instantiate(&mut self.store, &compiled)
     }
 
@@ -610,9 +609,9 @@ impl Runner<'_> {
                 "module was linked, expected a link error `{message}`"
             )),
             Err(ExecError::Outcome(o)) => o,
-            Err(ExecError::Engine(
-                Error::UnknownImport { .. } | Error::IncompatibleImport { .. },
-            )) => Outcome::Pass,
+            Err(ExecError::Engine(Error::UnknownImport(_) | Error::IncompatibleImport(_))) => {
+                Outcome::Pass
+            }
             Err(ExecError::Engine(e)) => {
                 Outcome::Fail(format!("expected a link error `{message}`, got: {e}"))
             }

@@ -310,9 +310,16 @@ fn report(file: &Path, result: Result<()>) -> ExitCode {
     }
 }
 
-/// The error chain on one line.
+/// The error chain on one line. A cause whose message ends the one before adds nothing
+/// (stagec's errors include their causes' messages) and is left out.
 fn one_line(e: &anyhow::Error) -> String {
-    let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    let mut chain: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let message = cause.to_string();
+        if !chain.last().is_some_and(|last| last.ends_with(&message)) {
+            chain.push(message);
+        }
+    }
     chain
         .join(": ")
         .split_whitespace()
