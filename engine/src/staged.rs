@@ -24,7 +24,7 @@
 //! - a staged module without a `multi` stage compiles to a module that re-exports the
 //!   exports of its `single` stages.
 
-use crate::error::{ImportName, Result, StageProblem, StagedError};
+use crate::error::{ExternType, ImportName, Result, StageProblem, StagedError};
 use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, ModuleInfo, StageKind, StagedModule,
 };
@@ -190,8 +190,8 @@ fn stage_bindings(
             if !fits(info, &import.ty, &infos[target], &exported, frozen) {
                 return Err(error(StageProblem::TypeMismatch {
                     import: name(),
-                    imported_as: info.describe(&import.ty),
-                    exported_as: infos[target].describe(&exported),
+                    imported_as: ExternType::of(info, &import.ty),
+                    exported_as: ExternType::of(&infos[target], &exported),
                 })
                 .into());
             }

@@ -204,8 +204,9 @@ impl Crate {
         Crate { modules }
     }
 
-    /// The root's re-exports: item name → the module its `pub use` names.
-    fn reexports(&self) -> BTreeMap<String, ModPath> {
+    /// The root's re-exports: item name → the module its `pub use` names (`None` for an
+    /// item of another crate).
+    fn reexports(&self) -> BTreeMap<String, Option<ModPath>> {
         let mut map = BTreeMap::new();
         let tokens = tokens(&self.modules[&Vec::new()]);
         for i in 0..tokens.len() {
@@ -217,10 +218,8 @@ impl Crate {
                 };
                 for path in path_tree(&tokens, start).0 {
                     let module = self.longest_module(&[], &path);
-                    if !module.is_empty()
-                        && let Some(name) = path.last()
-                    {
-                        map.insert(name.clone(), module);
+                    if let Some(name) = path.last() {
+                        map.insert(name.clone(), (!module.is_empty()).then_some(module));
                     }
                 }
             }
@@ -309,7 +308,11 @@ impl Crate {
                     if target.is_empty()
                         && let Some(defining) = path.first().and_then(|n| reexports.get(n))
                     {
-                        target = defining.clone();
+                        match defining {
+                            Some(defining) => target = defining.clone(),
+                            // Another crate's item, re-exported: no module of this one.
+                            None => continue,
+                        }
                     }
                     if target != *module {
                         deps.insert(target);
@@ -410,7 +413,8 @@ fn the_parser_finds_every_kind_of_reference() {
     let krate = Crate::new(&sources(&[
         (
             "lib.rs",
-            "mod a; mod b; mod c; mod d; pub use a::{A, Helper as H};\npub use d::D;",
+            "mod a; mod b; mod c; mod d; pub use a::{A, Helper as H};\npub use d::D;\n\
+             pub use other_crate::Thing;",
         ),
         (
             "a.rs",
@@ -422,12 +426,16 @@ fn the_parser_finds_every_kind_of_reference() {
                mod tests { use super::*; }"#,
         ),
         ("b.rs", "pub fn g() { let _ = crate::D::new(); }"),
-        ("c.rs", "pub(crate) struct C;"),
+        ("c.rs", "pub(crate) struct C(crate::Thing);"),
         ("d/mod.rs", "mod e; pub struct D;"),
         ("d/e.rs", "fn h() { super::super::c::C; super::D; }"),
     ]));
     let graph = krate.dependencies();
     assert_eq!(names(&graph[&vec!["a".to_string()]]), ["b", "c"]);
+    assert!(
+        graph[&vec!["c".to_string()]].is_empty(),
+        "another crate's item"
+    );
     assert_eq!(
         names(&graph[&vec!["b".to_string()]]),
         ["d"],

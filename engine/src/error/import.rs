@@ -1,7 +1,10 @@
 //! Errors about imports: what an import is, why a supplied object does not fit it, and
 //! why a preimport cannot be bound.
 
-use stagec_frontend::{ExternKind, FuncType, GlobalType, ValType};
+use stagec_frontend::{
+    EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, ModuleInfo, TableType,
+    ValType,
+};
 use std::fmt;
 
 /// An import's module and field name; displayed as `` `module`.`name` ``.
@@ -30,6 +33,48 @@ impl fmt::Display for ImportName {
 }
 
 impl std::error::Error for ImportName {}
+
+/// The type of an import or export; displayed as the text format writes it, e.g.
+/// `(global (mut i32))`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternType {
+    /// A function of this signature.
+    Func(FuncType),
+    /// A table.
+    Table(TableType),
+    /// A memory.
+    Memory(MemoryType),
+    /// A global.
+    Global(GlobalType),
+}
+
+impl ExternType {
+    /// The type `ty` of an import or export of module `info`.
+    pub(crate) fn of(info: &ModuleInfo, ty: &EntityType) -> ExternType {
+        match *ty {
+            EntityType::Func(t) => ExternType::Func(info.types[t as usize].clone()),
+            EntityType::Table(t) => ExternType::Table(t),
+            EntityType::Memory(m) => ExternType::Memory(m),
+            EntityType::Global(g) => ExternType::Global(g),
+        }
+    }
+}
+
+impl fmt::Display for ExternType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let limits = |l: &Limits| match l.max {
+            Some(max) => format!("{} {max}", l.min),
+            None => l.min.to_string(),
+        };
+        match self {
+            ExternType::Func(t) => write!(f, "{t}"),
+            ExternType::Table(t) => write!(f, "(table {} {})", limits(&t.limits), t.element),
+            ExternType::Memory(m) => write!(f, "(memory {})", limits(&m.limits)),
+            ExternType::Global(g) if g.mutable => write!(f, "(global (mut {}))", g.ty),
+            ExternType::Global(g) => write!(f, "(global {})", g.ty),
+        }
+    }
+}
 
 /// An import was given an object of the wrong kind or type.
 #[derive(Debug)]

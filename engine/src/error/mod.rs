@@ -17,7 +17,7 @@ mod usage;
 
 pub use artifact::{ArtifactError, RequiredCheck, SnapshotMismatch};
 pub use import::{
-    ImportMismatch, ImportName, IncompatibleImport, LimitsMismatch, PreimportError,
+    ExternType, ImportMismatch, ImportName, IncompatibleImport, LimitsMismatch, PreimportError,
     PreimportProblem, Supplier,
 };
 pub use usage::{ResourceError, UsageError, ValueRole};
@@ -205,10 +205,10 @@ pub enum StageProblem {
     TypeMismatch {
         /// The import.
         import: ImportName,
-        /// The import's type, in text format.
-        imported_as: String,
-        /// The export's type, in text format.
-        exported_as: String,
+        /// The import's type.
+        imported_as: ExternType,
+        /// The export's type.
+        exported_as: ExternType,
     },
     /// It imports `stagec.fresh` as something other than an immutable i64 global.
     FreshType {
