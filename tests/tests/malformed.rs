@@ -7,9 +7,9 @@
 //!   `expectations.txt` (`FILE  STAGE:KIND  MESSAGE-SUBSTRING`).
 //! - Mutations: every prefix, byte substitutions, LEB stretches and 4-billion counts of
 //!   valid modules (hand-written, the examples, wasm-smith output), core and staged.
-//! - Preimports: bad bindings through the library (`Preimports`) and bad
-//!   `--preimport`/`--import` flags through the `stagec` binary
-//!   (`tests/malformed/preimports.txt`).
+//! - Preimports: bad bindings through the library (`Preimports`). The bad
+//!   `--preimport`/`--import` flags of `tests/malformed/preimports.txt` go through the
+//!   `stagec` binary in `cli/tests/preimport_flags.rs`.
 //!
 //! Every input runs on a worker thread with a watchdog (a hang fails the test) under a
 //! counting allocator (any input whose compilation allocates more than
@@ -779,102 +779,6 @@ fn bad_preimports_are_errors() {
         .unwrap()
         .join()
         .expect("preimport checks panicked");
-}
-
-/// The `stagec` binary beside this test's executable (built by
-/// `cargo test --workspace --all-targets`).
-fn stagec_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?;
-    let bin = dir.join(format!("stagec{}", std::env::consts::EXE_SUFFIX));
-    bin.is_file().then_some(bin)
-}
-
-#[test]
-fn bad_preimport_flags_are_one_line_errors() {
-    let _serial = serial();
-    let Some(bin) = stagec_binary() else {
-        let msg = "the stagec binary is not built (run `cargo test --workspace --all-targets`)";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-        eprintln!("skipped: {msg}");
-        return;
-    };
-    let dir = corpus_dir();
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("malformed");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let module = tmp.join("target.wat");
-    std::fs::write(
-        &module,
-        r#"(module (import "env" "n" (global i32)) (func (export "main") (result i32) (global.get 0)))"#,
-    )
-    .unwrap();
-    let cases = std::fs::read_to_string(dir.join("preimports.txt")).expect("preimports.txt");
-    let mut failures = Vec::new();
-    let mut tried = 0;
-    for line in cases.lines() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (flag, expected) = line.split_once('\t').unwrap_or((line, ""));
-        let expected = expected.trim();
-        for option in ["--preimport", "--import"] {
-            tried += 1;
-            let mut child = std::process::Command::new(&bin)
-                .arg("run")
-                .arg(&module)
-                .arg(format!("{option}={flag}"))
-                .args(["--invoke", "main"])
-                // Provider files named by flags are corpus files.
-                .current_dir(&dir)
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn stagec");
-            let started = Instant::now();
-            let status = loop {
-                if let Some(s) = child.try_wait().unwrap() {
-                    break Some(s);
-                }
-                if started.elapsed() > INPUT_TIMEOUT {
-                    let _ = child.kill();
-                    break None;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            };
-            let out = child.wait_with_output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let what = format!("{option}={flag:?}");
-            match status {
-                None => failures.push(format!("{what}: hangs")),
-                Some(s) if s.success() => failures.push(format!("{what}: accepted")),
-                Some(s) if s.code().is_none() => {
-                    failures.push(format!("{what}: killed by a signal: {stderr}"))
-                }
-                Some(_) => {
-                    let lines: Vec<&str> = stderr.lines().collect();
-                    if lines.len() != 1
-                        || !lines[0].starts_with("error: ")
-                        || !lines[0].contains(expected)
-                    {
-                        failures.push(format!(
-                            "{what}: expected one `error: ...{expected}...` line, got {stderr:?}"
-                        ));
-                    }
-                    if stderr.contains("panicked") {
-                        failures.push(format!("{what}: panicked: {stderr}"));
-                    }
-                }
-            }
-        }
-    }
-    println!("bad preimport flags (CLI): {tried} tried");
-    assert!(
-        failures.is_empty(),
-        "{} flags misbehave:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,83 +3,10 @@
 //! Every engine builds its instances from the same [`Plan`].
 
 use super::manifest::{Binding, BindingValue, Workload};
+use crate::plan::{Bound, Import, ModuleSpec, Plan, Value, read_binary};
 use anyhow::{Context, Result, bail};
 use stagec::{EntityType, ValType};
 use std::path::{Path, PathBuf};
-
-/// A constant bound to an immutable global import.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Value {
-    /// i32
-    I32(i32),
-    /// i64
-    I64(i64),
-    /// f32, as IEEE bits.
-    F32(u32),
-    /// f64, as IEEE bits.
-    F64(u64),
-}
-
-impl Value {
-    /// The WebAssembly type name (`i32`, ...).
-    pub fn type_name(self) -> &'static str {
-        match self {
-            Value::I32(_) => "i32",
-            Value::I64(_) => "i64",
-            Value::F32(_) => "f32",
-            Value::F64(_) => "f64",
-        }
-    }
-}
-
-/// What one import is bound to.
-#[derive(Clone, Debug)]
-pub enum Bound {
-    /// A constant (the import is an immutable global).
-    Value(Value),
-    /// Export `export` of provider number `provider` of the plan.
-    Export {
-        /// Index into [`Plan::providers`].
-        provider: usize,
-        /// The export's name.
-        export: String,
-    },
-}
-
-/// An import and what it is bound to.
-#[derive(Clone, Debug)]
-pub struct Import {
-    /// The import's module name.
-    pub module: String,
-    /// The import's name.
-    pub name: String,
-    /// Its binding.
-    pub bound: Bound,
-}
-
-/// A module file in binary form, with its imports bound.
-#[derive(Clone, Debug)]
-pub struct ModuleSpec {
-    /// The file as named in the manifest.
-    pub path: PathBuf,
-    /// The module in binary form (text modules converted).
-    pub binary: Vec<u8>,
-    /// Whether the file itself is binary (so other processes can read it directly).
-    pub file_is_binary: bool,
-    /// Every import, in declaration order.
-    pub imports: Vec<Import>,
-}
-
-/// A workload ready to be instantiated by any engine.
-#[derive(Clone, Debug)]
-pub struct Plan {
-    /// Provider modules, each after the providers it imports from.
-    pub providers: Vec<ModuleSpec>,
-    /// The generic module.
-    pub main: ModuleSpec,
-    /// The hand-specialized module (it must have no imports).
-    pub hand: Option<ModuleSpec>,
-}
 
 /// Resolves `workload`'s bindings against the imports of its modules. Every import must be
 /// bound; a binding that no module uses is reported in the returned warnings.
@@ -126,18 +53,6 @@ pub fn plan(workload: &Workload) -> Result<(Plan, Vec<String>)> {
         hand,
     };
     Ok((plan, warnings))
-}
-
-/// Reads a module file as binary: `.wasm` or anything starting with the magic bytes is
-/// binary, anything else is text.
-pub fn read_binary(path: &Path) -> Result<(Vec<u8>, bool)> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "wasm") || bytes.starts_with(b"\0asm") {
-        return Ok((bytes, true));
-    }
-    let binary =
-        wat::parse_bytes(&bytes).with_context(|| format!("{}: not a module", path.display()))?;
-    Ok((binary.into_owned(), false))
 }
 
 struct Resolver<'a> {
@@ -250,6 +165,7 @@ pub fn parse_value(text: &str, ty: ValType) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workloads::manifest::parse;
 
     #[test]
     fn values_follow_the_import_type() {
@@ -264,5 +180,65 @@ mod tests {
         );
         assert!(parse_value("0x1_0000_0000", ValType::I32).is_err());
         assert!(parse_value("x", ValType::I64).is_err());
+    }
+
+    #[test]
+    fn bindings_resolve_against_the_imports() {
+        let dir =
+            std::env::temp_dir().join(format!("stagec-benches-resolve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let main = r#"(module
+            (import "env" "n" (global i32))
+            (import "env" "big" (global i64))
+            (import "lib" "f" (func))
+            (import "lib" "g" (func)))"#;
+        let p = r#"(module (func (export "f")) (func (export "g")))"#;
+        let q = r#"(module (import "env" "n" (global i32)) (func (export "h")))"#;
+        for (name, text) in [("m.wat", main), ("p.wat", p), ("q.wat", q)] {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let text = r#"
+[[workload]]
+name = "a"
+kind = "c"
+wasm = "m.wat"
+invoke = "run"
+preimports = ["env.n=0xffffffff", "env.big=-3", "lib=@p.wat", "lib.g=@q.wat#h", "env.unused=1"]
+checksum = 0
+"#;
+        let workload = &parse(text, &dir).unwrap()[0];
+        let (plan, warnings) = plan(workload).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let bound: Vec<(&str, &str, &Bound)> = plan
+            .main
+            .imports
+            .iter()
+            .map(|i| (i.module.as_str(), i.name.as_str(), &i.bound))
+            .collect();
+        let export = |provider, export: &str| Bound::Export {
+            provider,
+            export: export.into(),
+        };
+        // An exact binding wins over the whole-module one; numbers follow the import type.
+        assert_eq!(
+            bound,
+            [
+                ("env", "n", &Bound::Value(Value::I32(-1))),
+                ("env", "big", &Bound::Value(Value::I64(-3))),
+                ("lib", "f", &export(0, "f")),
+                ("lib", "g", &export(1, "h")),
+            ]
+        );
+        let providers: Vec<&Path> = plan.providers.iter().map(|p| p.path.as_path()).collect();
+        assert_eq!(providers, [dir.join("p.wat"), dir.join("q.wat")]);
+        // The provider's own import is bound by the same list.
+        assert_eq!(
+            plan.providers[1].imports[0].bound,
+            Bound::Value(Value::I32(-1))
+        );
+        assert_eq!(
+            warnings,
+            ["preimport `env.unused=1` binds no import of any module"]
+        );
     }
 }

@@ -19,7 +19,7 @@ use stagec::{CompileOptions, Config, Engine, Func, Instance, Linker, Module, Sto
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
-use values::{format_val, parse_value};
+use values::{format_val, parse_args};
 
 /// Stack of the thread that runs wasm code, so that deep but legal recursion works.
 const THREAD_STACK: usize = 64 << 20;
@@ -561,23 +561,7 @@ fn run(file: &Path, options: &RunOptions<'_>, invoke: Option<&str>, args: &[Stri
         },
     };
     let ty = func.ty(&store);
-    if args.len() != ty.params.len() {
-        bail!(
-            "`{name}` takes {} argument{} {}, {} given",
-            ty.params.len(),
-            if ty.params.len() == 1 { "" } else { "s" },
-            ty,
-            args.len()
-        );
-    }
-    let params = args
-        .iter()
-        .zip(ty.params.iter())
-        .enumerate()
-        .map(|(i, (arg, ty))| {
-            parse_value(arg, *ty).with_context(|| format!("argument {} of `{name}`", i + 1))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let params = parse_args(&name, &ty, args)?;
     let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
     let execute_start = std::time::Instant::now();
     let outcome = func.call(&mut store, &params, &mut results);

@@ -5,7 +5,7 @@
 //! directory, for outputs such as `pack % -o %t.swasm`). Each is run with `tests/cli` as
 //! working directory, and the exit status, stdout and stderr of all runs are compared with
 //! `FILE.snap`. Regenerate the
-//! snapshots with `STAGEC_BLESS=1 cargo test -p stagec --test cli`.
+//! snapshots with `STAGEC_BLESS=1 cargo test -p stagec-cli --test cli`.
 //!
 //! Every run, snapshot or not, must also behave: no panic, and an error is exactly one line
 //! `error: FILE: message` on stderr with a non-zero exit status.
@@ -23,7 +23,7 @@ fn cli_dir() -> PathBuf {
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("engine lives in the workspace")
+        .expect("cli lives in the workspace")
         .to_path_buf()
 }
 

@@ -5,7 +5,7 @@
 //! paths are relative to `tests/disas`). The expected optimized CLIF of the specialized
 //! function follows the module as comment lines after `;; CLIF:`. The test runs
 //! `stagec explain FILE --clif-only` and compares. Regenerate the expectations with
-//! `STAGEC_BLESS=1 cargo test -p stagec --test disas`.
+//! `STAGEC_BLESS=1 cargo test -p stagec-cli --test disas`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
