@@ -376,17 +376,15 @@ fn show_cycle(cycle: &[ModPath]) -> String {
         .join(" -> ")
 }
 
-/// The sources of `engine/src`, without the binary's (its own crate).
+/// The sources of `engine/src`.
 fn engine_sources() -> BTreeMap<PathBuf, String> {
     fn walk(dir: &Path, root: &Path, files: &mut BTreeMap<PathBuf, String>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            let relative = path.strip_prefix(root).unwrap().to_path_buf();
             if path.is_dir() {
-                if relative != Path::new("bin") {
-                    walk(&path, root, files);
-                }
+                walk(&path, root, files);
             } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
                 files.insert(relative, std::fs::read_to_string(&path).unwrap());
             }
         }
