@@ -511,7 +511,7 @@ impl Runner<'_> {
             .iter()
             .map(values::arg)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(Outcome::Skip)?;
+            .map_err(|reason| Outcome::Skip(reason.to_string()))?;
         let ty = func.ty(&self.store);
         let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
         func.call(&mut self.store, &args, &mut results)
@@ -542,7 +542,7 @@ impl Runner<'_> {
 
     fn assert_return(&mut self, exec: WastExecute<'_>, expected: &[WastRet<'_>]) -> Outcome {
         if let Some(reason) = values::unsupported_result(expected) {
-            return Outcome::Skip(reason);
+            return Outcome::Skip(reason.to_string());
         }
         let vals = match self.exec(exec) {
             Ok(vals) => vals,
@@ -571,7 +571,7 @@ impl Runner<'_> {
                         shown_vals()
                     ));
                 }
-                Err(reason) => return Outcome::Skip(reason),
+                Err(reason) => return Outcome::Skip(reason.to_string()),
             }
         }
         Outcome::Pass
