@@ -32,8 +32,6 @@ impl fmt::Display for ImportName {
     }
 }
 
-impl std::error::Error for ImportName {}
-
 /// The type of an import or export; displayed as the text format writes it, e.g.
 /// `(global (mut i32))`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -422,7 +422,8 @@ impl std::error::Error for Error {
             Error::Wat(e) => Some(&**e),
             Error::Codegen(e) => Some(&**e),
             Error::Load(e) => Some(&**e),
-            Error::UnknownImport(e) => Some(&**e),
+            // An import's name is not a cause.
+            Error::UnknownImport(_) => None,
             Error::IncompatibleImport(e) => Some(&**e),
             Error::Trap(e) => Some(&**e),
             Error::Resource(e) => Some(&**e),
@@ -496,11 +497,8 @@ mod tests {
         assert_eq!(size_of::<Result<()>>(), 2 * size_of::<usize>());
     }
 
-    #[test]
-    fn sources_are_typed_and_their_messages_end_the_message() {
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
-        let e = Error::in_file("a.wat", Error::io("b.wasm", io));
-        assert_eq!(e.to_string(), "a.wat: b.wasm: gone");
+    /// The messages of `e` and its sources, each ending the one before.
+    fn chain(e: &Error) -> Vec<String> {
         let mut chain = vec![e.to_string()];
         let mut next = e.source();
         while let Some(s) = next {
@@ -508,12 +506,45 @@ mod tests {
             chain.push(s.to_string());
             next = s.source();
         }
-        assert_eq!(chain.last().unwrap(), "gone");
+        chain
+    }
+
+    #[test]
+    fn sources_are_typed_and_their_messages_end_the_message() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = Error::in_file("a.wat", Error::io("b.wasm", io));
+        assert_eq!(e.to_string(), "a.wat: b.wasm: gone");
+        assert_eq!(chain(&e).len(), 5);
+        assert_eq!(chain(&e).last().unwrap(), "gone");
         let in_file = e.source().unwrap().downcast_ref::<InFile>().unwrap();
         assert!(matches!(in_file.source, Error::Io(_)));
 
         let host = Error::host("negative input");
         assert_eq!(host.to_string(), "negative input");
         assert_eq!(host.source().unwrap().to_string(), "negative input");
+
+        let import = ImportName::new("env", "f");
+        let decode = stagec_runtime::codec::Reader::new(&[])
+            .u8("flag")
+            .unwrap_err();
+        let samples: Vec<Error> = vec![
+            Error::UnknownImport(Box::new(import.clone())),
+            StagedError::Stage {
+                stage: "m".into(),
+                kind: StageKind::Multi,
+                problem: StageProblem::Compile(ArtifactError::Header(decode).into()),
+            }
+            .into(),
+            StagedError::Extension(UsageError::OtherStore.into()).into(),
+            PreimportError {
+                provider: Some("p.wat".into()),
+                import,
+                problem: PreimportProblem::LiveWithoutStore,
+            }
+            .into(),
+            ResourceError::TableTooLarge.into(),
+        ];
+        let lengths: Vec<usize> = samples.iter().map(|e| chain(e).len()).collect();
+        assert_eq!(lengths, [1, 5, 4, 2, 2]);
     }
 }
