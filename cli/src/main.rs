@@ -310,13 +310,13 @@ fn report(file: &Path, result: Result<()>) -> ExitCode {
     }
 }
 
-/// The error chain on one line. A cause whose message ends the one before adds nothing
-/// (stagec's errors include their causes' messages) and is left out.
+/// The error chain on one line. A cause whose message its parent already shows (library
+/// errors include their source's message in their own) is not repeated.
 fn one_line(e: &anyhow::Error) -> String {
     let mut chain: Vec<String> = Vec::new();
     for cause in e.chain() {
         let message = cause.to_string();
-        if !chain.last().is_some_and(|last| last.ends_with(&message)) {
+        if !chain.last().is_some_and(|parent| parent.contains(&message)) {
             chain.push(message);
         }
     }

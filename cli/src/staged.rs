@@ -51,7 +51,7 @@ pub fn load(file: &Path) -> Result<StagedModule> {
         let text = std::str::from_utf8(&bytes)
             .map_err(|e| anyhow!("neither a binary module nor UTF-8 text: {e}"))?;
         // Text errors read `LINE:COL: message`; the byte offset would only repeat that.
-        parse_swat(text).map_err(|e| anyhow!(e.message))?
+        parse_swat(text).map_err(|e| anyhow!(e.message()))?
     } else if extension == Some("swasm") || is_swasm(&bytes) {
         parse_swasm(&bytes)?
     } else {
@@ -68,8 +68,8 @@ pub fn load(file: &Path) -> Result<StagedModule> {
     staged.validate().map_err(|e| {
         // A structure error in text has no useful offset (stage offsets are 0 there);
         // errors inside a stage's module keep theirs, relative to that module.
-        if text && e.offset == 0 {
-            anyhow!(e.message)
+        if text && e.offset() == 0 {
+            anyhow!(e.message())
         } else {
             anyhow!(e)
         }

@@ -92,11 +92,11 @@ fn bad_preimport_flags_are_one_line_errors() {
         }
     }
     println!("bad preimport flags: {tried} tried");
-    // The corpus has 37 flags today; losing most of them would make this test vacuous.
-    assert!(
-        cases.len() >= 30,
-        "only {} flags in preimports.txt",
-        cases.len()
+    // Each of the 37 flags of preimports.txt as `--preimport` and as `--import`.
+    assert_eq!(
+        cases.len(),
+        37,
+        "flags in preimports.txt (update this count when the file changes)"
     );
     assert_eq!(tried, 2 * cases.len());
     assert!(

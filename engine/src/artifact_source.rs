@@ -5,7 +5,7 @@ use crate::engine::Engine;
 use crate::error::{ArtifactError, Result};
 use crate::snapshot::Snapshot;
 use stagec_codegen::{CompileOptions, CompileUnit};
-use stagec_runtime::artifact::Artifact;
+use stagec_environ::artifact::Artifact;
 
 /// Where a compilation's artifacts come from.
 pub(crate) enum ArtifactSource {

@@ -12,7 +12,7 @@ use crate::serialize;
 use crate::snapshot::Snapshot;
 use crate::specialize::{self, LiveStores};
 use stagec_codegen::CompileOptions;
-use stagec_runtime::artifact::Artifact;
+use stagec_environ::artifact::Artifact;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -257,7 +257,7 @@ impl Engine {
         &self,
         units: &[stagec_codegen::CompileUnit<'_>],
         options: &CompileOptions,
-    ) -> Result<stagec_runtime::artifact::Artifact> {
+    ) -> Result<stagec_environ::artifact::Artifact> {
         Ok(self.inner.compiler.compile_units(units, options)?)
     }
 

@@ -89,11 +89,11 @@ pub use module::{Explained, Module};
 pub use preimports::{Preimport, Preimports, Provider};
 pub use serialize::is_artifact;
 pub use stagec_codegen::{CompileOptions, Explanation};
+pub use stagec_environ::TrapKind;
 pub use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,
 };
 pub use stagec_frontend::{Stage, StageKind, StagedModule, encode_swasm, parse_swasm, parse_swat};
-pub use stagec_runtime::TrapKind;
 pub use staged::{FRESH_MODULE, FRESH_NAME};
 pub use store::Store;
 pub use values::{ExternRef, Val, ValType};

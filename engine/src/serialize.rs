@@ -16,8 +16,8 @@
 use crate::engine::Engine;
 use crate::error::{ArtifactError, Result};
 use crate::snapshot::Snapshot;
-use stagec_runtime::artifact::Artifact;
-use stagec_runtime::codec::{Reader, Writer};
+use stagec_environ::artifact::Artifact;
+use stagec_environ::codec::{Reader, Writer};
 
 /// The engine version written into artifacts and cache keys: the release and a hash of
 /// the sources that shape compiled code (engine/build.rs).

@@ -15,8 +15,8 @@
 //! snapshot and re-run their start functions when loaded.
 
 use crate::error::SnapshotMismatch;
+use stagec_environ::codec::{DecodeError, Reader, Writer};
 use stagec_frontend::{DataMode, ModuleInfo};
-use stagec_runtime::codec::{DecodeError, Reader, Writer};
 
 /// One provider's state.
 #[derive(Clone, Debug, PartialEq, Eq)]

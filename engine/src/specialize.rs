@@ -25,7 +25,7 @@ use crate::store::Store;
 use crate::values::Val;
 use stagec_codegen::{CompileOptions, CompileUnit, ConstValue, FixedInstance, ImportBinding};
 use stagec_frontend::{EntityType, ExternKind, ModuleInfo, ParsedModule};
-use stagec_runtime::artifact::Artifact;
+use stagec_environ::artifact::Artifact;
 use stagec_runtime::vm::VMGlobal;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};

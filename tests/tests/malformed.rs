@@ -287,6 +287,10 @@ fn corpus_dir() -> PathBuf {
 // The corpus
 // ---------------------------------------------------------------------------------------
 
+/// Files of the corpus (and lines of `expectations.txt`): update when `generate.py` writes
+/// more.
+const CORPUS_FILES: usize = 138;
+
 #[test]
 fn corpus_gives_the_expected_errors() {
     let _serial = serial();
@@ -320,6 +324,11 @@ fn corpus_gives_the_expected_errors() {
     let mut listed: Vec<String> = expected.iter().map(|(f, ..)| f.clone()).collect();
     listed.sort();
     assert_eq!(files, listed, "corpus files and expectations.txt disagree");
+    assert_eq!(
+        files.len(),
+        CORPUS_FILES,
+        "corpus files (update CORPUS_FILES)"
+    );
 
     let inputs = expected
         .iter()
@@ -429,6 +438,8 @@ fn seed_modules() -> Vec<(String, Vec<u8>)> {
             seeds.push((format!("wasm-smith {seed}"), bytes));
         }
     }
+    // When this was set: the hand-written module, 2 examples and 7 wasm-smith modules.
+    assert!(seeds.len() >= 10, "only {} seed modules", seeds.len());
     seeds
 }
 
@@ -535,6 +546,20 @@ fn mutated_modules_are_errors_not_crashes() {
         total - errors,
         started.elapsed().as_secs_f64()
     );
+    // 90% of what scale 1 gave when these were set (22,562 inputs, 19,312 errors, 3,250
+    // still valid); a larger scale only adds inputs. Few errors means malformed input is
+    // accepted; few valid ones that the mutations or the loader stopped working.
+    let minimums = [
+        ("inputs", total, 20_305),
+        ("errors", errors, 17_380),
+        ("still valid", total - errors, 2_925),
+    ];
+    for (what, got, min) in minimums {
+        assert!(
+            got >= min,
+            "malformed mutations: {got} {what}, at least {min} expected"
+        );
+    }
 }
 
 /// Deeply nested blocks: no recursion in the compiler may overflow the native stack.
@@ -582,8 +607,14 @@ fn deep_nesting_is_not_a_stack_overflow() {
             false,
         ));
     }
-    for (name, got, peak) in load_all(inputs) {
+    let results = load_all(inputs);
+    assert_eq!(results.len(), 6, "2 depths × closed, unclosed and text");
+    for (name, got, peak) in results {
         println!("{name}: {got:?} (heap peak {} MiB)", peak >> 20);
+        // A closed body may compile or hit a nesting limit; an unclosed one is an error.
+        if name.ends_with("unclosed") {
+            assert!(matches!(got, Got::Err { .. }), "{name}: {got:?}");
+        }
     }
 }
 
@@ -774,6 +805,7 @@ fn bad_preimports_are_errors() {
             }
             tried += 1;
             println!("bad preimports (library): {tried} tried");
+            assert_eq!(tried, 14, "bad preimports tried");
             assert!(failures.is_empty(), "{}", failures.join("\n"));
         })
         .unwrap()

@@ -1,6 +1,6 @@
 //! Why a serialized artifact (a precompiled module or a cache entry) cannot be used.
 
-use stagec_runtime::codec::DecodeError;
+use stagec_environ::codec::DecodeError;
 use std::fmt;
 
 /// A serialized artifact cannot be used.

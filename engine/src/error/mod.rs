@@ -23,7 +23,8 @@ pub use import::{
 pub use usage::{ResourceError, UsageError, ValueRole};
 
 use stagec_frontend::StageKind;
-use stagec_runtime::{TrapKind, TrapReason};
+use stagec_environ::TrapKind;
+use stagec_runtime::TrapReason;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -379,8 +380,8 @@ impl Error {
     /// Whether the module was rejected only for using a feature stagec does not support.
     pub fn is_unsupported(&self) -> bool {
         match self {
-            Error::Frontend(e) => e.unsupported,
-            Error::Codegen(e) => e.unsupported,
+            Error::Frontend(e) => e.is_unsupported(),
+            Error::Codegen(e) => e.is_unsupported(),
             Error::InFile(e) => e.source.is_unsupported(),
             _ => false,
         }
@@ -524,7 +525,7 @@ mod tests {
         assert_eq!(host.source().unwrap().to_string(), "negative input");
 
         let import = ImportName::new("env", "f");
-        let decode = stagec_runtime::codec::Reader::new(&[])
+        let decode = stagec_environ::codec::Reader::new(&[])
             .u8("flag")
             .unwrap_err();
         let samples: Vec<Error> = vec![

@@ -1,7 +1,8 @@
 //! The relocatable output of codegen and the input of the runtime's code loader.
 
 use crate::TrapKind;
-use crate::codec::{DecodeError, Reader, Writer};
+use crate::codec::{DecodeError, DecodeErrorKind, Reader, Writer};
+use std::fmt;
 
 /// A range of the artifact's code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -105,7 +106,7 @@ pub struct Artifact {
     /// functions are reached by direct calls. Empty is read as one unit.
     pub unit_starts: Vec<u32>,
     /// Host-to-wasm entry trampoline of each module type index (see
-    /// [`crate::vm::EntryTrampoline`]).
+    /// `stagec_runtime::vm::EntryTrampoline`).
     pub entry_trampolines: Vec<CodeRange>,
     /// Relocations to apply when loading.
     pub relocations: Vec<Relocation>,
@@ -141,12 +142,18 @@ impl RelocTarget {
         }
     }
 
-    fn from_parts(tag: u8, index: u32) -> Option<RelocTarget> {
-        Some(match tag {
+    /// The target with serialized `tag` and `index`, or what names nothing (and its
+    /// number).
+    fn from_parts(tag: u8, index: u32) -> Result<RelocTarget, (&'static str, u64)> {
+        Ok(match tag {
             0 => RelocTarget::DefinedFunc(index),
-            1 => RelocTarget::LibCall(*LibCall::ALL.get(index as usize)?),
+            1 => RelocTarget::LibCall(
+                *LibCall::ALL
+                    .get(index as usize)
+                    .ok_or(("library call", u64::from(index)))?,
+            ),
             2 => RelocTarget::Fixed(index),
-            _ => return None,
+            _ => return Err(("relocation target", u64::from(tag))),
         })
     }
 }
@@ -175,7 +182,7 @@ fn encode_ranges(w: &mut Writer, ranges: &[CodeRange]) {
     }
 }
 
-fn decode_ranges(r: &mut Reader<'_>, what: &str) -> Result<Vec<CodeRange>, DecodeError> {
+fn decode_ranges(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<CodeRange>, DecodeError> {
     let n = r.len(8, what)?;
     (0..n)
         .map(|_| {
@@ -240,11 +247,10 @@ impl Artifact {
                 0 => RelocKind::X86PcRel4,
                 1 => RelocKind::Abs8,
                 2 => RelocKind::Arm64Call,
-                k => return Err(r.error(format!("unknown relocation kind {k}"))),
+                k => return Err(r.unknown("relocation kind", k)),
             };
-            let target = RelocTarget::from_parts(rec[5], at(6)).ok_or_else(|| {
-                r.error(format!("unknown relocation target {}/{}", rec[5], at(6)))
-            })?;
+            let target = RelocTarget::from_parts(rec[5], at(6))
+                .map_err(|(what, value)| r.unknown(what, value))?;
             relocations.push(Relocation {
                 offset: at(0),
                 kind,
@@ -256,8 +262,7 @@ impl Artifact {
         let records = r.take(n * TRAP_SIZE, "trap table")?;
         let mut traps = Vec::with_capacity(n);
         for rec in records.chunks_exact(TRAP_SIZE) {
-            let kind = TrapKind::from_u8(rec[4])
-                .ok_or_else(|| r.error(format!("unknown trap kind {}", rec[4])))?;
+            let kind = TrapKind::from_u8(rec[4]).ok_or_else(|| r.unknown("trap kind", rec[4]))?;
             traps.push(TrapSite {
                 code_offset: u32::from_le_bytes(rec[0..4].try_into().expect("4 bytes")),
                 kind,
@@ -266,7 +271,10 @@ impl Artifact {
         }
         let fixed = r.u64("fixed slots")?;
         if fixed > 1 << 24 {
-            return Err(r.error(format!("{fixed} fixed slots")));
+            return Err(r.error_of(DecodeErrorKind::TooMany {
+                what: "fixed slots",
+                count: fixed,
+            }));
         }
         let fixed = fixed as usize;
         let artifact = Artifact {
@@ -278,8 +286,8 @@ impl Artifact {
             traps,
             fixed: vec![0; fixed],
         };
-        artifact.validate().map_err(|message| DecodeError {
-            message,
+        artifact.validate().map_err(|e| DecodeError {
+            kind: DecodeErrorKind::Artifact(e),
             offset: start,
         })?;
         Ok(artifact)
@@ -288,14 +296,14 @@ impl Artifact {
     /// Checks that every range, relocation and trap site lies inside the code and every
     /// relocation names a function or slot that exists, so that loading cannot write
     /// outside the code it maps.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ArtifactError> {
         let len = self.code.len() as u64;
         let in_code = |r: &CodeRange| u64::from(r.offset) + u64::from(r.len) <= len;
-        if let Some(i) = self.functions.iter().position(|r| !in_code(r)) {
-            return Err(format!("function {i} lies outside the code"));
+        if let Some(index) = self.functions.iter().position(|r| !in_code(r)) {
+            return Err(ArtifactError::FunctionOutsideCode { index });
         }
-        if let Some(i) = self.entry_trampolines.iter().position(|r| !in_code(r)) {
-            return Err(format!("trampoline {i} lies outside the code"));
+        if let Some(index) = self.entry_trampolines.iter().position(|r| !in_code(r)) {
+            return Err(ArtifactError::TrampolineOutsideCode { index });
         }
         if self.unit_starts.first().is_some_and(|&s| s != 0)
             || self.unit_starts.windows(2).any(|w| w[0] > w[1])
@@ -304,7 +312,7 @@ impl Artifact {
                 .last()
                 .is_some_and(|&s| s as usize > self.functions.len())
         {
-            return Err("unit starts are not an increasing list of function indices".into());
+            return Err(ArtifactError::UnitStartsNotIncreasing);
         }
         for reloc in &self.relocations {
             let width = match reloc.kind {
@@ -312,17 +320,16 @@ impl Artifact {
                 RelocKind::X86PcRel4 | RelocKind::Arm64Call => 4,
             };
             if u64::from(reloc.offset) + width > len {
-                return Err(format!(
-                    "relocation at {:#x} lies outside the code",
-                    reloc.offset
-                ));
+                return Err(ArtifactError::RelocationOutsideCode {
+                    offset: reloc.offset,
+                });
             }
             match reloc.target {
-                RelocTarget::DefinedFunc(i) if i as usize >= self.functions.len() => {
-                    return Err(format!("relocation to unknown function {i}"));
+                RelocTarget::DefinedFunc(index) if index as usize >= self.functions.len() => {
+                    return Err(ArtifactError::UnknownFunction { index });
                 }
-                RelocTarget::Fixed(i) if i as usize >= self.fixed.len() => {
-                    return Err(format!("relocation to unknown fixed slot {i}"));
+                RelocTarget::Fixed(slot) if slot as usize >= self.fixed.len() => {
+                    return Err(ArtifactError::UnknownFixedSlot { slot });
                 }
                 _ => {}
             }
@@ -336,8 +343,73 @@ impl Artifact {
                 .last()
                 .is_some_and(|t| u64::from(t.code_offset) >= len)
         {
-            return Err("trap sites are not sorted inside the code".into());
+            return Err(ArtifactError::TrapSitesUnsorted);
         }
         Ok(())
     }
 }
+
+/// An artifact that is not self-consistent ([`Artifact::validate`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArtifactError {
+    /// The code range of function `index` lies outside the code.
+    FunctionOutsideCode {
+        /// Index in [`Artifact::functions`].
+        index: usize,
+    },
+    /// The code range of entry trampoline `index` lies outside the code.
+    TrampolineOutsideCode {
+        /// Index in [`Artifact::entry_trampolines`].
+        index: usize,
+    },
+    /// [`Artifact::unit_starts`] does not start at 0, decreases, or passes the end of
+    /// the functions.
+    UnitStartsNotIncreasing,
+    /// The bytes a relocation patches lie outside the code.
+    RelocationOutsideCode {
+        /// The relocation's offset in the code.
+        offset: u32,
+    },
+    /// A relocation names a function the artifact does not have.
+    UnknownFunction {
+        /// The function index.
+        index: u32,
+    },
+    /// A relocation names a fixed slot the artifact does not have.
+    UnknownFixedSlot {
+        /// The slot.
+        slot: u32,
+    },
+    /// The trap sites are not sorted by code offset, or one lies past the code.
+    TrapSitesUnsorted,
+}
+
+impl fmt::Display for ArtifactError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArtifactError::FunctionOutsideCode { index } => {
+                write!(f, "function {index} lies outside the code")
+            }
+            ArtifactError::TrampolineOutsideCode { index } => {
+                write!(f, "trampoline {index} lies outside the code")
+            }
+            ArtifactError::UnitStartsNotIncreasing => {
+                f.write_str("unit starts are not an increasing list of function indices")
+            }
+            ArtifactError::RelocationOutsideCode { offset } => {
+                write!(f, "relocation at {offset:#x} lies outside the code")
+            }
+            ArtifactError::UnknownFunction { index } => {
+                write!(f, "relocation to unknown function {index}")
+            }
+            ArtifactError::UnknownFixedSlot { slot } => {
+                write!(f, "relocation to unknown fixed slot {slot}")
+            }
+            ArtifactError::TrapSitesUnsorted => {
+                f.write_str("trap sites are not sorted inside the code")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ArtifactError {}

@@ -21,8 +21,10 @@
 //!
 //! A memory's `base` never moves (32-bit memories reserve their whole 4 GiB up front), so
 //! codegen may load it once and treat it as read-only; `def` points at the memory's
-//! [`VMMemoryDefinition`](crate::vm::VMMemoryDefinition), whose length changes with
-//! `memory.grow`.
+//! `VMMemoryDefinition`, whose length changes with `memory.grow`.
+//!
+//! The `#[repr(C)]` structures these offsets describe live in `stagec_runtime::vm`; the
+//! runtime's tests check every offset here against `offset_of!` on them.
 
 use stagec_frontend::ModuleInfo;
 
@@ -128,7 +130,7 @@ impl VMOffsets {
     }
 }
 
-/// Offsets inside [`VMFuncRef`](crate::vm::VMFuncRef).
+/// Offsets inside `stagec_runtime::vm::VMFuncRef`.
 pub mod funcref {
     /// `code: *const u8` — native entry of the function (wasm calling convention).
     pub const CODE: u32 = 0;
@@ -140,7 +142,7 @@ pub mod funcref {
     pub const SIZE: u32 = 24;
 }
 
-/// Offsets inside [`VMFuncImport`](crate::vm::VMFuncImport).
+/// Offsets inside `stagec_runtime::vm::VMFuncImport`.
 pub mod func_import {
     /// `code: *const u8`
     pub const CODE: u32 = 0;
@@ -148,7 +150,7 @@ pub mod func_import {
     pub const VMCTX: u32 = 8;
 }
 
-/// Offsets inside [`VMMemoryDefinition`](crate::vm::VMMemoryDefinition).
+/// Offsets inside `stagec_runtime::vm::VMMemoryDefinition`.
 pub mod memory_def {
     /// `base: *mut u8`
     pub const BASE: u32 = 0;
@@ -156,7 +158,7 @@ pub mod memory_def {
     pub const CURRENT_LENGTH: u32 = 8;
 }
 
-/// Offsets inside [`VMTableDefinition`](crate::vm::VMTableDefinition).
+/// Offsets inside `stagec_runtime::vm::VMTableDefinition`.
 pub mod table_def {
     /// `base: *mut usize` — elements, one pointer-sized word each.
     pub const BASE: u32 = 0;
@@ -166,7 +168,7 @@ pub mod table_def {
     pub const ELEMENT_SIZE: u32 = 8;
 }
 
-/// Offsets inside [`VMStoreContext`](crate::vm::VMStoreContext).
+/// Offsets inside `stagec_runtime::vm::VMStoreContext`.
 pub mod store_ctx {
     /// `stack_limit: usize` — the lowest stack address wasm code may use.
     pub const STACK_LIMIT: u32 = 0;
@@ -176,11 +178,35 @@ pub mod store_ctx {
     pub const FUEL: u32 = 16;
 }
 
-/// Offsets inside [`VMHostFuncContext`](crate::vm::VMHostFuncContext).
+/// Offsets inside `stagec_runtime::vm::VMHostFuncContext`.
 pub mod host_ctx {
     /// `callback: HostCallback` — the Rust entry point called by a host adapter.
     pub const CALLBACK: u32 = 0;
 }
 
-/// Size of one [`ValRaw`](crate::vm::ValRaw) slot in argument/result buffers.
+/// Size of one `stagec_runtime::vm::ValRaw` slot in argument/result buffers.
 pub const VAL_RAW_SIZE: u32 = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vmctx_regions_do_not_overlap() {
+        let o = VMOffsets {
+            num_imported_funcs: 2,
+            num_memories: 1,
+            num_tables: 3,
+            num_imported_globals: 1,
+            num_defined_globals: 2,
+        };
+        assert_eq!(o.func_import(0), VMOffsets::header_size());
+        assert_eq!(o.memory_base(0), o.func_import(1) + 16);
+        assert_eq!(o.memory_def(0), o.memory_base(0) + 8);
+        assert_eq!(o.table_def(0), o.memory_base(0) + 16);
+        assert_eq!(o.imported_global(0), o.table_def(2) + 8);
+        assert_eq!(o.defined_global(0) % 16, 0);
+        assert!(o.defined_global(0) >= o.imported_global(0) + 8);
+        assert_eq!(o.size(), o.defined_global(1) + 16);
+    }
+}

@@ -1,7 +1,7 @@
 //! The list of runtime entry points ("builtins") that compiled code calls through
 //! `vmctx->builtins`, with their signatures. Codegen builds Cranelift signatures from
-//! [`Builtin::signature`]; the runtime fills [`VMBuiltins`](crate::vm::VMBuiltins) in the
-//! same order.
+//! [`Builtin::signature`]; the runtime fills its `VMBuiltins` table (`stagec_runtime::vm`) in
+//! the same order.
 //!
 //! Every builtin takes the caller's `vmctx` first; index arguments are module index-space
 //! numbers (imported entities first). Builtins that can trap store the trap in the

@@ -2,8 +2,9 @@
 //! translator has — where a global lives, how a linear memory or a table is reached, how a
 //! call is made, how a builtin is invoked, which trap code a failure gets.
 //!
-//! Every vmctx offset comes from [`VMOffsets`] and the `vmoffsets` modules of the runtime;
-//! nothing here hard-codes a layout. Specialization lives here too, as answers that differ
+//! Every vmctx offset comes from [`VMOffsets`] and the `vmoffsets` modules of
+//! `stagec_environ`; nothing here hard-codes a layout. Calls (direct, indirect, builtins)
+//! are in [`calls`]. Specialization lives here too, as answers that differ
 //! from the generic ones, driven by the unit's [`UnitPlan`]:
 //! - a preimported constant global is an `iconst`/`f32const`/`f64const`;
 //! - globals, memories and tables at fixed addresses (bound imports, and everything of a
@@ -16,14 +17,13 @@
 //! ([`FuncEnvironment::consume_fuel`]) read the store context of the store the code runs
 //! for — a fixed unit's through its *caller's* vmctx (see [`FuncEnvironment::begin_function`]).
 
-use crate::CodegenError;
-use crate::fixed::{FIXED_NAMESPACE, FUNCTION_NAMESPACE};
+mod calls;
+
+use crate::fixed::FIXED_NAMESPACE;
 use crate::translate::consts;
 use crate::traps::trap_code;
-use crate::units::{
-    CallTarget, CalleeVmctx, CompileOptions, ConstValue, GlobalPlace, MemoryPlace, TablePlace,
-    UnitPlan,
-};
+use crate::units::{CompileOptions, ConstValue, GlobalPlace, MemoryPlace, TablePlace, UnitPlan};
+use crate::{CodegenError, CodegenErrorKind};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64, Offset32};
 use cranelift_codegen::ir::{
@@ -33,9 +33,9 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
+use stagec_environ::vmoffsets::{self, VMOffsets};
+use stagec_environ::{Builtin, TrapKind};
 use stagec_frontend::{FuncType, ModuleInfo, ValType};
-use stagec_runtime::vmoffsets::{self, VMOffsets};
-use stagec_runtime::{AbiType, Builtin, TrapKind};
 use std::collections::HashMap;
 
 /// The host pointer type (vmctx, memory bases, reference words).
@@ -64,28 +64,6 @@ pub(crate) fn wasm_signature(call_conv: CallConv, ty: &FuncType) -> Signature {
     sig.returns
         .extend(ty.results.iter().map(|&t| AbiParam::new(clif_type(t))));
     sig
-}
-
-/// The Cranelift signature of a builtin: `(vmctx, params...) -> results`.
-fn builtin_signature(call_conv: CallConv, builtin: Builtin) -> Signature {
-    let abi = |t: &AbiType| {
-        AbiParam::new(match t {
-            AbiType::I32 => types::I32,
-            AbiType::I64 | AbiType::Ptr => types::I64,
-        })
-    };
-    let (params, results) = builtin.signature();
-    let mut sig = Signature::new(call_conv);
-    sig.params.push(AbiParam::new(POINTER));
-    sig.params.extend(params.iter().map(abi));
-    sig.returns.extend(results.iter().map(abi));
-    sig
-}
-
-/// Whether a builtin's `i32` result is a trap status (rather than a value).
-fn returns_status(builtin: Builtin) -> bool {
-    !matches!(builtin, Builtin::MemoryGrow | Builtin::TableGrow)
-        && builtin.signature().1 == [AbiType::I32]
 }
 
 /// Flags of a load from runtime data that never changes while the instance lives
@@ -420,7 +398,7 @@ impl<'m> FuncEnvironment<'m> {
     ) -> Result<(), CodegenError> {
         let (base, offset) = self
             .global_location(builder, index)
-            .ok_or_else(|| CodegenError::new(format!("global.set of constant global {index}")))?;
+            .ok_or_else(|| CodegenError::new(CodegenErrorKind::SetConstantGlobal { index }))?;
         builder.ins().store(runtime_flags(), value, base, offset);
         Ok(())
     }
@@ -560,73 +538,6 @@ impl<'m> FuncEnvironment<'m> {
         builder.ins().iadd_imm_s(funcrefs, offset)
     }
 
-    // ---- calls -------------------------------------------------------------------------
-
-    /// The signature of module type `type_index`, imported into the function once.
-    pub(crate) fn type_signature(
-        &mut self,
-        builder: &mut FunctionBuilder<'_>,
-        type_index: u32,
-    ) -> SigRef {
-        if let Some(&sig) = self.type_sigs.get(&type_index) {
-            return sig;
-        }
-        let ty = &self.module.types[type_index as usize];
-        let sig = builder.import_signature(wasm_signature(self.call_conv, ty));
-        self.type_sigs.insert(type_index, sig);
-        sig
-    }
-
-    /// `call` of function `func_index`: a direct call (relocated) for a defined function
-    /// or a preimported one, an indirect call through an import slot (of the vmctx, or at
-    /// a fixed address in a fixed unit) for a runtime import.
-    pub(crate) fn call(
-        &mut self,
-        builder: &mut FunctionBuilder<'_>,
-        func_index: u32,
-        args: &[Value],
-    ) -> Vec<Value> {
-        let vmctx = self.vmctx();
-        let mut call_args = Vec::with_capacity(args.len() + 2);
-        let (slot_base, slot_offset) = match self.plan.funcs[func_index as usize] {
-            CallTarget::Direct {
-                index,
-                vmctx: callee_vmctx,
-            } => {
-                let callee = self.direct_func_ref(builder, func_index, index);
-                let callee_vmctx = match callee_vmctx {
-                    CalleeVmctx::Own => vmctx,
-                    CalleeVmctx::Fixed(addr) => self.fixed_address(builder, addr),
-                };
-                call_args.extend([callee_vmctx, self.direct_call_caller()]);
-                call_args.extend_from_slice(args);
-                let inst = builder.ins().call(callee, &call_args);
-                return builder.inst_results(inst).to_vec();
-            }
-            CallTarget::VmctxImport => (vmctx, self.offsets.func_import(func_index) as i32),
-            CallTarget::ImportAt { vmctx, offset } => {
-                (self.fixed_address(builder, vmctx), offset as i32)
-            }
-        };
-        let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
-        let code = builder.ins().load(
-            POINTER,
-            readonly_flags(),
-            slot_base,
-            slot_offset + vmoffsets::func_import::CODE as i32,
-        );
-        let callee_vmctx = builder.ins().load(
-            POINTER,
-            readonly_flags(),
-            slot_base,
-            slot_offset + vmoffsets::func_import::VMCTX as i32,
-        );
-        call_args.extend([callee_vmctx, vmctx]);
-        call_args.extend_from_slice(args);
-        let inst = builder.ins().call_indirect(sig, code, &call_args);
-        builder.inst_results(inst).to_vec()
-    }
-
     /// A fixed address of the compilation (provider state), as a relocated constant: a
     /// `func_addr` of the address's slot in [`FIXED_NAMESPACE`], which Cranelift's
     /// inliner carries into callers like any function reference (a `symbol_value` would
@@ -653,143 +564,9 @@ impl<'m> FuncEnvironment<'m> {
         };
         builder.ins().func_addr(POINTER, func_ref)
     }
-
-    /// A colocated reference to artifact function `index`, which function `func_index`
-    /// of this module stands for (and whose type it has).
-    fn direct_func_ref(
-        &mut self,
-        builder: &mut FunctionBuilder<'_>,
-        func_index: u32,
-        index: u32,
-    ) -> FuncRef {
-        if let Some(&f) = self.direct_funcs.get(&index) {
-            return f;
-        }
-        let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
-        let name = builder
-            .func
-            .declare_imported_user_function(UserExternalName::new(FUNCTION_NAMESPACE, index));
-        let f = builder.import_function(ExtFuncData {
-            name: ExternalName::user(name),
-            signature: sig,
-            colocated: true,
-            patchable: false,
-        });
-        self.direct_funcs.insert(index, f);
-        f
-    }
-
-    /// `call_indirect` of type `type_index` through element `index` of `table`: bounds
-    /// check (undefined element), null check (uninitialized element), signature check
-    /// against `vmctx->type_ids[type_index]` (indirect call type mismatch), then a call
-    /// with the funcref's vmctx.
-    pub(crate) fn call_indirect(
-        &mut self,
-        builder: &mut FunctionBuilder<'_>,
-        type_index: u32,
-        table: u32,
-        index: Value,
-        args: &[Value],
-    ) -> Vec<Value> {
-        let vmctx = self.vmctx();
-        let addr = self.table_element_address(builder, table, index, TrapKind::UndefinedElement);
-        let funcref = builder.ins().load(POINTER, runtime_flags(), addr, 0);
-        self.trapz(builder, funcref, TrapKind::UninitializedElement);
-
-        // The funcref's fields never change, but these loads must not be hoisted above
-        // the null check: readonly without `can_move`.
-        let fields = MemFlagsData::trusted().with_readonly();
-        let actual = builder.ins().load(
-            types::I32,
-            fields,
-            funcref,
-            vmoffsets::funcref::TYPE_ID as i32,
-        );
-        let type_ids = self.load_vmctx_field(builder, VMOffsets::type_ids());
-        let expected = builder.ins().load(
-            types::I32,
-            readonly_flags(),
-            type_ids,
-            (type_index * 4) as i32,
-        );
-        let mismatch = builder.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.trapnz(builder, mismatch, TrapKind::BadSignature);
-
-        let code = builder
-            .ins()
-            .load(POINTER, fields, funcref, vmoffsets::funcref::CODE as i32);
-        let callee_vmctx =
-            builder
-                .ins()
-                .load(POINTER, fields, funcref, vmoffsets::funcref::VMCTX as i32);
-        let sig = self.type_signature(builder, type_index);
-        let mut call_args = Vec::with_capacity(args.len() + 2);
-        call_args.extend([callee_vmctx, vmctx]);
-        call_args.extend_from_slice(args);
-        let inst = builder.ins().call_indirect(sig, code, &call_args);
-        builder.inst_results(inst).to_vec()
-    }
-
-    /// Calls a runtime builtin through `vmctx->builtins`. A status result is checked here
-    /// (non-zero traps with [`TrapKind::Pending`]; the runtime has stored the real kind) and
-    /// not returned; a value result (`memory.grow`, `table.grow`) is returned.
-    pub(crate) fn call_builtin(
-        &mut self,
-        builder: &mut FunctionBuilder<'_>,
-        builtin: Builtin,
-        args: &[Value],
-    ) -> Option<Value> {
-        let vmctx = self.vmctx();
-        let sig = match self.builtin_sigs[builtin as usize] {
-            Some(sig) => sig,
-            None => {
-                let sig = builder.import_signature(builtin_signature(self.call_conv, builtin));
-                self.builtin_sigs[builtin as usize] = Some(sig);
-                sig
-            }
-        };
-        let builtins = self.load_vmctx_field(builder, VMOffsets::builtins());
-        let function =
-            builder
-                .ins()
-                .load(POINTER, readonly_flags(), builtins, builtin.offset() as i32);
-        let mut call_args = Vec::with_capacity(args.len() + 1);
-        call_args.push(vmctx);
-        call_args.extend_from_slice(args);
-        let inst = builder.ins().call_indirect(sig, function, &call_args);
-        let result = builder.inst_results(inst).first().copied();
-        if returns_status(builtin) {
-            let status = result.expect("status builtins return an i32");
-            self.trapnz(builder, status, TrapKind::Pending);
-            None
-        } else {
-            result
-        }
-    }
 }
 
 /// The Cranelift types of a list of wasm value types.
 pub(crate) fn clif_types(types: &[ValType]) -> Vec<ir::Type> {
     types.iter().map(|&t| clif_type(t)).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_builtins() {
-        for &b in Builtin::ALL {
-            let expect = matches!(
-                b,
-                Builtin::MemoryFill
-                    | Builtin::MemoryCopy
-                    | Builtin::MemoryInit
-                    | Builtin::TableFill
-                    | Builtin::TableCopy
-                    | Builtin::TableInit
-            );
-            assert_eq!(returns_status(b), expect, "{b:?}");
-        }
-    }
 }
