@@ -7,8 +7,8 @@
 use crate::engine::Engine;
 use crate::error::Result;
 use stagec_codegen::ImportBinding;
-use stagec_frontend::{ExternKind, ModuleInfo};
 use stagec_environ::artifact::Artifact;
+use stagec_frontend::{ExternKind, ModuleInfo};
 use stagec_runtime::vm::{VMFuncImport, VMGlobal};
 use stagec_runtime::{CodeMemory, MemoryImage};
 use std::any::Any;

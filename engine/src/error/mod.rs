@@ -8,8 +8,8 @@
 //!
 //! Every `Display` is complete on its own (it includes the messages of its causes), and
 //! [`std::error::Error::source`] also exposes the cause as a typed value. A printer that
-//! walks the chain should skip a cause whose message ends the message before it, as the
-//! `stagec` CLI does.
+//! walks the chain should stop at an [`Error`], as the `stagec` CLI does: the messages of
+//! its sources are parts of its own.
 
 mod artifact;
 mod import;
@@ -22,8 +22,8 @@ pub use import::{
 };
 pub use usage::{ResourceError, UsageError, ValueRole};
 
-use stagec_frontend::StageKind;
 use stagec_environ::TrapKind;
+use stagec_frontend::StageKind;
 use stagec_runtime::TrapReason;
 use std::fmt;
 use std::path::PathBuf;
