@@ -11,6 +11,7 @@
 //! used as the module defining them. `engine/tests/architecture.rs` checks it.
 //!
 //! ```text
+//!    module           what it holds                               uses
 //!  1 error            typed errors (no crate modules)
 //!  2 cache            the disk cache's files
 //!  3 text             text format → binary                       error
