@@ -311,13 +311,17 @@ fn report(file: &Path, result: Result<()>) -> ExitCode {
 }
 
 /// The error chain on one line. A cause whose message its parent already shows (library
-/// errors include their source's message in their own) is not repeated.
+/// errors include their source's message in their own) is not repeated, and the chain
+/// ends at a `stagec::Error`, whose message is complete (its sources are its parts).
 fn one_line(e: &anyhow::Error) -> String {
     let mut chain: Vec<String> = Vec::new();
     for cause in e.chain() {
         let message = cause.to_string();
         if !chain.last().is_some_and(|parent| parent.contains(&message)) {
             chain.push(message);
+        }
+        if cause.is::<stagec::Error>() {
+            break;
         }
     }
     chain

@@ -12,9 +12,11 @@
 //! another path is the same input. One encoding serves as both key material and the
 //! recipe a serialized artifact carries.
 
+use crate::compiled::StageInfo;
+use crate::engine::Engine;
 use crate::preimports::{Preimport, Preimports, Provider};
-use crate::staged::StageInfo;
-use crate::{Engine, Val};
+use crate::serialize::ENGINE_VERSION;
+use crate::values::Val;
 use stagec_codegen::CompileOptions;
 use stagec_environ::codec::{DecodeError, Reader, Writer};
 use std::collections::HashMap;
@@ -309,7 +311,7 @@ pub(crate) fn key(engine: &Engine, recipe_body: &[u8]) -> [u8; 32] {
     // BLAKE3: a cryptographic hash (keys must not collide), and several times faster
     // than SHA-256 on the module bytes every lookup hashes.
     let mut h = blake3::Hasher::new();
-    h.update(crate::serialize::ENGINE_VERSION.as_bytes());
+    h.update(ENGINE_VERSION.as_bytes());
     h.update(&[0]);
     h.update(engine.inner.compiler.target_key().as_bytes());
     h.update(&[0]);

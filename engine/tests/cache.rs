@@ -316,8 +316,8 @@ fn modules_bound_to_live_objects_are_compiled_but_not_cached() {
     .unwrap();
     let mut pre = Preimports::new();
     pre.bind("env", "g", Preimport::Extern(global.into()));
-    let m = Module::with_preimports(
-        &engine,
+    let m = Module::with_preimports_in(
+        &mut store,
         r#"(module (import "env" "g" (global $g (mut i32))) (func (export "f") (result i32) (global.get $g)))"#,
         &pre,
     )

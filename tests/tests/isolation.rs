@@ -745,7 +745,7 @@ fn table_indices_are_bounds_checked() {
                 let mut pre = Preimports::new();
                 pre.bind("env", "t", Preimport::Extern(imported.into()));
                 (
-                    Module::with_preimports(&engine, TABLE_WAT, &pre).expect("compiles"),
+                    Module::with_preimports_in(&mut store, TABLE_WAT, &pre).expect("compiles"),
                     vec![],
                 )
             } else {

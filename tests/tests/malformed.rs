@@ -141,15 +141,15 @@ fn kind(e: &Error) -> &'static str {
         Error::Wat(_) => "wat",
         Error::Codegen(_) => "codegen",
         Error::Load(_) => "load",
-        Error::UnknownImport { .. } => "unknown-import",
-        Error::IncompatibleImport { .. } => "incompatible-import",
+        Error::UnknownImport(_) => "unknown-import",
+        Error::IncompatibleImport(_) => "incompatible-import",
         Error::Trap(_) => "trap",
         Error::Resource(_) => "resource",
         Error::Preimport(_) => "preimport",
         Error::Staged(_) => "staged",
         Error::Usage(_) => "usage",
-        Error::Io { .. } => "io",
-        Error::InFile { source, .. } => kind(source),
+        Error::Io(_) => "io",
+        Error::InFile(e) => kind(&e.source),
         _ => "other",
     }
 }
@@ -194,12 +194,12 @@ fn load(engine: &Engine, format: Format, bytes: &[u8], instantiate: bool) -> Got
         Format::Wat => Module::new(engine, bytes),
         Format::Swasm => match stagec_frontend::parse_swasm(bytes) {
             Ok(staged) => Module::from_staged(engine, &staged, &Preimports::new()),
-            Err(e) => Err(Error::Frontend(e)),
+            Err(e) => Err(e.into()),
         },
         Format::Swat => match std::str::from_utf8(bytes) {
             Ok(text) => match stagec_frontend::parse_swat(text) {
                 Ok(staged) => Module::from_staged(engine, &staged, &Preimports::new()),
-                Err(e) => Err(Error::Frontend(e)),
+                Err(e) => Err(e.into()),
             },
             Err(_) => return Got::Ok, // not text: nothing to parse
         },
@@ -770,7 +770,7 @@ fn bad_preimports_are_errors() {
                 bind(&mut set);
                 let (r, peak) = measured(|| {
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        Module::with_preimports(&engine, IMPORTER, &set).map(|_| ())
+                        Module::with_preimports_in(&mut store, IMPORTER, &set).map(|_| ())
                     }))
                 });
                 tried += 1;

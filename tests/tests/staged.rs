@@ -82,9 +82,9 @@ fn run_file(engine: &Engine, path: &Path) -> Result<Checked> {
     let text = std::fs::read_to_string(path)?;
     let staged = stagec_frontend::parse_swat(&text);
     let errors = header(&text, ";; ERROR:");
-    let compiled = staged.map_err(stagec::Error::from).and_then(|staged| {
-        let pre = preimports(&staged, &text).map_err(|e| stagec::Error::Usage(e.to_string()))?;
-        Module::from_staged(engine, &staged, &pre)
+    let compiled = staged.map_err(anyhow::Error::from).and_then(|staged| {
+        let pre = preimports(&staged, &text)?;
+        Ok(Module::from_staged(engine, &staged, &pre)?)
     });
     if let Some(expected) = errors.first() {
         return match compiled {
