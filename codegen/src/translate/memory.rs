@@ -78,13 +78,8 @@ impl<'a> Translator<'a, '_> {
     }
 
     pub(super) fn visit_memory_fill(&mut self, mem: u32) {
-        let (dst, value, len) = self.pop3();
-        let memory = self.i32_const(mem);
-        self.env.call_builtin(
-            &mut self.builder,
-            Builtin::MemoryFill,
-            &[memory, dst, value, len],
-        );
+        let operands = self.pop3();
+        self.call_bulk_builtin(Builtin::MemoryFill, &[mem], operands);
     }
 
     pub(super) fn visit_memory_copy(&mut self, dst_mem: u32, src_mem: u32) {
@@ -95,24 +90,12 @@ impl<'a> Translator<'a, '_> {
             self.small_memory_copy(dst_mem, src_mem, dst, src, n);
             return;
         }
-        let dst_memory = self.i32_const(dst_mem);
-        let src_memory = self.i32_const(src_mem);
-        self.env.call_builtin(
-            &mut self.builder,
-            Builtin::MemoryCopy,
-            &[dst_memory, src_memory, dst, src, len],
-        );
+        self.call_bulk_builtin(Builtin::MemoryCopy, &[dst_mem, src_mem], (dst, src, len));
     }
 
     pub(super) fn visit_memory_init(&mut self, data_index: u32, mem: u32) {
-        let (dst, src, len) = self.pop3();
-        let memory = self.i32_const(mem);
-        let segment = self.i32_const(data_index);
-        self.env.call_builtin(
-            &mut self.builder,
-            Builtin::MemoryInit,
-            &[memory, segment, dst, src, len],
-        );
+        let operands = self.pop3();
+        self.call_bulk_builtin(Builtin::MemoryInit, &[mem, data_index], operands);
     }
 
     pub(super) fn visit_data_drop(&mut self, data_index: u32) {
@@ -155,6 +138,19 @@ impl<'a> Translator<'a, '_> {
         for (value, offset) in chunks {
             b.ins().store(flags, value, dst_addr, offset as i32);
         }
+    }
+
+    /// A bulk-memory or bulk-table builtin: the `i32` constants `indices` (memories,
+    /// tables, segments), then the operator's three operands.
+    pub(super) fn call_bulk_builtin(
+        &mut self,
+        builtin: Builtin,
+        indices: &[u32],
+        (x, y, z): (Value, Value, Value),
+    ) {
+        let mut args: Vec<Value> = indices.iter().map(|&i| self.i32_const(i)).collect();
+        args.extend([x, y, z]);
+        self.env.call_builtin(&mut self.builder, builtin, &args);
     }
 
     /// An `i32` constant (an index passed to a builtin).

@@ -48,35 +48,18 @@ impl Translator<'_, '_> {
     }
 
     pub(super) fn visit_table_fill(&mut self, table: u32) {
-        let (dst, value, len) = self.pop3();
-        let table = self.i32_const(table);
-        self.env.call_builtin(
-            &mut self.builder,
-            Builtin::TableFill,
-            &[table, dst, value, len],
-        );
+        let operands = self.pop3();
+        self.call_bulk_builtin(Builtin::TableFill, &[table], operands);
     }
 
     pub(super) fn visit_table_copy(&mut self, dst_table: u32, src_table: u32) {
-        let (dst, src, len) = self.pop3();
-        let dst_table = self.i32_const(dst_table);
-        let src_table = self.i32_const(src_table);
-        self.env.call_builtin(
-            &mut self.builder,
-            Builtin::TableCopy,
-            &[dst_table, src_table, dst, src, len],
-        );
+        let operands = self.pop3();
+        self.call_bulk_builtin(Builtin::TableCopy, &[dst_table, src_table], operands);
     }
 
     pub(super) fn visit_table_init(&mut self, elem_index: u32, table: u32) {
-        let (dst, src, len) = self.pop3();
-        let table = self.i32_const(table);
-        let segment = self.i32_const(elem_index);
-        self.env.call_builtin(
-            &mut self.builder,
-            Builtin::TableInit,
-            &[table, segment, dst, src, len],
-        );
+        let operands = self.pop3();
+        self.call_bulk_builtin(Builtin::TableInit, &[table, elem_index], operands);
     }
 
     pub(super) fn visit_elem_drop(&mut self, elem_index: u32) {
