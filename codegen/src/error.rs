@@ -71,8 +71,13 @@ pub enum CodegenErrorKind {
 pub enum Unsupported {
     /// A `v128` local.
     V128,
-    /// An operator, by its name in wasmparser's `Operator`.
-    Operator(&'static str),
+    /// An operator of a proposal stagec does not translate (yet).
+    Operator {
+        /// The operator's name in wasmparser's `Operator`, such as `"ReturnCall"`.
+        name: &'static str,
+        /// The proposal it belongs to, as wasmparser names it, such as `"tail_call"`.
+        proposal: &'static str,
+    },
     /// A memory access to a GC array.
     GcArrayAccess,
 }
@@ -355,7 +360,9 @@ impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unsupported::V128 => f.write_str("v128"),
-            Unsupported::Operator(name) => write!(f, "operator {name}"),
+            Unsupported::Operator { name, proposal } => {
+                write!(f, "operator {name} (proposal {proposal})")
+            }
             Unsupported::GcArrayAccess => f.write_str("memory access to a GC array"),
         }
     }

@@ -16,37 +16,24 @@
 use super::{ControlFrame, FrameKind, Result, Translator, block_args};
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData};
 use stagec_environ::TrapKind;
-use wasmparser::{BlockType, BrTable, Operator};
+use wasmparser::{BlockType, BrTable};
 
 impl Translator<'_, '_> {
-    /// Translates a control operator; returns whether `op` is one.
-    pub(super) fn translate_control(&mut self, op: &Operator<'_>) -> Result<bool> {
-        match op {
-            Operator::Unreachable => {
-                self.env.trap(&mut self.builder, TrapKind::Unreachable);
-                self.reachable = false;
-            }
-            Operator::Nop => {}
-            Operator::Block { blockty } => self.translate_block(*blockty),
-            Operator::Loop { blockty } => self.translate_loop(*blockty),
-            Operator::If { blockty } => self.translate_if(*blockty),
-            Operator::Else => self.translate_else(),
-            Operator::End => self.translate_end(),
-            Operator::Br { relative_depth } => self.translate_br(*relative_depth),
-            Operator::BrIf { relative_depth } => self.translate_br_if(*relative_depth),
-            Operator::BrTable { targets } => self.translate_br_table(targets)?,
-            Operator::Return => {
-                let n = self.control[0].num_results;
-                let results = self.popn(n);
-                self.builder.ins().return_(&results);
-                self.reachable = false;
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
+    pub(super) fn visit_unreachable(&mut self) {
+        self.env.trap(&mut self.builder, TrapKind::Unreachable);
+        self.reachable = false;
     }
 
-    fn translate_block(&mut self, blockty: BlockType) {
+    pub(super) fn visit_nop(&mut self) {}
+
+    pub(super) fn visit_return(&mut self) {
+        let n = self.control[0].num_results;
+        let results = self.popn(n);
+        self.builder.ins().return_(&results);
+        self.reachable = false;
+    }
+
+    pub(super) fn visit_block(&mut self, blockty: BlockType) {
         let (params, results) = self.block_signature(blockty);
         let destination = self.block_with_params(&results);
         self.control.push(ControlFrame {
@@ -59,7 +46,7 @@ impl Translator<'_, '_> {
         });
     }
 
-    fn translate_loop(&mut self, blockty: BlockType) {
+    pub(super) fn visit_loop(&mut self, blockty: BlockType) {
         let (params, results) = self.block_signature(blockty);
         let header = self.block_with_params(&params);
         let destination = self.block_with_params(&results);
@@ -81,7 +68,7 @@ impl Translator<'_, '_> {
         });
     }
 
-    fn translate_if(&mut self, blockty: BlockType) {
+    pub(super) fn visit_if(&mut self, blockty: BlockType) {
         let condition = self.pop1();
         let (params, results) = self.block_signature(blockty);
         if let Some(then_live) = self.known_condition(condition) {
@@ -128,7 +115,7 @@ impl Translator<'_, '_> {
 
     /// `else`: closes the `then` arm and starts the `else` arm (reachable, since frames
     /// are only pushed for reachable code).
-    pub(super) fn translate_else(&mut self) {
+    pub(super) fn visit_else(&mut self) {
         let mut frame = self.control.pop().expect("validated: else inside if");
         let else_block = match frame.kind {
             FrameKind::If { else_block, .. } => else_block,
@@ -177,7 +164,7 @@ impl Translator<'_, '_> {
     }
 
     /// `end`: closes the innermost frame; at the outermost frame, returns.
-    pub(super) fn translate_end(&mut self) {
+    pub(super) fn visit_end(&mut self) {
         let mut frame = self.control.pop().expect("validated: end closes a frame");
         if let FrameKind::KnownIf {
             then_live: false,
@@ -236,17 +223,17 @@ impl Translator<'_, '_> {
         (frame.branch_target(), frame.branch_arity())
     }
 
-    fn translate_br(&mut self, relative_depth: u32) {
+    pub(super) fn visit_br(&mut self, relative_depth: u32) {
         let (target, arity) = self.branch_frame(relative_depth);
         let args = self.peekn(arity).to_vec();
         self.jump(target, &args);
         self.reachable = false;
     }
 
-    fn translate_br_if(&mut self, relative_depth: u32) {
+    pub(super) fn visit_br_if(&mut self, relative_depth: u32) {
         let condition = self.pop1();
         match self.known_condition(condition) {
-            Some(true) => return self.translate_br(relative_depth),
+            Some(true) => return self.visit_br(relative_depth),
             Some(false) => return,
             None => {}
         }
@@ -261,7 +248,7 @@ impl Translator<'_, '_> {
     /// `br_table`: a Cranelift jump table. Jump-table entries cannot carry block
     /// arguments, so when the targets take values every distinct target gets an
     /// intermediate block that jumps on with the arguments.
-    fn translate_br_table(&mut self, targets: &BrTable<'_>) -> Result<()> {
+    pub(super) fn visit_br_table(&mut self, targets: BrTable<'_>) -> Result<()> {
         let index = self.pop1();
         let depths = targets
             .targets()
@@ -273,7 +260,7 @@ impl Translator<'_, '_> {
                 .and_then(|i| depths.get(i))
                 .copied()
                 .unwrap_or(default);
-            self.translate_br(depth);
+            self.visit_br(depth);
             return Ok(());
         }
         let (_, arity) = self.branch_frame(default);

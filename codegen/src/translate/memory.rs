@@ -12,124 +12,96 @@ use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
 use stagec_environ::Builtin;
 use stagec_environ::TrapKind;
-use wasmparser::{MemArg, MemArgTarget, Operator};
+use wasmparser::{MemArg, MemArgTarget};
 
 use types::{F32, F64, I32, I64};
 
 /// `memory.copy` of at most this many bytes, with a constant length, is inlined.
 const SMALL_COPY_BYTES: u64 = 128;
 
+/// Defines one method per load or store operator, each a call of `load` or `store`.
+macro_rules! memory_accesses {
+    ($( $visit:ident => $helper:ident($($arg:expr),*); )*) => {
+        $(
+            pub(super) fn $visit(&mut self, memarg: MemArg) -> Result<()> {
+                self.$helper(memarg, $($arg),*)
+            }
+        )*
+    };
+}
+
 impl<'a> Translator<'a, '_> {
-    /// Translates a memory operator; returns whether `op` is one.
-    pub(super) fn translate_memory(&mut self, op: &Operator<'_>) -> Result<bool> {
-        use Operator as O;
-        match *op {
-            // ---- loads -----------------------------------------------------------------
-            O::I32Load { memarg } => self.load(memarg, |b, f, a, o| b.ins().load(I32, f, a, o))?,
-            O::I64Load { memarg } => self.load(memarg, |b, f, a, o| b.ins().load(I64, f, a, o))?,
-            O::F32Load { memarg } => self.load(memarg, |b, f, a, o| b.ins().load(F32, f, a, o))?,
-            O::F64Load { memarg } => self.load(memarg, |b, f, a, o| b.ins().load(F64, f, a, o))?,
-            O::I32Load8S { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().sload8(I32, f, a, o))?;
-            }
-            O::I32Load8U { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().uload8(I32, f, a, o))?;
-            }
-            O::I32Load16S { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().sload16(I32, f, a, o))?;
-            }
-            O::I32Load16U { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().uload16(I32, f, a, o))?;
-            }
-            O::I64Load8S { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().sload8(I64, f, a, o))?;
-            }
-            O::I64Load8U { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().uload8(I64, f, a, o))?;
-            }
-            O::I64Load16S { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().sload16(I64, f, a, o))?;
-            }
-            O::I64Load16U { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().uload16(I64, f, a, o))?;
-            }
-            O::I64Load32S { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().sload32(f, a, o))?;
-            }
-            O::I64Load32U { memarg } => {
-                self.load(memarg, |b, f, a, o| b.ins().uload32(f, a, o))?;
-            }
+    memory_accesses! {
+        // ---- loads ---------------------------------------------------------------------
+        visit_i32_load => load(|b, f, a, o| b.ins().load(I32, f, a, o));
+        visit_i64_load => load(|b, f, a, o| b.ins().load(I64, f, a, o));
+        visit_f32_load => load(|b, f, a, o| b.ins().load(F32, f, a, o));
+        visit_f64_load => load(|b, f, a, o| b.ins().load(F64, f, a, o));
+        visit_i32_load8_s => load(|b, f, a, o| b.ins().sload8(I32, f, a, o));
+        visit_i32_load8_u => load(|b, f, a, o| b.ins().uload8(I32, f, a, o));
+        visit_i32_load16_s => load(|b, f, a, o| b.ins().sload16(I32, f, a, o));
+        visit_i32_load16_u => load(|b, f, a, o| b.ins().uload16(I32, f, a, o));
+        visit_i64_load8_s => load(|b, f, a, o| b.ins().sload8(I64, f, a, o));
+        visit_i64_load8_u => load(|b, f, a, o| b.ins().uload8(I64, f, a, o));
+        visit_i64_load16_s => load(|b, f, a, o| b.ins().sload16(I64, f, a, o));
+        visit_i64_load16_u => load(|b, f, a, o| b.ins().uload16(I64, f, a, o));
+        visit_i64_load32_s => load(|b, f, a, o| b.ins().sload32(f, a, o));
+        visit_i64_load32_u => load(|b, f, a, o| b.ins().uload32(f, a, o));
 
-            // ---- stores ----------------------------------------------------------------
-            O::I32Store { memarg }
-            | O::I64Store { memarg }
-            | O::F32Store { memarg }
-            | O::F64Store { memarg } => self.store(memarg, None)?,
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
-                self.store(memarg, Some(types::I8))?;
-            }
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
-                self.store(memarg, Some(types::I16))?;
-            }
-            O::I64Store32 { memarg } => self.store(memarg, Some(I32))?,
+        // ---- stores --------------------------------------------------------------------
+        visit_i32_store => store(None);
+        visit_i64_store => store(None);
+        visit_f32_store => store(None);
+        visit_f64_store => store(None);
+        visit_i32_store8 => store(Some(types::I8));
+        visit_i64_store8 => store(Some(types::I8));
+        visit_i32_store16 => store(Some(types::I16));
+        visit_i64_store16 => store(Some(types::I16));
+        visit_i64_store32 => store(Some(I32));
+    }
 
-            // ---- memory instructions ---------------------------------------------------
-            O::MemorySize { mem } => {
-                let size = self.env.memory_size(&mut self.builder, mem);
-                self.push1(size);
-            }
-            O::MemoryGrow { mem } => {
-                let delta = self.pop1();
-                let memory = self.i32_const(mem);
-                let old = self
-                    .env
-                    .call_builtin(&mut self.builder, Builtin::MemoryGrow, &[memory, delta])
-                    .expect("memory.grow returns the old size");
-                self.push1(old);
-            }
-            O::MemoryFill { mem } => {
-                let (dst, value, len) = self.pop3();
-                let memory = self.i32_const(mem);
-                self.env.call_builtin(
-                    &mut self.builder,
-                    Builtin::MemoryFill,
-                    &[memory, dst, value, len],
-                );
-            }
-            O::MemoryCopy { dst_mem, src_mem } => {
-                let (dst, src, len) = self.pop3();
-                if let Some(n) = super::consts::known_int(self.builder.func, len)
-                    .filter(|n| *n <= SMALL_COPY_BYTES)
-                {
-                    self.small_memory_copy(dst_mem, src_mem, dst, src, n);
-                    return Ok(true);
-                }
-                let dst_memory = self.i32_const(dst_mem);
-                let src_memory = self.i32_const(src_mem);
-                self.env.call_builtin(
-                    &mut self.builder,
-                    Builtin::MemoryCopy,
-                    &[dst_memory, src_memory, dst, src, len],
-                );
-            }
-            O::MemoryInit { data_index, mem } => {
-                let (dst, src, len) = self.pop3();
-                let memory = self.i32_const(mem);
-                let segment = self.i32_const(data_index);
-                self.env.call_builtin(
-                    &mut self.builder,
-                    Builtin::MemoryInit,
-                    &[memory, segment, dst, src, len],
-                );
-            }
-            O::DataDrop { data_index } => {
-                let segment = self.i32_const(data_index);
-                self.env
-                    .call_builtin(&mut self.builder, Builtin::DataDrop, &[segment]);
-            }
-            _ => return Ok(false),
+    // ---- memory instructions -----------------------------------------------------------
+
+    pub(super) fn visit_memory_size(&mut self, mem: u32) {
+        let size = self.env.memory_size(&mut self.builder, mem);
+        self.push1(size);
+    }
+
+    pub(super) fn visit_memory_grow(&mut self, mem: u32) {
+        let delta = self.pop1();
+        let memory = self.i32_const(mem);
+        let old = self
+            .env
+            .call_builtin(&mut self.builder, Builtin::MemoryGrow, &[memory, delta])
+            .expect("memory.grow returns the old size");
+        self.push1(old);
+    }
+
+    pub(super) fn visit_memory_fill(&mut self, mem: u32) {
+        let operands = self.pop3();
+        self.call_bulk_builtin(Builtin::MemoryFill, &[mem], operands);
+    }
+
+    pub(super) fn visit_memory_copy(&mut self, dst_mem: u32, src_mem: u32) {
+        let (dst, src, len) = self.pop3();
+        if let Some(n) =
+            super::consts::known_int(self.builder.func, len).filter(|n| *n <= SMALL_COPY_BYTES)
+        {
+            self.small_memory_copy(dst_mem, src_mem, dst, src, n);
+            return;
         }
-        Ok(true)
+        self.call_bulk_builtin(Builtin::MemoryCopy, &[dst_mem, src_mem], (dst, src, len));
+    }
+
+    pub(super) fn visit_memory_init(&mut self, data_index: u32, mem: u32) {
+        let operands = self.pop3();
+        self.call_bulk_builtin(Builtin::MemoryInit, &[mem, data_index], operands);
+    }
+
+    pub(super) fn visit_data_drop(&mut self, data_index: u32) {
+        let segment = self.i32_const(data_index);
+        self.env
+            .call_builtin(&mut self.builder, Builtin::DataDrop, &[segment]);
     }
 
     /// `memory.copy` of a known, small length, inline: both ranges are bounds-checked
@@ -166,6 +138,19 @@ impl<'a> Translator<'a, '_> {
         for (value, offset) in chunks {
             b.ins().store(flags, value, dst_addr, offset as i32);
         }
+    }
+
+    /// A bulk-memory or bulk-table builtin: the `i32` constants `indices` (memories,
+    /// tables, segments), then the operator's three operands.
+    pub(super) fn call_bulk_builtin(
+        &mut self,
+        builtin: Builtin,
+        indices: &[u32],
+        (x, y, z): (Value, Value, Value),
+    ) {
+        let mut args: Vec<Value> = indices.iter().map(|&i| self.i32_const(i)).collect();
+        args.extend([x, y, z]);
+        self.env.call_builtin(&mut self.builder, builtin, &args);
     }
 
     /// An `i32` constant (an index passed to a builtin).

@@ -2,9 +2,12 @@
 //! module's `FuncValidator`, and builds Cranelift IR for it, asking the
 //! [`FuncEnvironment`] every runtime question.
 //!
-//! This file holds the driver (locals, the operand stack, the control stack and the
-//! dispatch to the operator families); the families live in `control`, `variables`,
-//! `numeric`, `memory`, `calls` and `tables`.
+//! This file holds the driver (locals, the operand stack, the control stack, fuel and
+//! unreachable code). Each operator is then routed by `dispatch` (wasmparser's
+//! `VisitOperator`) to one method named after it (`visit_i32_add`, ...) in one of the
+//! families `control`, `variables`, `numeric`, `memory`, `calls` and `tables`, or, for the
+//! proposals listed in `unsupported`, to an "unsupported" error; an operator routed
+//! nowhere does not compile.
 //!
 //! Unreachable code: after `br`, `br_table`, `return` or `unreachable` nothing is
 //! translated until the `else` or `end` that closes the current frame; nested blocks opened
@@ -20,10 +23,12 @@
 mod calls;
 pub(crate) mod consts;
 mod control;
+mod dispatch;
 mod memory;
 mod numeric;
 mod offsets;
 mod tables;
+mod unsupported;
 mod variables;
 
 use crate::env::{FuncEnvironment, POINTER, clif_types};
@@ -31,9 +36,10 @@ use crate::{CodegenError, CodegenErrorKind, Unsupported};
 use cranelift_codegen::ir::{self, Block, BlockArg, InstBuilder, SourceLoc, Type, Value, types};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use dispatch::Dispatch;
 use wasmparser::{
     BinaryReader, BlockType, FuncToValidate, FuncValidator, FuncValidatorAllocations, FunctionBody,
-    Operator, OperatorsReader, ValidatorResources,
+    Operator, OperatorsReader, ValidatorResources, VisitOperator,
 };
 
 type Result<T> = std::result::Result<T, CodegenError>;
@@ -257,20 +263,6 @@ fn wasm_local_type(ty: wasmparser::ValType, offset: u64) -> Result<Type> {
     })
 }
 
-/// The name of `op`'s variant in wasmparser's `Operator`, such as `"TryTable"`.
-fn operator_name(op: &Operator<'_>) -> &'static str {
-    macro_rules! operator_names {
-        ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-            match op {
-                $( Operator::$op { .. } => stringify!($op), )*
-                // `Operator` is non-exhaustive; every operator is listed above.
-                _ => "(unknown)",
-            }
-        };
-    }
-    wasmparser::for_each_operator!(operator_names)
-}
-
 /// The zero value of `ty` (also the null reference).
 fn zero_value(builder: &mut FunctionBuilder<'_>, ty: Type) -> Value {
     match ty {
@@ -310,20 +302,11 @@ impl<'a> Translator<'a, '_> {
         if self.env.consumes_fuel() {
             self.count_fuel(op);
         }
-        let handled = self.translate_variable(op)?
-            || self.translate_numeric(op)?
-            || self.translate_memory(op)?
-            || self.translate_control(op)?
-            || self.translate_call(op)?
-            || self.translate_table(op)?;
-        if handled {
-            Ok(())
-        } else {
-            Err(CodegenError::at(
-                Unsupported::Operator(operator_name(op)),
-                offset,
-            ))
+        Dispatch {
+            translator: self,
+            offset,
         }
+        .visit_operator(op)
     }
 
     /// Fuel: one unit per operator except those that only structure code (`nop`, `drop`,
@@ -370,10 +353,10 @@ impl<'a> Translator<'a, '_> {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 self.unreachable_depth += 1;
             }
-            Operator::Else if self.unreachable_depth == 0 => self.translate_else(),
+            Operator::Else if self.unreachable_depth == 0 => self.visit_else(),
             Operator::End => {
                 if self.unreachable_depth == 0 {
-                    self.translate_end();
+                    self.visit_end();
                 } else {
                     self.unreachable_depth -= 1;
                 }
@@ -462,24 +445,41 @@ impl<'a> Translator<'a, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::{CodegenError, Compiler};
+
+    /// The error of translating defined function 0 of `wat` with every wasm feature
+    /// enabled in its validator, so that operators outside stagec's feature set reach the
+    /// translator.
+    fn translation_error(wat: &str) -> CodegenError {
+        let mut module = stagec_frontend::parse(wat::parse_str(wat).unwrap()).unwrap();
+        module.validators[0].features = wasmparser::WasmFeatures::all();
+        Compiler::new().unwrap().clif(&module, 0).unwrap_err()
+    }
 
     #[test]
-    fn operators_are_named_by_their_variant() {
-        assert_eq!(operator_name(&Operator::Nop), "Nop");
-        assert_eq!(operator_name(&Operator::I32Const { value: 7 }), "I32Const");
-        assert_eq!(
-            operator_name(&Operator::ReturnCallIndirect {
-                type_index: 0,
-                table_index: 0
-            }),
-            "ReturnCallIndirect"
-        );
-        let e = CodegenError::at(Unsupported::Operator(operator_name(&Operator::Nop)), 3);
-        assert!(e.is_unsupported());
-        assert_eq!(
-            e.to_string(),
-            "unsupported feature: operator Nop (at offset 0x3)"
-        );
+    fn operators_of_unimplemented_proposals_are_unsupported() {
+        // (body, operator, proposal, the operator's offset)
+        let cases = [
+            ("(return_call 0)", "ReturnCall", "tail_call", 0x17),
+            ("(drop (v128.const i64x2 0 0))", "V128Const", "simd", 0x17),
+            ("(drop (ref.i31 (i32.const 0)))", "RefI31", "gc", 0x19),
+            (
+                "(drop (i64.mul_wide_s (i64.const 1) (i64.const 2)))",
+                "I64MulWideS",
+                "wide_arithmetic",
+                0x1b,
+            ),
+        ];
+        for (body, name, proposal, offset) in cases {
+            let e = translation_error(&format!("(module (func {body}))"));
+            assert!(e.is_unsupported(), "{body}: {e}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "unsupported feature: operator {name} (proposal {proposal}) \
+                     in function 0 (at offset {offset:#x})"
+                ),
+            );
+        }
     }
 }
