@@ -74,6 +74,13 @@ pub enum Error {
     },
     /// Execution trapped.
     Trap(Trap),
+    /// The program ended itself with this exit status (WASI `proc_exit`): a host function
+    /// returned `Error::Exit(n)`, which unwinds through the wasm frames like a trap. The
+    /// store stays usable.
+    Exit(i32),
+    /// An error raised by a host function, passed through the wasm frames that called it
+    /// (see [`Trap`] for how it surfaces from a call).
+    Host(Box<dyn std::error::Error + Send + Sync>),
     /// A resource (memory, table) could not be created.
     Resource(String),
     /// A preimport could not be bound (unknown import, wrong type or kind, unknown
@@ -117,6 +124,15 @@ impl Error {
         }
     }
 
+    /// The exit status, if the program ended itself (see [`Error::Exit`]).
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Error::Exit(code) => Some(*code),
+            Error::InFile { source, .. } => source.exit_code(),
+            _ => None,
+        }
+    }
+
     /// Whether the module was rejected only for using a feature stagec does not support.
     pub fn is_unsupported(&self) -> bool {
         match self {
@@ -150,6 +166,8 @@ impl fmt::Display for Error {
                 "incompatible import type for `{module}`.`{name}`: {reason}"
             ),
             Error::Trap(t) => write!(f, "{t}"),
+            Error::Exit(code) => write!(f, "exited with status {code}"),
+            Error::Host(e) => write!(f, "{e}"),
             Error::Resource(e) => write!(f, "{e}"),
             Error::Usage(e) => write!(f, "{e}"),
             Error::Preimport(e) => write!(f, "preimport: {e}"),
@@ -182,8 +200,16 @@ impl From<stagec_runtime::LoadError> for Error {
     }
 }
 impl From<TrapReason> for Error {
+    /// A trap, except that an exit requested by a host function stays an exit.
     fn from(r: TrapReason) -> Self {
-        Error::Trap(Trap::new(r))
+        match r {
+            TrapReason::Host(e) => match e.downcast::<Error>() {
+                Ok(e) if matches!(*e, Error::Exit(_)) => *e,
+                Ok(e) => Error::Trap(Trap::new(TrapReason::Host(e))),
+                Err(e) => Error::Trap(Trap::new(TrapReason::Host(e))),
+            },
+            other => Error::Trap(Trap::new(other)),
+        }
     }
 }
 

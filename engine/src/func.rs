@@ -1,6 +1,6 @@
 //! Functions: calling wasm from the host, and host functions callable from wasm.
 
-use crate::{Error, Result, Store, Trap, Val};
+use crate::{Error, Result, Store, Val};
 use stagec_frontend::FuncType;
 use stagec_runtime::vm::{VMContext, VMFuncRef, VMHostFuncContext, ValRaw};
 use stagec_runtime::{TrapReason, set_pending_trap};
@@ -38,6 +38,36 @@ impl Caller<'_> {
         let instance = unsafe { stagec_runtime::Instance::from_vmctx(self.vmctx) };
         let export = instance.module().export(name)?;
         Some(crate::instance::extern_of(self.store_id, instance, export))
+    }
+
+    /// The bytes of `memory`, a memory of the caller's store (e.g. the caller's exported
+    /// `memory`, from [`Caller::get_export`]). Host functions read their arguments here.
+    ///
+    /// # Panics
+    /// If `memory` belongs to another store.
+    pub fn data<'c>(&'c self, memory: &crate::Memory) -> &'c [u8] {
+        assert_eq!(
+            memory.store_id, self.store_id,
+            "memory used with a store it does not belong to"
+        );
+        // SAFETY: the memory lives as long as its store, which is borrowed by the running
+        // call for at least as long as this caller; nothing else accesses it meanwhile.
+        unsafe { memory.ptr.as_ref() }.data()
+    }
+
+    /// The bytes of `memory`, mutably (see [`Caller::data`]); borrowed from the caller, so
+    /// the slice cannot outlive the host call nor overlap another borrow of the memory.
+    ///
+    /// # Panics
+    /// If `memory` belongs to another store.
+    pub fn data_mut<'c>(&'c mut self, memory: &crate::Memory) -> &'c mut [u8] {
+        assert_eq!(
+            memory.store_id, self.store_id,
+            "memory used with a store it does not belong to"
+        );
+        // SAFETY: as in `data`; the caller is borrowed mutably, and wasm code of the store
+        // does not run while the host function holds the slice.
+        unsafe { (*memory.ptr.as_ptr()).data_mut() }
     }
 }
 
@@ -141,7 +171,7 @@ impl Func {
                 max_stack,
             )
         }
-        .map_err(|r| Error::Trap(Trap::new(r)))?;
+        .map_err(Error::from)?;
         for ((slot, raw), ty) in results.iter_mut().zip(&values).zip(ty.results.iter()) {
             // SAFETY: results of a function of this store.
             *slot = unsafe { Val::from_raw(store.id, *raw, *ty) };
@@ -227,6 +257,7 @@ unsafe extern "C" fn host_callback(
             }
             return 0;
         }
+        Ok(Err(Error::Host(e))) => e,
         Ok(Err(e)) => Box::new(e),
         Err(panic) => {
             let msg = panic
