@@ -181,17 +181,23 @@ impl WasiCtxBuilder {
             wasi_common::Table::new(),
         );
         for arg in &self.args {
-            ctx.push_arg(arg).map_err(|_| WasiError::InvalidString {
+            let invalid = || WasiError::InvalidString {
                 what: "argument",
                 value: arg.clone(),
-            })?;
+            };
+            // wasi-common passes a NUL on, and C would see the argument cut short.
+            if arg.contains('\0') {
+                return Err(invalid());
+            }
+            ctx.push_arg(arg).map_err(|_| invalid())?;
         }
         for (name, value) in &self.env {
             let invalid = || WasiError::InvalidString {
                 what: "environment variable",
                 value: format!("{name}={value}"),
             };
-            if name.is_empty() || name.contains('=') {
+            if name.is_empty() || name.contains('=') || name.contains('\0') || value.contains('\0')
+            {
                 return Err(invalid());
             }
             ctx.push_env(name, value).map_err(|_| invalid())?;

@@ -54,6 +54,7 @@ fn suite_matches_wasmtime() {
     let (mut compared, mut traps, mut exits_nonzero) = (0, 0, 0);
     let cases = cases();
     let mut failures = Vec::new();
+    let mut specialized_runs = 0;
     for case in &cases {
         let (stagec_module, wasmtime_module) = modules.entry(case.program).or_insert_with(|| {
             let bytes = program(case.program);
@@ -63,6 +64,21 @@ fn suite_matches_wasmtime() {
             )
         });
         let (ours, wasi) = common::run_stagec::run(&stagec_engine, stagec_module, case);
+        // A program with parameters also runs specialized: the `env` globals bound before
+        // compilation, the WASI functions still host calls. Same outcome.
+        if !case.globals.is_empty() {
+            let mut preimports = stagec::Preimports::new();
+            for (name, value) in &case.globals {
+                preimports.value("env", name, stagec::Val::I32(*value));
+            }
+            let bytes = program(case.program);
+            let special = stagec::Module::with_preimports(&stagec_engine, &bytes, &preimports)
+                .expect("specializes");
+            assert!(special.imports().all(|(m, _, _)| m != "env"));
+            let (specialized, _) = common::run_stagec::run(&stagec_engine, &special, case);
+            assert_eq!(specialized, ours, "case {}: specialized differs from generic", case.label);
+            specialized_runs += 1;
+        }
         let theirs = common::run_wasmtime::run(&wasmtime_engine, wasmtime_module, case);
         // STAGEC_WASI_SHOW=LABEL prints what a case wrote.
         if std::env::var("STAGEC_WASI_SHOW").is_ok_and(|l| l == case.label) {
@@ -108,9 +124,11 @@ fn suite_matches_wasmtime() {
     let unused: Vec<_> = calls.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k).collect();
     println!("not exercised: {unused:?}");
     assert_eq!(compared, cases.len());
-    assert_eq!(compared, 29);
-    assert_eq!(modules.len(), 16);
+    println!("{specialized_runs} cases also run specialized (env globals as preimports), identical");
+    assert_eq!(compared, 33);
+    assert_eq!(modules.len(), 17);
     assert_eq!(traps, 4);
-    assert_eq!(exits_nonzero, 5);
+    assert_eq!(exits_nonzero, 6);
+    assert_eq!(specialized_runs, 4);
     assert_eq!(used.len(), 46);
 }

@@ -157,6 +157,8 @@ pub struct Case {
     pub layout: Layout,
     /// The preopened directory (relative to the run's directory) and its guest name.
     pub preopen: Option<(&'static str, &'static str)>,
+    /// Immutable i32 globals the program imports from module `env` (its parameters).
+    pub globals: Vec<(&'static str, i32)>,
 }
 
 impl Case {
@@ -169,7 +171,13 @@ impl Case {
             stdin: Vec::new(),
             layout: Layout::default(),
             preopen: None,
+            globals: Vec::new(),
         }
+    }
+
+    fn global(mut self, name: &'static str, value: i32) -> Case {
+        self.globals.push((name, value));
+        self
     }
 
     fn args(mut self, args: &[&str]) -> Case {
@@ -292,6 +300,10 @@ pub fn cases() -> Vec<Case> {
             },
         ),
     ];
+    for limit in [2, 1000, 200_000] {
+        cases.push(Case::new(&format!("primes_{limit}"), "primes").global("LIMIT", limit));
+    }
+    cases.push(Case::new("primes_bad_limit", "primes").global("LIMIT", 1));
     for (how, code) in [
         ("return", "0"),
         ("return", "3"),
