@@ -67,6 +67,10 @@ impl StageInfo {
     }
 }
 
+/// The import modules of WASI (preview 1 and its predecessor): host functions that touch
+/// the world, only for the `multi` stage (see docs/staged-modules.md).
+const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
+
 fn stage_error(stage: &str, kind: StageKind, message: impl std::fmt::Display) -> Error {
     Error::Staged(format!("stage `{stage}` ({kind}): {message}"))
 }
@@ -285,6 +289,18 @@ fn stage_bindings(
                 used[p] = true;
                 let (_, _, preimport) = preimports.iter().nth(p).expect("position");
                 set.bind(&import.module, &import.name, preimport.clone());
+            }
+            None if stage.kind != StageKind::Multi && WASI_MODULES.contains(&&*import.module) => {
+                return Err(stage_error(
+                    &stage.name,
+                    stage.kind,
+                    format!(
+                        "imports {what}: WASI is not available at compile time (pre and \
+                         single stages run while the module is compiled, and a compilation \
+                         depends only on its stages and preimports); pass what the stage \
+                         needs as a preimport, and use WASI in the multi stage"
+                    ),
+                ));
             }
             None if stage.kind != StageKind::Multi => {
                 return Err(stage_error(
