@@ -160,13 +160,14 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// The clocks the program reads (default: the host's).
+    /// The clocks the program reads (default: the host's); see [`crate::clocks`].
     pub fn clocks(mut self, clocks: WasiClocks) -> Self {
         self.clocks = Some(clocks);
         self
     }
 
-    /// The source of `random_get` (default: a generator seeded from the host).
+    /// The source of `random_get` (default: a generator seeded from the host; a fixed
+    /// sequence: [`crate::Deterministic`]).
     pub fn random(mut self, random: Box<dyn RngCore + Send + Sync>) -> Self {
         self.random = Some(random);
         self
@@ -233,11 +234,7 @@ impl WasiCtxBuilder {
 }
 
 /// Points descriptor `fd` (1 or 2) where `output` says; the buffer when captured.
-fn set_output(
-    ctx: &wasi_common::WasiCtx,
-    output: Output,
-    fd: u32,
-) -> Option<Arc<RwLock<Vec<u8>>>> {
+fn set_output(ctx: &wasi_common::WasiCtx, output: Output, fd: u32) -> Option<Arc<RwLock<Vec<u8>>>> {
     let (file, buffer): (Box<dyn WasiFile>, _) = match output {
         Output::Discard => return None,
         Output::Inherit if fd == 1 => (Box::new(stdio::stdout()), None),

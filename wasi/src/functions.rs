@@ -16,8 +16,8 @@ use stagec::{Caller, Extern, Func, FuncType, Linker, Store, Val, ValType};
 use std::sync::Arc;
 use wasi_common::I32Exit;
 use wasi_common::snapshots::preview_1::wasi_snapshot_preview1 as preview1;
-use wiggle::{GuestMemory, GuestPtr};
 use wiggle::anyhow;
+use wiggle::{GuestMemory, GuestPtr};
 
 /// The import module name of WASI preview 1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
@@ -195,6 +195,7 @@ mod own {
         }
     }
 
+    #[allow(clippy::too_many_arguments, reason = "wiggle's sock_recv, parameter for parameter")]
     pub async fn sock_recv(
         ctx: &mut wasi_common::WasiCtx,
         memory: &mut GuestMemory<'_>,

@@ -42,7 +42,15 @@ pub use bench::{BENCH_MODULE, BenchTimer, define_bench, define_bench_noop};
 pub use ctx::{WasiCtx, WasiCtxBuilder};
 pub use error::WasiError;
 pub use functions::{FUNCTIONS, MODULE, signature};
-pub use wasi_common::{RngCore, WasiClocks, WasiMonotonicClock, WasiSystemClock};
+pub use wasi_common::RngCore;
+pub use wasi_common::random::Deterministic;
+
+/// Custom clocks for [`WasiCtxBuilder::clocks`]: the traits a clock implements and the
+/// (cap-std) time types they use.
+pub mod clocks {
+    pub use cap_std::time::{Duration, Instant, SystemTime};
+    pub use wasi_common::{WasiClocks, WasiMonotonicClock, WasiSystemClock};
+}
 
 use stagec::{Error, Instance, Store};
 

@@ -10,7 +10,10 @@ use common::{Entry, Status, cases, program};
 fn nothing_outside_the_preopen_is_reachable() {
     let engine = stagec::Engine::new(stagec::Config::default()).expect("engine");
     let module = stagec::Module::new(&engine, program("sandbox")).expect("compile");
-    let case = cases().into_iter().find(|c| c.label == "sandbox").expect("sandbox case");
+    let case = cases()
+        .into_iter()
+        .find(|c| c.label == "sandbox")
+        .expect("sandbox case");
     let (outcome, _) = common::run_stagec::run(&engine, &module, &case);
     assert_eq!(outcome.status, Status::Exit(0));
     let stdout = String::from_utf8(outcome.stdout).expect("utf-8");
@@ -27,7 +30,10 @@ fn nothing_outside_the_preopen_is_reachable() {
         let (what, result) = line.rsplit_once(" -> ").expect("arrow");
         let what = what.trim_end();
         if allowed.contains(&what) {
-            assert!(result == "allowed" || result.starts_with("READ 15 bytes: inside"), "{line}");
+            assert!(
+                result == "allowed" || result.starts_with("READ 15 bytes: inside"),
+                "{line}"
+            );
         } else {
             assert!(result.starts_with("denied ("), "escaped: {line}");
         }
@@ -39,7 +45,15 @@ fn nothing_outside_the_preopen_is_reachable() {
     let keys: Vec<&str> = tree.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["box", "box/inside.txt", "box/out.lnk", "box/rel", "box/sub", "box/up", "secret.txt"]
+        [
+            "box",
+            "box/inside.txt",
+            "box/out.lnk",
+            "box/rel",
+            "box/sub",
+            "box/up",
+            "secret.txt"
+        ]
     );
     assert_eq!(tree["secret.txt"], Entry::File(b"TOP SECRET\n".to_vec()));
     assert_eq!(tree["box/up"], Entry::Symlink("..".into()));

@@ -30,22 +30,40 @@ fn the_multi_stage_of_a_staged_module_uses_wasi() {
     let engine = Engine::new(Config::default()).expect("engine");
     let staged = parse_swat(GREETER).expect("swat");
     let module = Module::from_staged(&engine, &staged, &Preimports::new()).expect("compile");
-    let imports: Vec<String> = module.imports().map(|(m, n, _)| format!("{m}.{n}")).collect();
+    let imports: Vec<String> = module
+        .imports()
+        .map(|(m, n, _)| format!("{m}.{n}"))
+        .collect();
     assert_eq!(imports, ["wasi_snapshot_preview1.fd_write"]);
-    let wasi = WasiCtxBuilder::new("greeter").capture_stdout().build().expect("ctx");
+    let wasi = WasiCtxBuilder::new("greeter")
+        .capture_stdout()
+        .build()
+        .expect("ctx");
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
     wasi.add_to_linker(&mut linker, &mut store).expect("wasi");
-    let instance = linker.instantiate(&mut store, &module).expect("instantiate");
-    assert_eq!(stagec_wasi::run_command(&mut store, &instance).expect("runs"), 0);
-    assert_eq!(wasi.captured_stdout().expect("captured"), b"hello, staged!\n");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiate");
+    assert_eq!(
+        stagec_wasi::run_command(&mut store, &instance).expect("runs"),
+        0
+    );
+    assert_eq!(
+        wasi.captured_stdout().expect("captured"),
+        b"hello, staged!\n"
+    );
 }
 
 #[test]
 fn pre_and_single_stages_may_not_import_wasi() {
     let engine = Engine::new(Config::default()).expect("engine");
     for (kind, function, ty) in [
-        ("pre", "path_open", "(param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)"),
+        (
+            "pre",
+            "path_open",
+            "(param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)",
+        ),
         ("pre", "clock_time_get", "(param i32 i64 i32) (result i32)"),
         ("single", "random_get", "(param i32 i32) (result i32)"),
     ] {

@@ -18,7 +18,10 @@ fn line_diff(what: &str, a: &[u8], b: &[u8]) -> String {
     for i in 0..a.len().max(b.len()) {
         let (x, y) = (a.get(i), b.get(i));
         if x != y {
-            out += &format!("  {what} line {}:\n    stagec:   {x:?}\n    wasmtime: {y:?}\n", i + 1);
+            out += &format!(
+                "  {what} line {}:\n    stagec:   {x:?}\n    wasmtime: {y:?}\n",
+                i + 1
+            );
         }
     }
     out
@@ -28,7 +31,10 @@ fn line_diff(what: &str, a: &[u8], b: &[u8]) -> String {
 fn differences(ours: &Outcome, theirs: &Outcome) -> String {
     let mut out = String::new();
     if ours.status != theirs.status {
-        out += &format!("  status: stagec {:?}, wasmtime {:?}\n", ours.status, theirs.status);
+        out += &format!(
+            "  status: stagec {:?}, wasmtime {:?}\n",
+            ours.status, theirs.status
+        );
     }
     out += &line_diff("stdout", &ours.stdout, &theirs.stdout);
     out += &line_diff("stderr", &ours.stderr, &theirs.stderr);
@@ -76,17 +82,33 @@ fn suite_matches_wasmtime() {
                 .expect("specializes");
             assert!(special.imports().all(|(m, _, _)| m != "env"));
             let (specialized, _) = common::run_stagec::run(&stagec_engine, &special, case);
-            assert_eq!(specialized, ours, "case {}: specialized differs from generic", case.label);
+            assert_eq!(
+                specialized, ours,
+                "case {}: specialized differs from generic",
+                case.label
+            );
             specialized_runs += 1;
         }
         let theirs = common::run_wasmtime::run(&wasmtime_engine, wasmtime_module, case);
         // STAGEC_WASI_SHOW=LABEL prints what a case wrote.
         if std::env::var("STAGEC_WASI_SHOW").is_ok_and(|l| l == case.label) {
-            println!("--- {} stdout:\n{}", case.label, String::from_utf8_lossy(&ours.stdout));
-            println!("--- {} stderr:\n{}", case.label, String::from_utf8_lossy(&ours.stderr));
+            println!(
+                "--- {} stdout:\n{}",
+                case.label,
+                String::from_utf8_lossy(&ours.stdout)
+            );
+            println!(
+                "--- {} stderr:\n{}",
+                case.label,
+                String::from_utf8_lossy(&ours.stderr)
+            );
         }
         if ours != theirs {
-            failures.push(format!("case {}:\n{}", case.label, differences(&ours, &theirs)));
+            failures.push(format!(
+                "case {}:\n{}",
+                case.label,
+                differences(&ours, &theirs)
+            ));
             continue;
         }
         println!(
@@ -107,7 +129,12 @@ fn suite_matches_wasmtime() {
             *calls.entry(name).or_default() += n;
         }
     }
-    assert!(failures.is_empty(), "{} cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let used: Vec<_> = calls.iter().filter(|(_, n)| **n > 0).collect();
     println!(
         "{compared} cases compared ({traps} traps, {exits_nonzero} non-zero exits), {} programs",
@@ -121,10 +148,16 @@ fn suite_matches_wasmtime() {
     for (name, n) in &used {
         println!("  {name:<24} {n:>8}");
     }
-    let unused: Vec<_> = calls.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k).collect();
+    let unused: Vec<_> = calls
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(k, _)| k)
+        .collect();
     println!("not exercised: {unused:?}");
     assert_eq!(compared, cases.len());
-    println!("{specialized_runs} cases also run specialized (env globals as preimports), identical");
+    println!(
+        "{specialized_runs} cases also run specialized (env globals as preimports), identical"
+    );
     assert_eq!(compared, 33);
     assert_eq!(modules.len(), 17);
     assert_eq!(traps, 4);

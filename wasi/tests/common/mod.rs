@@ -71,7 +71,11 @@ pub fn snapshot(root: &Path) -> Tree {
     fn walk(root: &Path, dir: &Path, out: &mut Tree) {
         for entry in std::fs::read_dir(dir).expect("readable test directory") {
             let path = entry.expect("directory entry").path();
-            let rel = path.strip_prefix(root).expect("below root").display().to_string();
+            let rel = path
+                .strip_prefix(root)
+                .expect("below root")
+                .display()
+                .to_string();
             let meta = std::fs::symlink_metadata(&path).expect("stat");
             if meta.file_type().is_symlink() {
                 let target = std::fs::read_link(&path).expect("readlink");
@@ -96,10 +100,8 @@ impl TempDir {
     pub fn new(label: &str) -> TempDir {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "stagec-wasi-{}-{label}-{n}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("stagec-wasi-{}-{label}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create temporary directory");
         TempDir(path)
@@ -232,7 +234,10 @@ pub fn cases() -> Vec<Case> {
         Case::new("fileio", "fileio").args(&["/data"]).preopen(
             "data",
             "/data",
-            data(vec![("data/input.txt", b"first line of input\nsecond\n".to_vec())]),
+            data(vec![(
+                "data/input.txt",
+                b"first line of input\nsecond\n".to_vec(),
+            )]),
         ),
         Case::new("fileio_dot", "fileio").args(&["."]).preopen(
             "data",

@@ -28,10 +28,15 @@ pub fn run(engine: &Engine, module: &Module, case: &Case) -> (Outcome, WasiCtx) 
     let wasi = context(case, preopen.as_ref());
     let mut store = Store::new(engine);
     let mut linker = Linker::new();
-    wasi.add_to_linker(&mut linker, &mut store).expect("define WASI");
+    wasi.add_to_linker(&mut linker, &mut store)
+        .expect("define WASI");
     stagec_wasi::define_bench_noop(&mut linker, &mut store).expect("define bench");
     let imported: Vec<String> = module.imports().map(|(_, n, _)| n.to_string()).collect();
-    for (name, value) in case.globals.iter().filter(|(n, _)| imported.iter().any(|i| i == n)) {
+    for (name, value) in case
+        .globals
+        .iter()
+        .filter(|(n, _)| imported.iter().any(|i| i == n))
+    {
         let ty = GlobalType {
             ty: ValType::I32,
             mutable: false,

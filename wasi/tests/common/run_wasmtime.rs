@@ -30,12 +30,16 @@ pub fn run(engine: &Engine, module: &Module, case: &Case) -> Outcome {
     let mut store = Store::new(engine, builder.build_p1());
     let mut linker: Linker<WasiP1Ctx> = Linker::new(engine);
     p1::add_to_linker_sync(&mut linker, |t| t).expect("define WASI");
-    linker.func_wrap("bench", "start", || {}).expect("bench.start");
+    linker
+        .func_wrap("bench", "start", || {})
+        .expect("bench.start");
     linker.func_wrap("bench", "end", || {}).expect("bench.end");
     for (name, value) in &case.globals {
         let ty = GlobalType::new(ValType::I32, Mutability::Const);
         let global = Global::new(&mut store, ty, Val::I32(*value)).expect("global");
-        linker.define(&store, "env", name, global).expect("define global");
+        linker
+            .define(&store, "env", name, global)
+            .expect("define global");
     }
     let instance = linker.instantiate(&mut store, module).expect("instantiate");
     let start = instance
