@@ -1,6 +1,6 @@
 //! Host functions ending a program and reaching its memory: `Error::Exit` unwinds through
-//! wasm frames to the outermost call and stays an exit (WASI's `proc_exit`), `Error::Host`
-//! carries any error through them as a trap, and `Caller::data` / `Caller::data_mut` give
+//! wasm frames to the outermost call and stays an exit (WASI's `proc_exit`), `Error::host`
+//! carries any error through them as a trap (whose sources lead to it), and `Caller::data` / `Caller::data_mut` give
 //! a host function the caller's memory.
 
 use stagec::{
@@ -52,7 +52,7 @@ fn act(
                 Ok(())
             }
             1..=125 => Err(Error::Exit(what)),
-            200 => Err(Error::Host(Box::new(Custom))),
+            200 => Err(Error::host(Custom)),
             _ => {
                 let _ = caller.data(&foreign);
                 Ok(())
@@ -104,6 +104,13 @@ fn exits_and_host_errors_unwind_and_the_store_stays_usable() {
             err.to_string(),
             "host function error: the custom host error"
         );
+        let mut source = std::error::Error::source(&err);
+        let mut found = false;
+        while let Some(s) = source {
+            found |= s.is::<Custom>();
+            source = s.source();
+        }
+        assert!(found, "the host's error is a source of the trap: {err:?}");
         // The memory of another store is refused (a panic, caught, reported as a trap).
         let err = call(&mut store, 300).expect_err("panics");
         assert!(err.to_string().contains("does not belong to"), "{err}");

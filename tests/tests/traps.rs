@@ -174,7 +174,7 @@ fn host_function_results_and_errors() {
         let (mut store, instance) = with_host(|_, params, results| {
             let x = params[0].i32().unwrap();
             if x < 0 {
-                return Err(Error::Usage(format!("negative input {x}")));
+                return Err(Error::host(format!("negative input {x}")));
             }
             results[0] = Val::I32(x * 2);
             Ok(())
@@ -186,6 +186,16 @@ fn host_function_results_and_errors() {
         let trap = err.as_trap().unwrap_or_else(|| panic!("not a trap: {err}"));
         assert_eq!(trap.kind(), None, "a host error is not a wasm trap kind");
         assert!(err.to_string().contains("negative input -3"), "{err}");
+        // The chain of sources leads from the trap to the host function's own error.
+        let mut sources = Vec::new();
+        let mut next = std::error::Error::source(&err);
+        while let Some(source) = next {
+            sources.push(source.to_string());
+            next = source.source();
+        }
+        assert_eq!(sources.len(), 3, "{sources:?}");
+        assert_eq!(sources[0], err.to_string(), "the trap");
+        assert_eq!(sources[2], "negative input -3", "the host function's error");
 
         let again = call(&mut store, &instance, "run", &[Val::I32(1)]).unwrap();
         assert_eq!(again[0].i32(), Some(3));

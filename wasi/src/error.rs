@@ -91,6 +91,6 @@ impl WasiError {
     /// This error as a host function's error: it unwinds the wasm frames and comes back
     /// from the call as a trap carrying it.
     pub(crate) fn into_host(self) -> stagec::Error {
-        stagec::Error::Host(Box::new(self))
+        stagec::Error::host(self)
     }
 }
