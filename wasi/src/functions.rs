@@ -195,7 +195,10 @@ mod own {
         }
     }
 
-    #[allow(clippy::too_many_arguments, reason = "wiggle's sock_recv, parameter for parameter")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "wiggle's sock_recv, parameter for parameter"
+    )]
     pub async fn sock_recv(
         ctx: &mut wasi_common::WasiCtx,
         memory: &mut GuestMemory<'_>,

@@ -25,7 +25,7 @@ pub use usage::{ResourceError, UsageError, ValueRole};
 
 use stagec_environ::TrapKind;
 use stagec_frontend::StageKind;
-use stagec_runtime::TrapReason;
+use stagec_runtime::{Backtrace, TrapReason, Trapped};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -33,11 +33,22 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub struct Trap {
     reason: TrapReason,
+    backtrace: Backtrace,
 }
 
 impl Trap {
-    pub(crate) fn new(reason: TrapReason) -> Trap {
-        Trap { reason }
+    pub(crate) fn new(trapped: Trapped) -> Trap {
+        Trap {
+            reason: trapped.reason,
+            backtrace: trapped.backtrace,
+        }
+    }
+
+    /// The wasm frames active when the trap happened, innermost first: each frame's
+    /// function and the operator it was executing (the trapping one, then calls). Empty
+    /// for a trap outside wasm code (an instance's initialization).
+    pub fn backtrace(&self) -> &Backtrace {
+        &self.backtrace
     }
 
     /// The kind of trap, if it was raised by wasm code (not by a host function).
@@ -508,17 +519,26 @@ impl From<wat::Error> for Error {
 }
 
 impl From<TrapReason> for Error {
+    /// A trap without wasm frames.
+    fn from(r: TrapReason) -> Self {
+        Trapped::from(r).into()
+    }
+}
+
+impl From<Trapped> for Error {
     /// A trap, except that an exit a host function asked for ([`Error::Exit`]) stays an
     /// exit.
-    fn from(r: TrapReason) -> Self {
-        match r {
+    fn from(trapped: Trapped) -> Self {
+        let Trapped { reason, backtrace } = trapped;
+        let reason = match reason {
             TrapReason::Host(e) => match e.downcast::<Error>() {
-                Ok(e) if matches!(*e, Error::Exit(_)) => *e,
-                Ok(e) => Trap::new(TrapReason::Host(e)).into(),
-                Err(e) => Trap::new(TrapReason::Host(e)).into(),
+                Ok(e) if matches!(*e, Error::Exit(_)) => return *e,
+                Ok(e) => TrapReason::Host(e),
+                Err(e) => TrapReason::Host(e),
             },
-            wasm => Trap::new(wasm).into(),
-        }
+            wasm => wasm,
+        };
+        Trap::new(Trapped { reason, backtrace }).into()
     }
 }
 
