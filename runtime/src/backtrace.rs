@@ -138,7 +138,7 @@ pub(crate) unsafe fn walk(
     }
     let mut fp = fp;
     let record = 2 * std::mem::size_of::<usize>();
-    while fp % std::mem::align_of::<usize>() == 0
+    while fp.is_multiple_of(std::mem::align_of::<usize>())
         && stack.start <= fp
         && fp.saturating_add(record) <= stack.end
     {

@@ -158,7 +158,7 @@ fn suite_matches_wasmtime() {
     println!(
         "{specialized_runs} cases also run specialized (env globals as preimports), identical"
     );
-    assert_eq!(compared, 33);
+    assert_eq!(compared, 34);
     assert_eq!(modules.len(), 17);
     assert_eq!(traps, 4);
     assert_eq!(exits_nonzero, 6);

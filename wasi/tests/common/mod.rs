@@ -259,6 +259,9 @@ pub fn cases() -> Vec<Case> {
         Case::new("markdown", "markdown")
             .args(&["/data/guide.md", "/data/guide.html"])
             .preopen("data", "/data", data(vec![guide()])),
+        Case::new("markdown_stdout", "markdown")
+            .args(&["/data/guide.md"])
+            .preopen("data", "/data", data(vec![guide()])),
         Case::new("markdown_missing", "markdown")
             .args(&["/data/nothing.md", "/data/out.html"])
             .preopen("data", "/data", data(vec![])),

@@ -1,15 +1,17 @@
 //! markdown: renders a CommonMark file (with tables, footnotes, strikethrough, task lists
 //! and smart punctuation) to HTML with pulldown-cmark.
 //!
-//! usage: markdown INPUT.md OUTPUT.html
+//! usage: markdown INPUT.md [OUTPUT.html]
+//!
+//! With OUTPUT, writes the HTML there and prints statistics; without, prints the HTML.
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, html};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 3 {
-        eprintln!("usage: {} INPUT.md OUTPUT.html", args[0]);
+    if !(2..=3).contains(&args.len()) {
+        eprintln!("usage: {} INPUT.md [OUTPUT.html]", args[0]);
         return ExitCode::from(2);
     }
     let source = match std::fs::read_to_string(&args[1]) {
@@ -38,6 +40,10 @@ fn main() -> ExitCode {
     }
     let mut out = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut out, Parser::new_ext(&source, options));
+    if args.len() == 2 {
+        print!("{out}");
+        return ExitCode::SUCCESS;
+    }
     if let Err(e) = std::fs::write(&args[2], &out) {
         eprintln!("{}: cannot write {}: {e}", args[0], args[2]);
         return ExitCode::from(1);
