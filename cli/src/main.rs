@@ -571,6 +571,9 @@ fn link_into(
         .imports()
         .find(|(m, n, _)| linker.get(m, n).is_none())
     {
+        if m == stagec_wasi::MODULE && stagec_wasi::signature(n).is_none() {
+            bail!("import `{m}`.`{n}`: WASI preview 1 has no function `{n}`");
+        }
         bail!(
             "import `{m}`.`{n}` is not bound: supply it with --preimport or --import {m}.{n}=VALUE"
         );
