@@ -2,13 +2,16 @@
 //! module is compiled twice, specialized on the `--preimport` bindings and with the same
 //! bindings as runtime imports (the indirection baseline of `run --specialize off`); both
 //! must return the same results, then both are timed, interleaved call batch by call batch.
+//! A program (WASI, or the sightglass hooks) is timed run by run instead: see
+//! `bench_program.rs`.
 
+use crate::program::{self, Stdio, WasiArgs};
 use crate::values::{format_val, parse_args};
 use crate::{BindingArgs, Specialize};
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, Parser};
 use serde::Serialize;
-use stagec::{Func, Store, Val};
+use stagec::{Func, Linker, Store, Val};
 use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,38 +19,81 @@ use std::time::{Duration, Instant};
 /// A batch of calls is timed as one sample; batches last at least this long.
 const MIN_SAMPLE: Duration = Duration::from_millis(1);
 
-#[derive(Args, Debug)]
-pub struct BenchArgs {
-    /// The module (`.wat` or `.wasm`).
-    pub file: PathBuf,
-    /// The exported function to time.
-    #[arg(long, value_name = "NAME", required = true)]
-    invoke: String,
+/// The options of `stagec bench`.
+#[derive(Args, Clone, Debug)]
+pub struct BenchOptions {
+    /// The exported function to time (required for a module that is not a program; for a
+    /// program: instead of its `bench.start`..`bench.end` region or `_start`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) invoke: Option<String>,
     /// Bind an import at compile time in the specialized build, and at run time in the
     /// indirection build: MOD.NAME=VALUE as for `run`. Repeatable.
     #[arg(long = "preimport", value_name = "MOD.NAME=VALUE")]
-    preimports: Vec<String>,
+    pub(crate) preimports: Vec<String>,
     /// Supply an import at run time in both builds. Repeatable.
     #[arg(long = "import", value_name = "MOD.NAME=VALUE")]
-    imports: Vec<String>,
+    pub(crate) imports: Vec<String>,
     /// Inline preimported functions of at most this many CLIF instructions (0: never).
     #[arg(long, value_name = "N")]
-    inline_threshold: Option<usize>,
+    pub(crate) inline_threshold: Option<usize>,
     /// Timed samples per build.
     #[arg(long, value_name = "N", default_value_t = 21)]
-    runs: usize,
+    pub(crate) runs: usize,
     /// Untimed calls per build before timing.
     #[arg(long, value_name = "N", default_value_t = 3)]
-    warmup: usize,
+    pub(crate) warmup: usize,
     /// Print JSON instead of a table.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Only compile both builds and check that they return the same results (no timing).
     #[arg(long)]
-    check_only: bool,
+    pub(crate) check_only: bool,
+    #[command(flatten)]
+    pub wasi: WasiArgs,
+}
+
+/// `stagec bench` of a module that is not a program: options may also follow the file.
+#[derive(Parser)]
+#[command(name = "stagec bench")]
+pub struct ModuleBench {
+    #[command(flatten)]
+    pub options: BenchOptions,
+    /// The module (`.wat` or `.wasm`).
+    pub file: PathBuf,
     /// Arguments of the invoked function, as for `run`.
     #[arg(allow_hyphen_values = true, value_name = "ARGS")]
-    args: Vec<String>,
+    pub args: Vec<String>,
+}
+
+/// What to time: the module, the options, and the arguments of the invoked function (of
+/// the program, for a program).
+pub struct BenchArgs {
+    pub file: PathBuf,
+    pub options: BenchOptions,
+    pub args: Vec<String>,
+    /// Whether the module is a program (imports WASI or the bench hooks).
+    pub program: bool,
+}
+
+impl BenchArgs {
+    /// The bindings of one build: the flags' preimports as preimports (`specialize` on)
+    /// or as runtime imports.
+    pub fn bindings(&self, specialize: Specialize) -> BindingArgs {
+        BindingArgs {
+            preimports: self.options.preimports.clone(),
+            imports: self.options.imports.clone(),
+            specialize,
+            inline_threshold: self.options.inline_threshold,
+        }
+    }
+}
+
+/// The name of a build in the report.
+pub fn build_name(specialize: Specialize) -> &'static str {
+    match specialize {
+        Specialize::On => "specialized",
+        Specialize::Off => "indirection",
+    }
 }
 
 /// One build of the module, instantiated.
@@ -74,28 +120,27 @@ impl Build {
 
 /// Compiles and instantiates `binary` with the flags' bindings as preimports
 /// (`specialize` on) or as runtime imports.
-fn build(binary: &[u8], args: &BenchArgs, specialize: Specialize) -> Result<Build> {
-    let name = match specialize {
-        Specialize::On => "specialized",
-        Specialize::Off => "indirection",
-    };
-    let bindings = BindingArgs {
-        preimports: args.preimports.clone(),
-        imports: args.imports.clone(),
-        specialize,
-        inline_threshold: args.inline_threshold,
-    };
+fn build(binary: &[u8], args: &BenchArgs, invoke: &str, specialize: Specialize) -> Result<Build> {
+    let name = build_name(specialize);
     let engine = crate::engine()?;
     let start = Instant::now();
-    let (module, runtime) = crate::compile(&engine, binary, &bindings)?;
+    let (module, runtime) = crate::compile(&engine, binary, &args.bindings(specialize))?;
     let mut store = Store::new(&engine);
-    let instance = crate::link(&mut store, &module, &runtime)?
+    let mut linker = Linker::new();
+    if args.program {
+        // A function of a program: its WASI context set up as for a run (output kept).
+        let argv = [args.file.display().to_string()];
+        let wasi = args.options.wasi.context(&argv, Stdio::Capture)?;
+        program::define(&mut linker, &mut store, &wasi, None)?;
+    }
+    crate::link_into(&mut store, &mut linker, &module, &runtime)?;
+    let instance = linker
         .instantiate(&mut store, &module)
         .with_context(|| format!("{name} build"))?;
     let compile = start.elapsed();
     let func = instance
-        .get_func(&store, &args.invoke)
-        .ok_or_else(|| crate::no_such_function(&module, &args.invoke))?;
+        .get_func(&store, invoke)
+        .ok_or_else(|| crate::no_such_function(&module, invoke))?;
     Ok(Build {
         name,
         store,
@@ -133,15 +178,33 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             "bench compares core modules: the stages of a staged module are always bound at compile time"
         );
     }
-    if args.runs == 0 {
+    if args.options.runs == 0 {
         bail!("--runs must be at least 1");
+    }
+    let Some(name) = &args.options.invoke else {
+        if args.program {
+            return crate::bench_program::bench_program(args);
+        }
+        bail!(
+            "--invoke NAME is required: the module is not a program (it imports neither `{}` \
+             nor `{}`), so there is no region to time",
+            stagec_wasi::MODULE,
+            stagec_wasi::BENCH_MODULE
+        );
+    };
+    if args.options.wasi.any() && !args.program {
+        bail!(
+            "--dir, --env and --inherit-env are for programs: the module imports neither `{}` \
+             nor `{}`",
+            stagec_wasi::MODULE,
+            stagec_wasi::BENCH_MODULE
+        );
     }
     let binary = crate::read_module(&args.file)?;
     let mut builds = [
-        build(&binary, args, Specialize::On)?,
-        build(&binary, args, Specialize::Off)?,
+        build(&binary, args, name, Specialize::On)?,
+        build(&binary, args, name, Specialize::Off)?,
     ];
-    let name = &args.invoke;
     let ty = builds[0].func.ty(&builds[0].store);
     let params = parse_args(name, &ty, &args.args)?;
     let fresh = || -> Vec<Val> { ty.results.iter().map(|t| Val::default_for(*t)).collect() };
@@ -161,8 +224,8 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
             show(&indir_results)
         );
     }
-    if args.check_only {
-        if args.json {
+    if args.options.check_only {
+        if args.options.json {
             let agreed = Agreement {
                 file: args.file.display().to_string(),
                 invoke: name,
@@ -181,7 +244,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     }
 
     let mut results = fresh();
-    for _ in 0..args.warmup {
+    for _ in 0..args.options.warmup {
         for b in &mut builds {
             b.call(&params, &mut results)?;
         }
@@ -194,7 +257,7 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
         slowest = slowest.max(start.elapsed());
     }
     let calls = (MIN_SAMPLE.as_nanos() / slowest.as_nanos().max(1)).clamp(1, 1_000_000) as u32;
-    for run in 0..args.runs {
+    for run in 0..args.options.runs {
         // Alternate which build goes first, so that drift falls on both alike.
         for i in 0..2 {
             let b = &mut builds[(run + i) % 2];
@@ -209,34 +272,44 @@ pub fn bench(args: &BenchArgs) -> Result<()> {
     let [spec, indir] = &builds;
     let report = Report::new(
         args,
-        &spec_results,
+        name,
+        Timed::Call,
+        spec_results.iter().map(format_val).collect(),
         calls,
-        spec.times(calls),
-        indir.times(calls),
+        [spec.times(calls), indir.times(calls)],
     );
-    if args.json {
-        println!("{}", json_line(&report)?);
-    } else {
-        print_table(&report);
-    }
-    Ok(())
+    report.print(args.options.json)
+}
+
+/// What a sample measures.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Timed {
+    /// Calls of the invoked function.
+    Call,
+    /// A program's regions between `bench.start` and `bench.end`, in one run.
+    BenchRegion,
+    /// A program's `_start` (it imports no bench hooks).
+    Start,
 }
 
 /// What `--check-only --json` prints: both builds returned `results`.
 #[derive(Serialize)]
-struct Agreement<'a> {
-    file: String,
-    invoke: &'a str,
-    /// The results as `run` prints them.
-    results: Vec<String>,
-    same: bool,
+pub struct Agreement<'a> {
+    pub file: String,
+    pub invoke: &'a str,
+    /// The results as `run` prints them (a program's exit status).
+    pub results: Vec<String>,
+    pub same: bool,
 }
 
 /// What `--json` prints, and the table shows.
 #[derive(Serialize)]
-struct Report<'a> {
+pub struct Report<'a> {
     file: String,
+    /// The function timed (`_start` for a program).
     invoke: &'a str,
+    timed: Timed,
     args: &'a [String],
     /// The results as `run` prints them.
     results: Vec<String>,
@@ -251,32 +324,46 @@ struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    fn new(
+    /// The report of `invoke`: its `results` (as `run` prints them; a program's: its exit
+    /// status), and the times of both builds, `[specialized, indirection]`.
+    pub fn new(
         args: &'a BenchArgs,
-        results: &[Val],
+        invoke: &'a str,
+        timed: Timed,
+        results: Vec<String>,
         calls: u32,
-        specialized: BuildTimes,
-        indirection: BuildTimes,
+        [specialized, indirection]: [BuildTimes; 2],
     ) -> Report<'a> {
         let speedup = Some(indirection.median_ms / specialized.median_ms).filter(|s| s.is_finite());
         Report {
             file: args.file.display().to_string(),
-            invoke: &args.invoke,
+            invoke,
+            timed,
             args: &args.args,
-            results: results.iter().map(format_val).collect(),
-            runs: args.runs,
+            results,
+            runs: args.options.runs,
             calls_per_run: calls,
-            warmup: args.warmup,
+            warmup: args.options.warmup,
             specialized,
             indirection,
             speedup,
         }
     }
+
+    /// Prints the report: one JSON line, or the table.
+    pub fn print(&self, json: bool) -> Result<()> {
+        if json {
+            println!("{}", json_line(self)?);
+        } else {
+            print_table(self);
+        }
+        Ok(())
+    }
 }
 
 /// The timings of one build; times are per call.
 #[derive(Serialize, Debug, PartialEq)]
-struct BuildTimes {
+pub struct BuildTimes {
     median_ms: f64,
     min_ms: f64,
     compile_ms: f64,
@@ -286,7 +373,7 @@ struct BuildTimes {
 
 impl BuildTimes {
     /// The times of `samples` (at least one), each of `calls` calls.
-    fn new(samples: &[Duration], calls: u32, compile: Duration) -> BuildTimes {
+    pub fn new(samples: &[Duration], calls: u32, compile: Duration) -> BuildTimes {
         let samples_ms: Vec<f64> = samples
             .iter()
             .map(|d| d.as_secs_f64() * 1e3 / f64::from(calls))
@@ -313,20 +400,40 @@ fn median(samples: &[f64]) -> f64 {
 }
 
 fn print_table(report: &Report) {
-    println!(
-        "{}: {}({}) = {}, the same for both builds",
-        report.file,
-        report.invoke,
-        report.args.join(", "),
-        report.results.join(", ")
-    );
-    println!(
-        "{} runs of {} call{} each, interleaved, after {} warm-up calls; times per call",
-        report.runs,
-        report.calls_per_run,
-        if report.calls_per_run == 1 { "" } else { "s" },
-        report.warmup
-    );
+    if report.timed == Timed::Call {
+        println!(
+            "{}: {}({}) = {}, the same for both builds",
+            report.file,
+            report.invoke,
+            report.args.join(", "),
+            report.results.join(", ")
+        );
+        println!(
+            "{} runs of {} call{} each, interleaved, after {} warm-up calls; times per call",
+            report.runs,
+            report.calls_per_run,
+            if report.calls_per_run == 1 { "" } else { "s" },
+            report.warmup
+        );
+    } else {
+        let region = match report.timed {
+            Timed::BenchRegion => "its bench.start..bench.end regions",
+            _ => "its `_start`",
+        };
+        let command: Vec<&str> = std::iter::once(report.file.as_str())
+            .chain(report.args.iter().map(String::as_str))
+            .collect();
+        println!(
+            "{}: exit status {} and the same output for both builds",
+            command.join(" "),
+            report.results.join(", ")
+        );
+        println!(
+            "{} runs, each in a fresh instance, interleaved, after {} warm-up runs; times of \
+             {region} per run",
+            report.runs, report.warmup
+        );
+    }
     println!();
     println!("| build       | median ms |    min ms | runs | compile ms |");
     println!("|-------------|----------:|----------:|-----:|-----------:|");
@@ -368,7 +475,7 @@ fn ms_text(ms: f64) -> String {
 }
 
 /// `value` as one line of JSON in the style `{"key": value, "list": [1, 2]}`.
-fn json_line(value: &impl Serialize) -> Result<String> {
+pub fn json_line(value: &impl Serialize) -> Result<String> {
     let mut out = Vec::new();
     value.serialize(&mut serde_json::Serializer::with_formatter(
         &mut out, Spaced,
@@ -412,16 +519,31 @@ mod tests {
     fn args(runs: usize) -> BenchArgs {
         BenchArgs {
             file: PathBuf::from("dir/m \"1\".wat"),
-            invoke: "f".into(),
-            preimports: Vec::new(),
-            imports: Vec::new(),
-            inline_threshold: None,
-            runs,
-            warmup: 0,
-            json: true,
-            check_only: false,
+            options: BenchOptions {
+                invoke: Some("f".into()),
+                preimports: Vec::new(),
+                imports: Vec::new(),
+                inline_threshold: None,
+                runs,
+                warmup: 0,
+                json: true,
+                check_only: false,
+                wasi: WasiArgs::default(),
+            },
             args: vec!["-1".into(), "2".into()],
+            program: false,
         }
+    }
+
+    /// The report of a call of `f` returning `results`.
+    fn call_report<'a>(
+        args: &'a BenchArgs,
+        results: &[Val],
+        calls: u32,
+        times: [BuildTimes; 2],
+    ) -> Report<'a> {
+        let results = results.iter().map(format_val).collect();
+        Report::new(args, "f", Timed::Call, results, calls, times)
     }
 
     fn parsed(report: &Report) -> serde_json::Value {
@@ -435,7 +557,7 @@ mod tests {
         let args = args(3);
         let zero = || BuildTimes::new(&[Duration::ZERO; 3], 1000, Duration::ZERO);
         // 0 / 0: NaN, which the hand-written JSON printed as `NaN`.
-        let report = Report::new(&args, &[Val::I32(7)], 1000, zero(), zero());
+        let report = call_report(&args, &[Val::I32(7)], 1000, [zero(), zero()]);
         assert_eq!(report.speedup, None);
         let json = parsed(&report);
         assert_eq!(json["speedup"], serde_json::Value::Null);
@@ -446,7 +568,7 @@ mod tests {
         );
         // x / 0: infinity, no number either.
         let slow = BuildTimes::new(&[Duration::from_millis(1); 3], 1000, Duration::ZERO);
-        let report = Report::new(&args, &[Val::I32(7)], 1000, zero(), slow);
+        let report = call_report(&args, &[Val::I32(7)], 1000, [zero(), slow]);
         assert_eq!(report.speedup, None);
         assert_eq!(parsed(&report)["speedup"], serde_json::Value::Null);
     }
@@ -467,7 +589,7 @@ mod tests {
             }
         );
         let results = [Val::I64(-3), Val::F64(0.5f64.to_bits())];
-        let report = Report::new(&args, &results, 4, spec, indir);
+        let report = call_report(&args, &results, 4, [spec, indir]);
         let json = parsed(&report);
         assert_eq!(json["speedup"], 3.0);
         assert_eq!(json["file"], "dir/m \"1\".wat");

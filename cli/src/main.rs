@@ -3,10 +3,12 @@
 //! function, pack and inspect staged modules, or run `.wast` scripts.
 
 mod bench;
+mod bench_program;
 mod bindings;
 mod cache_cmd;
 mod explain;
 mod limits;
+mod program;
 mod staged;
 mod values;
 
@@ -19,6 +21,7 @@ use stagec::{CompileOptions, Config, Engine, Func, Instance, Linker, Module, Sto
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use values::{format_val, parse_args};
 
 /// Stack of the thread that runs wasm code, so that deep but legal recursion works.
@@ -78,35 +81,68 @@ impl BindingArgs {
     }
 }
 
+/// The options of `stagec run`.
+#[derive(Args, Clone, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    bindings: BindingArgs,
+    /// Append an extension stage (a core module) to the instance before calling: its
+    /// imports naming a stage of the instance (`main` for a core module) bind to that
+    /// stage's exports. Repeatable; applied in order.
+    #[arg(long = "extend", value_name = "FILE")]
+    extend: Vec<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
+    /// Print on stderr the time of each phase (parse/validate, translate, Cranelift
+    /// compile, cache load, instantiate, execute) and whether the cache hit.
+    #[arg(long)]
+    timings: bool,
+    /// The exported function to call (for a program: instead of `_start`, once its WASI
+    /// context is set up).
+    #[arg(long, value_name = "NAME")]
+    invoke: Option<String>,
+    #[command(flatten)]
+    wasi: program::WasiArgs,
+}
+
+/// `stagec run` of a module that is not a program: options may also follow the file,
+/// and the arguments are those of the invoked function.
+#[derive(Parser)]
+#[command(name = "stagec run")]
+struct ModuleRun {
+    #[command(flatten)]
+    options: RunArgs,
+    file: PathBuf,
+    #[arg(allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compile and instantiate a module, run its start function, then call
     /// `--invoke NAME ARGS...` or else an exported `_start` or `main` without parameters.
+    ///
+    /// A program (a module importing WASI `wasi_snapshot_preview1` or the bench hooks
+    /// `bench.start`/`bench.end`) runs as a command: `stagec run [OPTIONS] PROG.wasm
+    /// [ARGS...]`, everything after PROG.wasm being the program's (argv[0] is PROG.wasm
+    /// as written); the exit status is the program's, 134 after a trap (whose message and
+    /// wasm backtrace go to stderr).
     Run {
-        /// The module (`.wat` or `.wasm`).
-        file: PathBuf,
         #[command(flatten)]
-        bindings: BindingArgs,
-        /// Append an extension stage (a core module) to the instance before calling:
-        /// its imports naming a stage of the instance (`main` for a core module) bind to
-        /// that stage's exports. Repeatable; applied in order.
-        #[arg(long = "extend", value_name = "FILE")]
-        extend: Vec<PathBuf>,
-        #[command(flatten)]
-        limits: LimitArgs,
-        #[command(flatten)]
-        cache: CacheArgs,
-        /// Print on stderr the time of each phase (parse/validate, translate, Cranelift
-        /// compile, cache load, instantiate, execute) and whether the cache hit.
-        #[arg(long)]
-        timings: bool,
-        /// The exported function to call.
-        #[arg(long, value_name = "NAME")]
-        invoke: Option<String>,
-        /// Arguments of the invoked function: integers in decimal or 0x hex, floats
-        /// (including `nan`, `inf`, `-inf`), `null` for references, N for `externref` N.
-        #[arg(allow_hyphen_values = true, value_name = "ARGS")]
-        args: Vec<String>,
+        options: RunArgs,
+        /// The module (`.wat`, `.wasm`, `.swat`, `.swasm` or a precompiled artifact) and
+        /// the arguments: the program's (for a program) or the invoked function's
+        /// (integers in decimal or 0x hex, floats including `nan`, `inf`, `-inf`, `null`
+        /// for references, N for `externref` N).
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "FILE [ARGS]"
+        )]
+        module_and_args: Vec<String>,
     },
     /// Compile a module (with its preimports and stages) into a precompiled artifact that
     /// `stagec run OUT` loads without compiling.
@@ -132,7 +168,23 @@ enum Command {
     },
     /// Time a function specialized on the --preimport bindings against the same bindings
     /// as runtime imports (after checking that both return the same results).
-    Bench(bench::BenchArgs),
+    ///
+    /// A program (see `run`) is timed run by run, each in a fresh instance: the regions
+    /// between its `bench.start` and `bench.end` calls (its `_start` without them), its
+    /// output captured: `stagec bench [OPTIONS] PROG.wasm [ARGS...]`.
+    Bench {
+        #[command(flatten)]
+        options: bench::BenchOptions,
+        /// The module (`.wat` or `.wasm`) and the arguments: the program's (for a
+        /// program) or the invoked function's.
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "FILE [ARGS]"
+        )]
+        module_and_args: Vec<String>,
+    },
     /// Show the optimized CLIF and machine code of a function, specialized on the given
     /// preimports next to the generic build, with instruction counts.
     Explain {
@@ -203,19 +255,24 @@ fn main() -> ExitCode {
         *PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{message}{location}"));
     }));
     let subject = match &cli.command {
-        Command::Run { file, .. }
-        | Command::Compile { file, .. }
+        Command::Run {
+            module_and_args, ..
+        } => format!("{}: ", module_and_args[0]),
+        Command::Compile { file, .. }
         | Command::Explain { file, .. }
         | Command::Pack { file, .. }
         | Command::Inspect { file } => {
             format!("{}: ", file.display())
         }
-        Command::Bench(args) => format!("{}: ", args.file.display()),
+        Command::Bench {
+            module_and_args, ..
+        } => format!("{}: ", module_and_args[0]),
         Command::Wast { .. } | Command::Cache { .. } => String::new(),
     };
     // Room for the wasm stack `--max-stack` asks for, plus what the host needs around it.
     let thread_stack = match &cli.command {
-        Command::Run { limits, .. } => limits
+        Command::Run { options, .. } => options
+            .limits
             .max_stack()
             .and_then(|b| usize::try_from(b).ok())
             .map_or(THREAD_STACK, |b| {
@@ -229,24 +286,9 @@ fn main() -> ExitCode {
         .stack_size(thread_stack)
         .spawn(move || match cli.command {
             Command::Run {
-                file,
-                bindings,
-                extend,
-                limits,
-                cache,
-                timings,
-                invoke,
-                args,
-            } => {
-                let options = RunOptions {
-                    bindings: &bindings,
-                    extensions: &extend,
-                    limits: &limits,
-                    cache: &cache,
-                    timings,
-                };
-                report(&file, run(&file, &options, invoke.as_deref(), &args))
-            }
+                options,
+                module_and_args,
+            } => program::run_entry(options, &module_and_args),
             Command::Compile {
                 file,
                 bindings,
@@ -270,7 +312,13 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             },
-            Command::Bench(args) => report(&args.file, bench::bench(&args)),
+            Command::Bench {
+                options,
+                module_and_args,
+            } => {
+                let args = program::bench_entry(options, &module_and_args);
+                report(&args.file, bench::bench(&args))
+            }
             Command::Explain {
                 file,
                 func,
@@ -441,15 +489,6 @@ fn staged_imports(
     Ok(imports)
 }
 
-/// What `stagec run` was asked to do besides calling a function.
-struct RunOptions<'a> {
-    bindings: &'a BindingArgs,
-    extensions: &'a [PathBuf],
-    limits: &'a LimitArgs,
-    cache: &'a CacheArgs,
-    timings: bool,
-}
-
 /// Compiles `file` (core or staged) with the flags' bindings, or loads it when it is a
 /// precompiled artifact.
 fn load(
@@ -518,64 +557,125 @@ fn compile_artifact(
     Ok(())
 }
 
-/// A linker with `runtime` as `module`'s runtime imports; an import left unbound is an
-/// error naming it and the flags that bind it.
-fn link(store: &mut Store, module: &Module, runtime: &stagec::Preimports) -> Result<Linker> {
-    let mut linker = Linker::new();
-    runtime.link(store, &mut linker)?;
+/// Adds `runtime`, `module`'s runtime imports, to `linker` (whose definitions, the
+/// host's such as WASI, the flags may override); an import left unbound is an error
+/// naming it and the flags that bind it.
+fn link_into(
+    store: &mut Store,
+    linker: &mut Linker,
+    module: &Module,
+    runtime: &stagec::Preimports,
+) -> Result<()> {
+    runtime.link(store, linker)?;
     if let Some((m, n, _)) = module
         .imports()
         .find(|(m, n, _)| linker.get(m, n).is_none())
     {
+        if m == stagec_wasi::MODULE && stagec_wasi::signature(n).is_none() {
+            bail!("import `{m}`.`{n}`: WASI preview 1 has no function `{n}`");
+        }
         bail!(
             "import `{m}`.`{n}` is not bound: supply it with --preimport or --import {m}.{n}=VALUE"
         );
     }
-    Ok(linker)
+    Ok(())
 }
 
-fn run(file: &Path, options: &RunOptions<'_>, invoke: Option<&str>, args: &[String]) -> Result<()> {
-    let engine = engine_cached(options.limits, options.cache)?;
+/// A module of `stagec run` loaded, linked and instantiated.
+struct Prepared {
+    store: Store,
+    module: Module,
+    instance: Instance,
+    instantiate: Duration,
+}
+
+impl Prepared {
+    /// The `--timings` report, if asked for.
+    fn print_timings(&self, file: &Path, options: &RunArgs, execute: Duration) {
+        if options.timings {
+            cache_cmd::print_timings(file, &self.module, self.instantiate, execute);
+        }
+    }
+}
+
+/// Compiles (or loads) `file` with the flags' bindings, links it with what `host`
+/// defines and the flags' runtime imports, instantiates it (running its start function)
+/// and applies the `--extend` stages.
+fn prepare(
+    file: &Path,
+    options: &RunArgs,
+    host: impl FnOnce(&mut Linker, &mut Store) -> Result<()>,
+) -> Result<Prepared> {
+    let engine = engine_cached(&options.limits, &options.cache)?;
     // The store's limits are checked before compiling, so a bad value is reported first.
     let mut store = Store::new(&engine);
     options.limits.apply(&mut store)?;
-    let (module, runtime) = load(&engine, file, options.bindings)?;
-    let instantiate_start = std::time::Instant::now();
-    let instance = link(&mut store, &module, &runtime)?.instantiate(&mut store, &module)?;
+    let (module, runtime) = load(&engine, file, &options.bindings)?;
+    let instantiate_start = Instant::now();
+    let mut linker = Linker::new();
+    host(&mut linker, &mut store)?;
+    link_into(&mut store, &mut linker, &module, &runtime)?;
+    let instance = linker.instantiate(&mut store, &module)?;
     let instantiate = instantiate_start.elapsed();
-    for extension in options.extensions {
+    for extension in &options.extend {
         let bytes =
             read_module(extension).with_context(|| format!("extension {}", extension.display()))?;
         instance
             .extend(&mut store, &bytes, &stagec::Preimports::new())
             .with_context(|| format!("extension {}", extension.display()))?;
     }
+    Ok(Prepared {
+        store,
+        module,
+        instance,
+        instantiate,
+    })
+}
 
-    let (name, func) = match invoke {
-        Some(name) => {
-            let func = instance
-                .get_func(&store, name)
-                .ok_or_else(|| no_such_function(&module, name))?;
-            (name.to_string(), func)
+/// Calls export `name` with `args` parsed for its type and prints its results (one per
+/// line). The outer error is about the arguments, the inner one the call's.
+fn call_and_print(
+    prepared: &mut Prepared,
+    file: &Path,
+    options: &RunArgs,
+    name: &str,
+    args: &[String],
+) -> Result<stagec::Result<()>> {
+    let Prepared {
+        store,
+        module,
+        instance,
+        ..
+    } = prepared;
+    let func = instance
+        .get_func(store, name)
+        .ok_or_else(|| no_such_function(module, name))?;
+    let ty = func.ty(store);
+    let params = parse_args(name, &ty, args)?;
+    let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
+    let execute_start = Instant::now();
+    let outcome = func.call(store, &params, &mut results);
+    prepared.print_timings(file, options, execute_start.elapsed());
+    if outcome.is_ok() {
+        for result in &results {
+            println!("{}", format_val(result));
         }
-        None => match default_entry(&store, &instance) {
-            Some(entry) => entry,
+    }
+    Ok(outcome)
+}
+
+/// `stagec run` of a module that is not a program.
+fn run(file: &Path, options: &RunArgs, args: &[String]) -> Result<()> {
+    let mut prepared = prepare(file, options, |_, _| Ok(()))?;
+    let name = match &options.invoke {
+        Some(name) => name.clone(),
+        None => match default_entry(&prepared.store, &prepared.instance) {
+            Some((name, _)) => name,
             None if args.is_empty() => return Ok(()),
             None => bail!("arguments were given but no function to call: use --invoke NAME"),
         },
     };
-    let ty = func.ty(&store);
-    let params = parse_args(&name, &ty, args)?;
-    let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
-    let execute_start = std::time::Instant::now();
-    let outcome = func.call(&mut store, &params, &mut results);
-    if options.timings {
-        cache_cmd::print_timings(file, &module, instantiate, execute_start.elapsed());
-    }
-    outcome?;
-    for result in &results {
-        println!("{}", format_val(result));
-    }
+    call_and_print(&mut prepared, file, options, &name, args)??;
     Ok(())
 }
 

@@ -9,6 +9,12 @@
 //!
 //! Every run, snapshot or not, must also behave: no panic, and an error is exactly one line
 //! `error: FILE: message` on stderr with a non-zero exit status.
+//!
+//! `tests/cli/programs` holds the snapshots of programs (modules importing WASI or the
+//! bench hooks), run with that directory as working directory. Their status is the
+//! program's own, their stderr the program's too, and after a trap the `error:` line is
+//! followed by the wasm backtrace: they only must not panic or die of a signal, and an
+//! `error:` line may only be followed by backtrace lines.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -84,11 +90,48 @@ fn expect_stdout(dir: &Path, args: &[&str]) -> String {
 
 #[test]
 fn snapshots() {
-    let dir = cli_dir();
+    check_snapshots(&cli_dir(), "snapshots", check_behaviour);
+}
+
+#[test]
+fn program_snapshots() {
+    check_snapshots(
+        &cli_dir().join("programs"),
+        "program-snapshots",
+        check_program_behaviour,
+    );
+}
+
+/// The rules a run of a program follows (see the module's doc).
+fn check_program_behaviour(output: &Output, _file: &str, what: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{what}: panicked:\n{stderr}");
+    assert!(
+        output.status.code().is_some(),
+        "{what}: killed by a signal: {:?}\n{stderr}",
+        output.status
+    );
+    let mut lines = stderr.lines().skip_while(|l| !l.starts_with("error: "));
+    if lines.next().is_some() {
+        let rest: Vec<&str> = lines.collect();
+        if let Some((first, frames)) = rest.split_first() {
+            assert_eq!(*first, "wasm backtrace:", "{what}:\n{stderr}");
+            assert!(!frames.is_empty(), "{what}: a backtrace without frames");
+            assert!(
+                frames.iter().all(|l| l.contains(" - ")),
+                "{what}: not a backtrace:\n{stderr}"
+            );
+        }
+    }
+}
+
+/// Runs the `;; RUN:` lines of every input in `dir` and compares with the snapshots
+/// (see the module's doc); `check` is the rule every run follows.
+fn check_snapshots(dir: &Path, label: &str, check: fn(&Output, &str, &str)) {
     let bless = std::env::var_os("STAGEC_BLESS").is_some_and(|v| v != "0");
-    let scratch = scratch("snapshots");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/cli")
+    let scratch = scratch(label);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("snapshot directory")
         .map(|e| e.expect("entry").path())
         .filter(|p| {
             p.extension()
@@ -122,8 +165,8 @@ fn snapshots() {
                 .collect();
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let what = format!("{name}: stagec {run}");
-            let output = stagec(&dir, &args);
-            check_behaviour(&output, &name, &what);
+            let output = stagec(dir, &args);
+            check(&output, &name, &what);
             let _ = writeln!(actual, "== stagec {run}");
             let _ = writeln!(actual, "-- status: {}", output.status.code().unwrap_or(-1));
             let _ = writeln!(actual, "-- stdout");
@@ -153,9 +196,87 @@ fn snapshots() {
     );
 }
 
+/// `--inherit-env` passes stagec's whole environment; `--env NAME=VALUE` takes
+/// precedence over it, and `--env NAME` passes stagec's own value of NAME alone.
+#[test]
+fn program_environment_from_stagec() {
+    let dir = cli_dir().join("programs");
+    let run = |args: &[&str]| {
+        let output = Command::new(STAGEC)
+            .args(args)
+            .current_dir(&dir)
+            .env("STAGEC_PROBE", "inherited")
+            .env("STAGEC_OTHER", "other")
+            .env("XDG_CACHE_HOME", scratch("xdg-cache"))
+            .output()
+            .expect("run stagec");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("env: STAGEC_"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let mut inherited = run(&["run", "--inherit-env", "echo.wat"]);
+    inherited.sort();
+    assert_eq!(
+        inherited,
+        ["env: STAGEC_OTHER=other", "env: STAGEC_PROBE=inherited"]
+    );
+    let mut overridden = run(&[
+        "run",
+        "--inherit-env",
+        "--env",
+        "STAGEC_PROBE=given",
+        "echo.wat",
+    ]);
+    overridden.sort();
+    assert_eq!(
+        overridden,
+        ["env: STAGEC_OTHER=other", "env: STAGEC_PROBE=given"]
+    );
+    assert_eq!(
+        run(&["run", "--env", "STAGEC_PROBE", "echo.wat"]),
+        ["env: STAGEC_PROBE=inherited"]
+    );
+    assert!(
+        run(&["run", "echo.wat"]).is_empty(),
+        "the environment is empty by default"
+    );
+}
+
 #[test]
 fn bundled_examples() {
     let root = workspace_root();
+    // The README's first command: a bundled WASI program on a bundled file.
+    let html = expect_stdout(
+        &root,
+        &[
+            "run",
+            "--dir",
+            "wasi/programs/inputs::/in",
+            "wasi/programs/rust/markdown.wasm",
+            "/in/guide.md",
+        ],
+    );
+    assert!(
+        html.starts_with("<h1>stagec and WASI: a field guide</h1>\n"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<h2>").count(), 4, "{html}");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(
+        readme.contains(
+            "cargo run --release -p stagec-cli -- run --dir wasi/programs/inputs::/in \
+             wasi/programs/rust/markdown.wasm /in/guide.md"
+        ),
+        "the README's first command is the one tested here"
+    );
     let fib = expect_stdout(&root, &["run", "examples/fib.wat", "--invoke", "fib", "20"]);
     assert_eq!(fib, "6765\n");
     let fib_iter = expect_stdout(

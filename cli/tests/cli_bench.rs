@@ -140,3 +140,36 @@ fn staged_modules_are_refused() {
         "{stderr}"
     );
 }
+
+/// A program is timed by its `bench.start`..`bench.end` regions, summed per run: the
+/// sleeper (tests/cli/programs/sleeper.wat) sleeps 300 ms outside its two regions of
+/// 20 ms each.
+#[test]
+fn program_bench_times_its_regions() {
+    let (ok, stdout, stderr) = bench(&[
+        "--runs",
+        "3",
+        "--warmup",
+        "0",
+        "--json",
+        "programs/sleeper.wat",
+    ]);
+    assert!(ok, "stagec bench failed: {stderr}");
+    let json: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}): {stdout}"));
+    assert_eq!(json["invoke"], "_start");
+    assert_eq!(json["timed"], "bench_region");
+    assert_eq!(json["results"], serde_json::json!(["0"]));
+    for build in ["specialized", "indirection"] {
+        let samples = json[build]["samples_ms"].as_array().expect("samples");
+        assert_eq!(samples.len(), 3, "{build}: one sample per run");
+        for sample in samples {
+            let ms = sample.as_f64().expect("a sample");
+            assert!(
+                (40.0..300.0).contains(&ms),
+                "{build}: {ms} ms is not the two regions' 40 ms (and less than the 300 ms \
+                 outside them)"
+            );
+        }
+    }
+}

@@ -11,14 +11,16 @@ use cranelift_codegen::ir::{self, ExternalName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{CompileError, Context, FinalizedRelocTarget, print_errors};
 use stagec_environ::artifact::{
-    Artifact, CodeRange, LibCall, RelocKind, RelocTarget, Relocation, TrapSite,
+    Artifact, CallSite, CodeRange, LibCall, RelocKind, RelocTarget, Relocation, TrapSite,
 };
 
-/// Machine code of one function, with relocations and trap sites relative to its start.
+/// Machine code of one function, with relocations, trap and call sites relative to its
+/// start.
 pub(crate) struct CompiledFunction {
     pub(crate) code: Vec<u8>,
     pub(crate) relocations: Vec<Relocation>,
     pub(crate) traps: Vec<TrapSite>,
+    pub(crate) call_sites: Vec<CallSite>,
 }
 
 /// Compiles `func` with `isa`. Trap sites without a source location (the prologue's stack
@@ -99,28 +101,40 @@ pub(crate) fn compiled_function(
     }
 
     let srclocs = buffer.get_srclocs_sorted();
+    // The wasm offset of the instruction at `offset`: the srcloc ranges are sorted and
+    // disjoint, find the one containing it.
+    let wasm_offset_at = |offset: u32| {
+        let i = srclocs.partition_point(|s| s.start <= offset);
+        i.checked_sub(1)
+            .map(|i| &srclocs[i])
+            .filter(|s| offset < s.end && !s.loc.is_default())
+            .map_or(default_wasm_offset, |s| s.loc.bits())
+    };
     let mut traps = Vec::with_capacity(buffer.traps().len());
     for trap in buffer.traps() {
         let kind = trap_kind(trap.code)
             .ok_or_else(|| CodegenError::new(OutputProblem::TrapCode(trap.code)))?;
-        // The srcloc ranges are sorted and disjoint: find the one containing the trap.
-        let i = srclocs.partition_point(|s| s.start <= trap.offset);
-        let wasm_offset = i
-            .checked_sub(1)
-            .map(|i| &srclocs[i])
-            .filter(|s| trap.offset < s.end && !s.loc.is_default())
-            .map_or(default_wasm_offset, |s| s.loc.bits());
         traps.push(TrapSite {
             code_offset: trap.offset,
             kind,
-            wasm_offset,
+            wasm_offset: wasm_offset_at(trap.offset),
         });
     }
+    // A call belongs to the operator of its last byte, just before the return address.
+    let call_sites = buffer
+        .call_sites()
+        .filter(|site| site.ret_addr > 0)
+        .map(|site| CallSite {
+            return_offset: site.ret_addr,
+            wasm_offset: wasm_offset_at(site.ret_addr - 1),
+        })
+        .collect();
 
     Ok(CompiledFunction {
         code: buffer.data().to_vec(),
         relocations,
         traps,
+        call_sites,
     })
 }
 
@@ -158,8 +172,14 @@ impl ArtifactBuilder {
         }
     }
 
-    /// Appends `function`, making its offsets absolute; returns where it lives.
-    pub(crate) fn push(&mut self, function: CompiledFunction) -> Result<CodeRange, CodegenError> {
+    /// Appends `function`, making its offsets absolute; returns where it lives. Its call
+    /// sites are kept for a defined function only (`keep_call_sites`): a backtrace stops
+    /// at a trampoline.
+    fn push(
+        &mut self,
+        function: CompiledFunction,
+        keep_call_sites: bool,
+    ) -> Result<CodeRange, CodegenError> {
         let code = &mut self.code;
         let start = code.len().next_multiple_of(self.alignment);
         code.resize(start, 0);
@@ -180,6 +200,14 @@ impl ArtifactBuilder {
                 code_offset: offset + t.code_offset,
                 ..t
             }));
+        if keep_call_sites {
+            self.artifact
+                .call_sites
+                .extend(function.call_sites.into_iter().map(|c| CallSite {
+                    return_offset: offset + c.return_offset,
+                    ..c
+                }));
+        }
         Ok(CodeRange {
             offset,
             len: function.code.len() as u32,
@@ -188,7 +216,7 @@ impl ArtifactBuilder {
 
     /// Appends a defined function (in defined-function order).
     pub(crate) fn push_function(&mut self, function: CompiledFunction) -> Result<(), CodegenError> {
-        let range = self.push(function)?;
+        let range = self.push(function, true)?;
         self.artifact.functions.push(range);
         Ok(())
     }
@@ -198,15 +226,16 @@ impl ArtifactBuilder {
         &mut self,
         function: CompiledFunction,
     ) -> Result<(), CodegenError> {
-        let range = self.push(function)?;
+        let range = self.push(function, false)?;
         self.artifact.entry_trampolines.push(range);
         Ok(())
     }
 
-    /// The finished artifact, trap sites sorted by code offset; `unit_starts` as in
-    /// [`Artifact::unit_starts`].
+    /// The finished artifact, trap and call sites sorted by code offset; `unit_starts` as
+    /// in [`Artifact::unit_starts`].
     pub(crate) fn finish(mut self, unit_starts: Vec<u32>) -> Artifact {
         self.artifact.traps.sort_by_key(|t| t.code_offset);
+        self.artifact.call_sites.sort_by_key(|c| c.return_offset);
         self.artifact.unit_starts = unit_starts;
         self.artifact.code = self.code.into();
         self.artifact

@@ -119,6 +119,32 @@ impl StageInfo {
 /// owned by the module and shared by everything holding it.
 pub(crate) type KeepAlive = Arc<dyn Any + Send + Sync>;
 
+/// How backtraces name the functions of `artifact`, the code of module `info`: unit 0's
+/// by their index in the module and name-section name; the providers' (later units) by
+/// their defined-function index in their unit.
+fn frame_names(info: &ModuleInfo, artifact: &Artifact) -> Vec<stagec_runtime::FuncName> {
+    let starts = &artifact.unit_starts;
+    (0..artifact.functions.len() as u32)
+        .map(|i| {
+            let unit = starts.partition_point(|&s| s <= i).saturating_sub(1);
+            if unit == 0 {
+                let index = info.num_imported_funcs + i;
+                stagec_runtime::FuncName {
+                    unit: 0,
+                    index,
+                    name: info.func_name(index).map(Into::into),
+                }
+            } else {
+                stagec_runtime::FuncName {
+                    unit: unit as u32,
+                    index: i - starts[unit],
+                    name: None,
+                }
+            }
+        })
+        .collect()
+}
+
 /// A module's code and everything instantiating it needs.
 pub(crate) struct CompiledModule {
     pub(crate) info: Arc<ModuleInfo>,
@@ -153,7 +179,8 @@ impl CompiledModule {
         bound: Vec<Option<BoundImport>>,
         state: Option<KeepAlive>,
     ) -> Result<CompiledModule> {
-        let code = Arc::new(CodeMemory::load_owned(artifact)?);
+        let names = frame_names(&info, &artifact);
+        let code = Arc::new(CodeMemory::load_owned(artifact, names)?);
         let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
         Ok(CompiledModule {
             info,

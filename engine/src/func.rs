@@ -1,7 +1,7 @@
 //! Functions: calling wasm from the host, and host functions callable from wasm.
 
-use crate::error::{Result, Trap, UsageError, ValueRole};
-use crate::handles::{Extern, Func, extern_of};
+use crate::error::{Error, Result, UsageError, ValueRole};
+use crate::handles::{Extern, Func, Memory, extern_of};
 use crate::store::Store;
 use crate::values::{Val, check_vals};
 use stagec_frontend::FuncType;
@@ -29,6 +29,36 @@ impl Caller<'_> {
         let instance = unsafe { stagec_runtime::Instance::from_vmctx(self.vmctx) };
         let export = instance.module().export(name)?;
         Some(extern_of(self.store_id, instance, export))
+    }
+
+    /// The bytes of `memory`, a memory of the caller's store (e.g. the caller's exported
+    /// `memory`, from [`Caller::get_export`]). Host functions read their arguments here.
+    ///
+    /// # Panics
+    /// If `memory` belongs to another store.
+    pub fn data<'c>(&'c self, memory: &Memory) -> &'c [u8] {
+        assert_eq!(
+            memory.store_id, self.store_id,
+            "memory used with a store it does not belong to"
+        );
+        // SAFETY: the memory lives as long as its store, which the running call borrows
+        // for at least as long as this caller; nothing else accesses it meanwhile.
+        unsafe { memory.ptr.as_ref() }.data()
+    }
+
+    /// The bytes of `memory`, mutably (see [`Caller::data`]); borrowed from the caller, so
+    /// the slice cannot outlive the host call nor overlap another borrow of the memory.
+    ///
+    /// # Panics
+    /// If `memory` belongs to another store.
+    pub fn data_mut<'c>(&'c mut self, memory: &Memory) -> &'c mut [u8] {
+        assert_eq!(
+            memory.store_id, self.store_id,
+            "memory used with a store it does not belong to"
+        );
+        // SAFETY: as in `data`; the caller is borrowed mutably, and wasm code of the store
+        // does not run while the host function holds the slice.
+        unsafe { (*memory.ptr.as_ptr()).data_mut() }
     }
 }
 
@@ -111,7 +141,8 @@ impl Func {
                 max_stack,
             )
         }
-        .map_err(Trap::new)?;
+        // A trap, or the exit a host function asked for (`Error::from` keeps it an exit).
+        .map_err(Error::from)?;
         for ((slot, raw), ty) in results.iter_mut().zip(&values).zip(ty.results.iter()) {
             // SAFETY: results of a function of this store.
             *slot = unsafe { Val::from_raw(store.id, *raw, *ty) };

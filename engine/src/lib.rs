@@ -95,6 +95,7 @@ pub use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,
 };
 pub use stagec_frontend::{Stage, StageKind, StagedModule, encode_swasm, parse_swasm, parse_swat};
+pub use stagec_runtime::{Backtrace, MAX_FRAMES as MAX_BACKTRACE_FRAMES, WasmFrame};
 pub use staged::{FRESH_MODULE, FRESH_NAME};
 pub use store::Store;
 pub use values::{ExternRef, Val, ValType};

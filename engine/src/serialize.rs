@@ -30,7 +30,8 @@ pub(crate) const ENGINE_VERSION: &str = concat!(
 );
 
 const MAGIC: &[u8; 8] = b"STAGECA\0";
-const FORMAT_VERSION: u32 = 1;
+/// 2: artifacts carry call sites (for backtraces).
+const FORMAT_VERSION: u32 = 2;
 
 /// Whether `bytes` start like a serialized stagec artifact.
 pub fn is_artifact(bytes: &[u8]) -> bool {

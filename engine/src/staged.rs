@@ -16,6 +16,8 @@
 //! - imports of `pre` and `single` stages that are not stage references must be
 //!   preimported (both are instantiated while compiling); those of the `multi` stage may
 //!   be preimported or left as runtime imports;
+//! - WASI is for the `multi` stage only: a `pre` or `single` stage importing it is an
+//!   error naming the import (a compilation depends only on its stages and preimports);
 //! - `stagec.fresh` (an immutable i64 global import) is a value fresh for each
 //!   compilation: the same for every instance of the compiled module;
 //! - a `pre` stage's mutable global may be imported by later stages as an immutable
@@ -35,6 +37,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const FRESH_MODULE: &str = "stagec";
 /// The field name of the magic import giving a fresh value per compilation.
 pub const FRESH_NAME: &str = "fresh";
+
+/// The import modules of WASI (preview 1 and its predecessor): host functions that touch
+/// the world, only for the `multi` stage (see docs/staged-modules.md).
+const WASI_MODULES: [&str; 2] = ["wasi_snapshot_preview1", "wasi_unstable"];
 
 static FRESH_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -219,6 +225,9 @@ fn stage_bindings(
             Some(p) => {
                 used[p] = true;
                 bindings.push(binding(StageBinding::Preimport(p)));
+            }
+            None if stage.kind != StageKind::Multi && WASI_MODULES.contains(&&*import.module) => {
+                return Err(error(StageProblem::WasiAtCompileTime { import: name() }).into());
             }
             None if stage.kind != StageKind::Multi => {
                 return Err(error(StageProblem::Unbound { import: name() }).into());

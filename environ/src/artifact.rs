@@ -87,6 +87,18 @@ pub struct TrapSite {
     pub wasm_offset: u32,
 }
 
+/// A call instruction: where its callee returns to, and the wasm operator it belongs to.
+/// A backtrace maps each return address on the stack to its operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    /// Offset in [`Artifact::code`] of the instruction after the call (its return
+    /// address).
+    pub return_offset: u32,
+    /// Byte offset in the wasm module of the operator the call belongs to (a `call`, or
+    /// the operator a builtin or host call implements).
+    pub wasm_offset: u32,
+}
+
 /// Compiled code for one module, before it is loaded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Artifact {
@@ -112,6 +124,8 @@ pub struct Artifact {
     pub relocations: Vec<Relocation>,
     /// Trap sites, sorted by `code_offset`.
     pub traps: Vec<TrapSite>,
+    /// Call sites of the functions (not of the trampolines), sorted by `return_offset`.
+    pub call_sites: Vec<CallSite>,
     /// The addresses [`RelocTarget::Fixed`] relocations resolve to, by slot. Filled by
     /// the compiler with the state it compiled against; a deserialized artifact gets the
     /// addresses of the state re-created for it (same slots, same order).
@@ -123,6 +137,8 @@ pub struct Artifact {
 const RELOC_SIZE: usize = 18;
 /// Bytes of a serialized trap site: code offset u32, kind u8, wasm offset u32.
 const TRAP_SIZE: usize = 9;
+/// Bytes of a serialized call site: return offset u32, wasm offset u32.
+const CALL_SITE_SIZE: usize = 8;
 
 impl RelocTarget {
     fn encode(self, w: &mut Writer) {
@@ -222,6 +238,11 @@ impl Artifact {
             w.u8(trap.kind as u8);
             w.u32(trap.wasm_offset);
         }
+        w.len(self.call_sites.len());
+        for site in &self.call_sites {
+            w.u32(site.return_offset);
+            w.u32(site.wasm_offset);
+        }
         w.len(self.fixed.len());
     }
 
@@ -237,7 +258,7 @@ impl Artifact {
             .map(|_| r.u32("unit starts"))
             .collect::<Result<_, _>>()?;
         let entry_trampolines = decode_ranges(r, "trampoline table")?;
-        // Relocations and trap sites are fixed-size records, decoded in bulk.
+        // Relocations, trap and call sites are fixed-size records, decoded in bulk.
         let n = r.len(RELOC_SIZE, "relocations")?;
         let records = r.take(n * RELOC_SIZE, "relocations")?;
         let mut relocations = Vec::with_capacity(n);
@@ -269,6 +290,15 @@ impl Artifact {
                 wasm_offset: u32::from_le_bytes(rec[5..9].try_into().expect("4 bytes")),
             });
         }
+        let n = r.len(CALL_SITE_SIZE, "call sites")?;
+        let records = r.take(n * CALL_SITE_SIZE, "call sites")?;
+        let call_sites = records
+            .chunks_exact(CALL_SITE_SIZE)
+            .map(|rec| CallSite {
+                return_offset: u32::from_le_bytes(rec[0..4].try_into().expect("4 bytes")),
+                wasm_offset: u32::from_le_bytes(rec[4..8].try_into().expect("4 bytes")),
+            })
+            .collect();
         let fixed = r.u64("fixed slots")?;
         if fixed > 1 << 24 {
             return Err(r.error_of(DecodeErrorKind::TooMany {
@@ -284,6 +314,7 @@ impl Artifact {
             entry_trampolines,
             relocations,
             traps,
+            call_sites,
             fixed: vec![0; fixed],
         };
         artifact.validate().map_err(|e| DecodeError {
@@ -345,6 +376,18 @@ impl Artifact {
         {
             return Err(ArtifactError::TrapSitesUnsorted);
         }
+        // A return address may be the code's end (a call that ends the code).
+        if self
+            .call_sites
+            .windows(2)
+            .any(|w| w[0].return_offset > w[1].return_offset)
+            || self
+                .call_sites
+                .last()
+                .is_some_and(|c| u64::from(c.return_offset) > len)
+        {
+            return Err(ArtifactError::CallSitesUnsorted);
+        }
         Ok(())
     }
 }
@@ -382,6 +425,8 @@ pub enum ArtifactError {
     },
     /// The trap sites are not sorted by code offset, or one lies past the code.
     TrapSitesUnsorted,
+    /// The call sites are not sorted by return offset, or one lies past the code.
+    CallSitesUnsorted,
 }
 
 impl fmt::Display for ArtifactError {
@@ -407,6 +452,9 @@ impl fmt::Display for ArtifactError {
             }
             ArtifactError::TrapSitesUnsorted => {
                 f.write_str("trap sites are not sorted inside the code")
+            }
+            ArtifactError::CallSitesUnsorted => {
+                f.write_str("call sites are not sorted inside the code")
             }
         }
     }

@@ -4,12 +4,13 @@
 
 use stagec_environ::TrapKind;
 use stagec_environ::artifact::{
-    Artifact, ArtifactError, CodeRange, LibCall, RelocKind, RelocTarget, Relocation, TrapSite,
+    Artifact, ArtifactError, CallSite, CodeRange, LibCall, RelocKind, RelocTarget, Relocation,
+    TrapSite,
 };
 use stagec_environ::codec::{DecodeError, DecodeErrorKind, Reader, Writer};
 use std::error::Error as _;
 
-/// An artifact using every relocation kind and target and two trap sites.
+/// An artifact using every relocation kind and target, two trap sites and two call sites.
 fn sample() -> Artifact {
     let reloc = |offset, kind, target| Relocation {
         offset,
@@ -50,6 +51,16 @@ fn sample() -> Artifact {
                 code_offset: 18,
                 kind: TrapKind::OutOfFuel,
                 wasm_offset: 9,
+            },
+        ],
+        call_sites: vec![
+            CallSite {
+                return_offset: 9,
+                wasm_offset: 5,
+            },
+            CallSite {
+                return_offset: 25,
+                wasm_offset: 11,
             },
         ],
         fixed: vec![0x1000, 0x2000],
@@ -175,7 +186,7 @@ fn an_inconsistent_artifact_decodes_to_its_validation_error() {
 #[test]
 fn validation_names_each_inconsistency() {
     type Breakage = fn(&mut Artifact);
-    let cases: [(Breakage, ArtifactError, &str); 7] = [
+    let cases: [(Breakage, ArtifactError, &str); 9] = [
         (
             |a| a.functions[1].len = 100,
             ArtifactError::FunctionOutsideCode { index: 1 },
@@ -210,6 +221,16 @@ fn validation_names_each_inconsistency() {
             |a| a.traps.swap(0, 1),
             ArtifactError::TrapSitesUnsorted,
             "trap sites are not sorted inside the code",
+        ),
+        (
+            |a| a.call_sites.swap(0, 1),
+            ArtifactError::CallSitesUnsorted,
+            "call sites are not sorted inside the code",
+        ),
+        (
+            |a| a.call_sites[1].return_offset = 65,
+            ArtifactError::CallSitesUnsorted,
+            "call sites are not sorted inside the code",
         ),
     ];
     assert_eq!(sample().validate(), Ok(()));

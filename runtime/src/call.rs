@@ -1,6 +1,6 @@
 //! Calling wasm from the host: stack limit set-up, trap catching, entry trampolines.
 
-use crate::traphandlers::{TrapReason, approximate_stack_pointer, catch_traps};
+use crate::traphandlers::{Trapped, approximate_stack_pointer, catch_traps};
 use crate::vm::{EntryTrampoline, VMContext, VMFuncRef, VMStoreContext, ValRaw};
 use std::sync::atomic::Ordering;
 
@@ -22,7 +22,7 @@ pub unsafe fn invoke(
     caller_vmctx: *mut VMContext,
     values: *mut ValRaw,
     max_wasm_stack: usize,
-) -> Result<(), TrapReason> {
+) -> Result<(), Trapped> {
     // SAFETY: the caller guarantees `store_ctx` is live.
     let ctx = unsafe { &*store_ctx };
     let previous = ctx.stack_limit.load(Ordering::Relaxed);

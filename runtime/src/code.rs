@@ -1,6 +1,7 @@
 //! Loading an [`Artifact`] into executable memory: map, copy, relocate, protect, register.
 //! One `CodeMemory` is shared (through `Arc`) by every instance of its module.
 
+use crate::backtrace::{FrameTable, FuncName};
 use crate::traphandlers::{RegisteredCode, register_code};
 use stagec_environ::artifact::{
     Artifact, ArtifactError, CodeRange, LibCall, RelocKind, RelocTarget, TrapSite,
@@ -68,19 +69,31 @@ impl fmt::Debug for CodeMemory {
 }
 
 impl CodeMemory {
-    /// Maps `artifact`'s code, applies its relocations and makes it executable.
+    /// Maps `artifact`'s code, applies its relocations and makes it executable. Its
+    /// functions are not wasm functions (host adapters): backtraces show no frames of
+    /// theirs, only of their wasm callers.
     pub fn load(artifact: &Artifact) -> Result<CodeMemory, LoadError> {
-        Self::load_with_traps(artifact, artifact.traps.clone())
+        Self::load_with_traps(artifact, artifact.traps.clone(), FrameTable::default())
     }
 
-    /// [`CodeMemory::load`] of an artifact that is no longer needed: its trap table is
-    /// moved into the registration rather than copied.
-    pub fn load_owned(mut artifact: Artifact) -> Result<CodeMemory, LoadError> {
+    /// [`CodeMemory::load`] of an artifact that is no longer needed: its trap and call
+    /// site tables are moved into the registration rather than copied. Backtraces name
+    /// function `i` of the artifact as `names[i]` says.
+    pub fn load_owned(
+        mut artifact: Artifact,
+        names: Vec<FuncName>,
+    ) -> Result<CodeMemory, LoadError> {
         let traps = std::mem::take(&mut artifact.traps);
-        Self::load_with_traps(&artifact, traps)
+        let call_sites = std::mem::take(&mut artifact.call_sites);
+        let frames = FrameTable::new(&artifact.functions, call_sites, names);
+        Self::load_with_traps(&artifact, traps, frames)
     }
 
-    fn load_with_traps(artifact: &Artifact, traps: Vec<TrapSite>) -> Result<CodeMemory, LoadError> {
+    fn load_with_traps(
+        artifact: &Artifact,
+        traps: Vec<TrapSite>,
+        frames: FrameTable,
+    ) -> Result<CodeMemory, LoadError> {
         let len = artifact.code.len().max(1);
         // Populated up front: one fault-free pass instead of a page fault per 4 KiB copied.
         let mut map = memmap2::MmapOptions::new()
@@ -138,7 +151,7 @@ impl CodeMemory {
             }
         }
         let mmap = map.make_exec().map_err(LoadError::Map)?;
-        let registration = register_code(mmap.as_ptr() as usize, len, traps);
+        let registration = register_code(mmap.as_ptr() as usize, len, traps, frames);
         Ok(CodeMemory {
             mmap,
             functions: artifact.functions.clone(),

@@ -4,6 +4,7 @@
 
 #![deny(missing_docs)]
 
+mod backtrace;
 mod builtins;
 mod call;
 mod code;
@@ -14,10 +15,11 @@ mod table;
 mod traphandlers;
 pub mod vm;
 
+pub use backtrace::{Backtrace, FuncName, MAX_FRAMES, WasmFrame};
 pub use call::{DEFAULT_MAX_WASM_STACK, invoke};
 pub use code::{CodeMemory, LoadError};
 pub use instance::{Instance, InstanceConfig, InstanceImports};
 pub use memory::{MAX_PAGES, Memory, MemoryError, PAGE_SIZE};
 pub use memory_image::MemoryImage;
 pub use table::{MAX_TABLE_ELEMENTS, Table};
-pub use traphandlers::{TrapReason, catch_traps, set_pending_trap};
+pub use traphandlers::{TrapReason, Trapped, catch_traps, set_pending_trap};

@@ -7,8 +7,10 @@
 //! thread, it records the trap and jumps back to `catch_traps` (C `siglongjmp`, see
 //! `csrc/helpers.c`). Only wasm frames and the trampolines that entered them are skipped:
 //! builtins and host functions never unwind; they store a pending trap and return a
-//! status, and the compiled code then traps with [`TrapKind::Pending`].
+//! status, and the compiled code then traps with [`TrapKind::Pending`]. Before jumping
+//! back, the handler records the wasm backtrace (see `backtrace.rs`).
 
+use crate::backtrace::{Backtrace, FrameTable, RawBacktrace, walk};
 use stagec_environ::TrapKind;
 use stagec_environ::artifact::TrapSite;
 use std::cell::Cell;
@@ -39,12 +41,32 @@ pub enum TrapReason {
     Host(Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// The trap table of one loaded code region.
+/// A trap and the wasm frames active when it happened.
+#[derive(Debug)]
+pub struct Trapped {
+    /// Why execution stopped.
+    pub reason: TrapReason,
+    /// The wasm frames, innermost first (empty when no wasm code was running).
+    pub backtrace: Backtrace,
+}
+
+impl From<TrapReason> for Trapped {
+    /// A trap without wasm frames (e.g. raised while initializing an instance).
+    fn from(reason: TrapReason) -> Trapped {
+        Trapped {
+            reason,
+            backtrace: Backtrace::default(),
+        }
+    }
+}
+
+/// The trap table and frame table of one loaded code region.
 #[derive(Debug)]
 pub struct CodeRegistration {
-    start: usize,
+    pub(crate) start: usize,
     end: usize,
     traps: Vec<TrapSite>,
+    pub(crate) frames: FrameTable,
 }
 
 impl CodeRegistration {
@@ -79,25 +101,33 @@ impl Drop for RegisteredCode {
 }
 
 /// Registers the code at `[start, start+len)` with its trap sites (offsets relative to
-/// `start`, sorted), so faults inside it become traps.
-pub fn register_code(start: usize, len: usize, traps: Vec<TrapSite>) -> RegisteredCode {
+/// `start`, sorted), so faults inside it become traps, and its functions, so that
+/// backtraces name them.
+pub(crate) fn register_code(
+    start: usize,
+    len: usize,
+    traps: Vec<TrapSite>,
+    frames: FrameTable,
+) -> RegisteredCode {
     install_handlers();
     let reg = Arc::new(CodeRegistration {
         start,
         end: start + len,
         traps,
+        frames,
     });
     let mut map = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
     map.insert(reg.end, reg.clone());
     RegisteredCode(reg)
 }
 
-fn lookup_code(pc: usize) -> Option<Arc<CodeRegistration>> {
-    // A blocking read: another thread may be registering code right now. This thread
-    // never holds the lock while wasm runs, so waiting cannot deadlock.
-    let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+/// The region holding `pc`.
+fn lookup_code(
+    map: &BTreeMap<usize, Arc<CodeRegistration>>,
+    pc: usize,
+) -> Option<&CodeRegistration> {
     let (_, reg) = map.range(pc + 1..).next()?;
-    (reg.start <= pc).then(|| reg.clone())
+    (reg.start <= pc).then_some(&**reg)
 }
 
 /// Per-activation state of [`catch_traps`], linked through the thread-local `CURRENT`.
@@ -105,6 +135,7 @@ struct CallState {
     jmp_buf: *const u8,
     prev: *const CallState,
     trap: Option<TrapReason>,
+    backtrace: Option<RawBacktrace>,
 }
 
 thread_local! {
@@ -119,16 +150,18 @@ pub fn set_pending_trap(reason: TrapReason) {
     PENDING.with(|p| p.set(Some(reason)));
 }
 
-/// Runs `f`, which calls into wasm, and turns any trap raised inside it into `Err`.
+/// Runs `f`, which calls into wasm, and turns any trap raised inside it into `Err`, with
+/// the wasm backtrace of the trap.
 ///
 /// Nested calls (wasm → host → wasm) each get their own activation.
-pub fn catch_traps<F: FnMut()>(mut f: F) -> Result<(), TrapReason> {
+pub fn catch_traps<F: FnMut()>(mut f: F) -> Result<(), Trapped> {
     install_handlers();
     ensure_alt_stack();
     let mut state = CallState {
         jmp_buf: ptr::null(),
         prev: CURRENT.with(|c| c.get()),
         trap: None,
+        backtrace: None,
     };
     unsafe extern "C" fn body<F: FnMut()>(payload: *mut u8) {
         // SAFETY: `payload` is the `&mut F` passed to `stagec_catch` below, live for the
@@ -149,16 +182,20 @@ pub fn catch_traps<F: FnMut()>(mut f: F) -> Result<(), TrapReason> {
         kind: TrapKind::Unreachable,
         wasm_offset: None,
     });
-    match trap {
+    let reason = match trap {
         TrapReason::Wasm {
             kind: TrapKind::Pending,
             wasm_offset,
-        } => Err(PENDING.with(|p| p.take()).unwrap_or(TrapReason::Wasm {
+        } => PENDING.with(|p| p.take()).unwrap_or(TrapReason::Wasm {
             kind: TrapKind::Pending,
             wasm_offset,
-        })),
-        other => Err(other),
-    }
+        }),
+        other => other,
+    };
+    Err(Trapped {
+        reason,
+        backtrace: state.backtrace.take().unwrap_or_default().resolve(),
+    })
 }
 
 /// Returns the current stack pointer, approximately.
@@ -218,24 +255,72 @@ fn ensure_alt_stack() {
     ALT_STACK.with(|a| a.set(true));
 }
 
+/// If the fault is a trap of wasm code, records it and its backtrace in `state`.
+///
+/// # Safety
+/// `info` and `ctx` must be the kernel's arguments of a SA_SIGINFO handler.
+unsafe fn record_trap(
+    state: &mut CallState,
+    signum: libc::c_int,
+    info: *mut libc::siginfo_t,
+    ctx: *mut libc::c_void,
+) -> bool {
+    // SAFETY: `ctx` comes from the kernel.
+    let (pc, sp, fp) = unsafe { context_pc_sp_fp(ctx) };
+    // A blocking read: another thread may be registering code right now. This thread
+    // never holds the lock while wasm runs, so waiting cannot deadlock.
+    let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    let Some(reg) = lookup_code(&map, pc) else {
+        return false;
+    };
+    let trap = match reg.lookup(pc) {
+        Some(site) => Some((site.kind, Some(site.wasm_offset))),
+        // A fault in wasm code that is not a trap site: the only expected cause is
+        // touching the guard page below the stack.
+        None if signum == libc::SIGSEGV || signum == libc::SIGBUS => {
+            // SAFETY: `info` comes from the kernel for a SA_SIGINFO handler.
+            let addr = unsafe { (*info).si_addr() } as usize;
+            (addr.abs_diff(sp) < 1 << 20).then_some((TrapKind::StackOverflow, None))
+        }
+        None => None,
+    };
+    let Some((kind, wasm_offset)) = trap else {
+        return false;
+    };
+    // The wasm frames lie between the faulting stack pointer and `state`, a local of the
+    // host frame (`catch_traps`) that called into wasm.
+    let stack = sp..state as *const CallState as usize;
+    // SAFETY: the thread stopped at `pc` in registered wasm code; `stack` is a part of
+    // its stack.
+    let backtrace = unsafe { walk(&map, pc, fp, stack, wasm_offset) };
+    state.trap = Some(TrapReason::Wasm { kind, wasm_offset });
+    state.backtrace = Some(backtrace);
+    true
+}
+
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-unsafe fn context_pc_sp(ctx: *mut libc::c_void) -> (usize, usize) {
+unsafe fn context_pc_sp_fp(ctx: *mut libc::c_void) -> (usize, usize, usize) {
     // SAFETY: the kernel passes a valid ucontext_t to SA_SIGINFO handlers.
     unsafe {
         let uc = &*(ctx as *const libc::ucontext_t);
         (
             uc.uc_mcontext.gregs[libc::REG_RIP as usize] as usize,
             uc.uc_mcontext.gregs[libc::REG_RSP as usize] as usize,
+            uc.uc_mcontext.gregs[libc::REG_RBP as usize] as usize,
         )
     }
 }
 
 #[cfg(all(target_os = "linux", target_arch = "aarch64"))]
-unsafe fn context_pc_sp(ctx: *mut libc::c_void) -> (usize, usize) {
+unsafe fn context_pc_sp_fp(ctx: *mut libc::c_void) -> (usize, usize, usize) {
     // SAFETY: the kernel passes a valid ucontext_t to SA_SIGINFO handlers.
     unsafe {
         let uc = &*(ctx as *const libc::ucontext_t);
-        (uc.uc_mcontext.pc as usize, uc.uc_mcontext.sp as usize)
+        (
+            uc.uc_mcontext.pc as usize,
+            uc.uc_mcontext.sp as usize,
+            uc.uc_mcontext.regs[29] as usize,
+        )
     }
 }
 
@@ -245,30 +330,12 @@ unsafe extern "C" fn trap_handler(
     ctx: *mut libc::c_void,
 ) {
     let state = CURRENT.with(|c| c.get());
-    if !state.is_null() {
-        // SAFETY: `ctx` comes from the kernel.
-        let (pc, sp) = unsafe { context_pc_sp(ctx) };
-        if let Some(reg) = lookup_code(pc) {
-            let trap = match reg.lookup(pc) {
-                Some(site) => Some((site.kind, Some(site.wasm_offset))),
-                // A fault in wasm code that is not a trap site: the only expected cause
-                // is touching the guard page below the stack.
-                None if signum == libc::SIGSEGV || signum == libc::SIGBUS => {
-                    // SAFETY: `info` comes from the kernel for a SA_SIGINFO handler.
-                    let addr = unsafe { (*info).si_addr() } as usize;
-                    (addr.abs_diff(sp) < 1 << 20).then_some((TrapKind::StackOverflow, None))
-                }
-                None => None,
-            };
-            if let Some((kind, wasm_offset)) = trap {
-                // SAFETY: `state` is the live CallState of the innermost catch_traps on
-                // this thread, whose jump buffer is set before wasm runs.
-                unsafe {
-                    (*state).trap = Some(TrapReason::Wasm { kind, wasm_offset });
-                    stagec_unwind((*state).jmp_buf);
-                }
-            }
-        }
+    // SAFETY: `state` is null or the live CallState of the innermost catch_traps on this
+    // thread; `info` and `ctx` come from the kernel.
+    if !state.is_null() && unsafe { record_trap(&mut *state, signum, info, ctx) } {
+        // SAFETY: the jump buffer is set before wasm runs; `record_trap` has returned, so
+        // nothing it held (the registry's lock, reference counts) is skipped.
+        unsafe { stagec_unwind((*state).jmp_buf) };
     }
     // Not ours: hand the signal to whoever had it before, or restore the default action
     // and return so that the fault is re-raised.

@@ -8,7 +8,8 @@ use stagec_environ::artifact::{
 };
 use stagec_frontend::{Limits, MemoryType, TableType, ValType};
 use stagec_runtime::{
-    CodeMemory, LoadError, Memory, MemoryError, PAGE_SIZE, Table, TrapReason, catch_traps,
+    CodeMemory, FuncName, LoadError, Memory, MemoryError, PAGE_SIZE, Table, TrapReason, Trapped,
+    catch_traps,
 };
 use std::error::Error as _;
 
@@ -37,14 +38,27 @@ fn trap_instruction_becomes_trap_and_host_survives() {
         }],
         ..Default::default()
     };
-    let mem = CodeMemory::load(&artifact).unwrap();
+    let name = FuncName {
+        unit: 0,
+        index: 5,
+        name: Some("trapper".into()),
+    };
+    let mem = CodeMemory::load_owned(artifact, vec![name.clone()]).unwrap();
     // SAFETY: the code is a single trapping instruction taking no arguments.
     let f: extern "C" fn() = unsafe { std::mem::transmute(mem.function(0)) };
     for _ in 0..1000 {
         match catch_traps(|| f()) {
-            Err(TrapReason::Wasm { kind, wasm_offset }) => {
+            Err(Trapped {
+                reason: TrapReason::Wasm { kind, wasm_offset },
+                backtrace,
+            }) => {
                 assert_eq!(kind, TrapKind::IntegerDivisionByZero);
                 assert_eq!(wasm_offset, Some(42));
+                // The trapping function is the one frame: its caller is Rust code.
+                let frames: Vec<_> = backtrace.frames.iter().map(|f| f.func_index).collect();
+                assert_eq!(frames, [name.index], "{backtrace:?}");
+                assert_eq!(backtrace.frames[0].func_name, name.name);
+                assert_eq!(backtrace.frames[0].wasm_offset, Some(42));
             }
             other => panic!("expected a trap, got {other:?}"),
         }

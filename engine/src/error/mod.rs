@@ -1,7 +1,8 @@
 //! The engine's error type: small, typed, and naming what went wrong where.
 //!
-//! [`Error`] is two words: every variant with a payload boxes it, so that `Result<T>`
-//! stays small on the paths that return it (calls into wasm above all). Payloads are
+//! [`Error`] is two words: every variant with a payload boxes it (but for the exit status
+//! of [`Error::Exit`], a bare `i32`), so that `Result<T>` stays small on the paths that
+//! return it (calls into wasm above all). Payloads are
 //! typed ([`UsageError`], [`PreimportError`], [`ArtifactError`], ...): their fields name
 //! the import, stage, provider, offset or types involved, and their `Display` is the
 //! message.
@@ -24,7 +25,7 @@ pub use usage::{ResourceError, UsageError, ValueRole};
 
 use stagec_environ::TrapKind;
 use stagec_frontend::StageKind;
-use stagec_runtime::TrapReason;
+use stagec_runtime::{Backtrace, TrapReason, Trapped};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -32,11 +33,22 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub struct Trap {
     reason: TrapReason,
+    backtrace: Backtrace,
 }
 
 impl Trap {
-    pub(crate) fn new(reason: TrapReason) -> Trap {
-        Trap { reason }
+    pub(crate) fn new(trapped: Trapped) -> Trap {
+        Trap {
+            reason: trapped.reason,
+            backtrace: trapped.backtrace,
+        }
+    }
+
+    /// The wasm frames active when the trap happened, innermost first: each frame's
+    /// function and the operator it was executing (the trapping one, then calls). Empty
+    /// for a trap outside wasm code (an instance's initialization).
+    pub fn backtrace(&self) -> &Backtrace {
+        &self.backtrace
     }
 
     /// The kind of trap, if it was raised by wasm code (not by a host function).
@@ -221,6 +233,12 @@ pub enum StageProblem {
         /// The import.
         import: ImportName,
     },
+    /// A `pre` or `single` stage imports WASI without a preimport: WASI is not available
+    /// at compile time (see docs/staged-modules.md).
+    WasiAtCompileTime {
+        /// The import.
+        import: ImportName,
+    },
     /// Compiling it failed.
     Compile(Error),
 }
@@ -284,6 +302,13 @@ impl fmt::Display for StageProblem {
                 "imports {import}, which is neither a stage reference nor preimported \
                  (imports of pre and single stages are bound at compile time)"
             ),
+            StageProblem::WasiAtCompileTime { import } => write!(
+                f,
+                "imports {import}: WASI is not available at compile time (pre and single \
+                 stages run while the module is compiled, and a compilation depends only on \
+                 its stages and preimports); pass what the stage needs as a preimport, and \
+                 use WASI in the multi stage"
+            ),
             StageProblem::Compile(e) => write!(f, "{e}"),
         }
     }
@@ -335,6 +360,11 @@ pub enum Error {
     Artifact(Box<ArtifactError>),
     /// An error of a host function ([`Error::host`]).
     Host(Box<HostError>),
+    /// The program ended itself with this exit status (WASI `proc_exit`): a host function
+    /// returned `Error::Exit(n)`, which unwinds through the wasm frames like a trap and
+    /// comes out of the call as this same error (not as a [`Trap`]). The store and engine
+    /// stay usable.
+    Exit(i32),
     /// The engine denies compilation from bytes ([`Config::deny_compilation`]).
     ///
     /// [`Config::deny_compilation`]: crate::Config::deny_compilation
@@ -377,6 +407,15 @@ impl Error {
         }
     }
 
+    /// The exit status, if the program ended itself (see [`Error::Exit`]).
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Error::Exit(code) => Some(*code),
+            Error::InFile(e) => e.source.exit_code(),
+            _ => None,
+        }
+    }
+
     /// Whether the module was rejected only for using a feature stagec does not support.
     pub fn is_unsupported(&self) -> bool {
         match self {
@@ -406,6 +445,7 @@ impl fmt::Display for Error {
             Error::Staged(e) => write!(f, "{e}"),
             Error::Artifact(e) => write!(f, "invalid compiled artifact: {e}"),
             Error::Host(e) => write!(f, "{e}"),
+            Error::Exit(code) => write!(f, "exited with status {code}"),
             Error::CompilationDenied => {
                 f.write_str("compilation from bytes is disabled; load a precompiled artifact")
             }
@@ -434,7 +474,7 @@ impl std::error::Error for Error {
             Error::Artifact(e) => Some(&**e),
             // The host function's error itself (its wrapper adds nothing).
             Error::Host(e) => Some(&*e.0),
-            Error::CompilationDenied => None,
+            Error::Exit(_) | Error::CompilationDenied => None,
             Error::Io(e) => Some(&**e),
             Error::InFile(e) => Some(&**e),
         }
@@ -479,8 +519,26 @@ impl From<wat::Error> for Error {
 }
 
 impl From<TrapReason> for Error {
+    /// A trap without wasm frames.
     fn from(r: TrapReason) -> Self {
-        Trap::new(r).into()
+        Trapped::from(r).into()
+    }
+}
+
+impl From<Trapped> for Error {
+    /// A trap, except that an exit a host function asked for ([`Error::Exit`]) stays an
+    /// exit.
+    fn from(trapped: Trapped) -> Self {
+        let Trapped { reason, backtrace } = trapped;
+        let reason = match reason {
+            TrapReason::Host(e) => match e.downcast::<Error>() {
+                Ok(e) if matches!(*e, Error::Exit(_)) => return *e,
+                Ok(e) => TrapReason::Host(e),
+                Err(e) => TrapReason::Host(e),
+            },
+            wasm => wasm,
+        };
+        Trap::new(Trapped { reason, backtrace }).into()
     }
 }
 
