@@ -242,3 +242,64 @@ fn small_constant_memory_copy() {
         Some(TrapKind::MemoryOutOfBounds)
     );
 }
+
+#[test]
+fn a_host_grown_table_is_seen_by_code_bound_to_it() {
+    let engine = engine();
+    let mut store = Store::new(&engine);
+    let table = Table::new(
+        &mut store,
+        TableType {
+            element: ValType::FuncRef,
+            limits: Limits {
+                min: 1,
+                max: Some(3),
+            },
+        },
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let wat = r#"(module
+        (import "env" "table" (table 1 funcref))
+        (type $r (func (result i32)))
+        (func (export "size") (result i32) (table.size 0))
+        (func (export "call") (param i32) (result i32) (call_indirect (type $r) (local.get 0))))"#;
+    let seven = Module::new(
+        &engine,
+        r#"(module (func (export "f") (result i32) (i32.const 7)))"#,
+    )
+    .unwrap();
+    let seven = Instance::new(&mut store, &seven, &[]).unwrap();
+    let f = seven.get_func(&store, "f").unwrap();
+    // As a runtime import, and bound at compile time (a fixed address).
+    let generic = Module::new(&engine, wat).unwrap();
+    let generic = Instance::new(&mut store, &generic, &[table.into()]).unwrap();
+    let mut pre = stagec::Preimports::new();
+    pre.bind("env", "table", stagec::Preimport::Extern(table.into()));
+    let bound = Module::with_preimports_in(&mut store, wat, &pre).unwrap();
+    let bound = Instance::new(&mut store, &bound, &[]).unwrap();
+    assert_eq!(table.grow(&mut store, 2, Val::FuncRef(Some(f))).unwrap(), 1);
+    assert_eq!(table.size(&store), 3);
+    for instance in [generic, bound] {
+        let mut out = [Val::I32(0)];
+        instance
+            .get_func(&store, "size")
+            .unwrap()
+            .call(&mut store, &[], &mut out)
+            .unwrap();
+        assert_eq!(out[0].i32(), Some(3));
+        instance
+            .get_func(&store, "call")
+            .unwrap()
+            .call(&mut store, &[Val::I32(2)], &mut out)
+            .unwrap();
+        assert_eq!(out[0].i32(), Some(7));
+    }
+    let err = table.grow(&mut store, 1, Val::FuncRef(None)).unwrap_err();
+    assert!(err.to_string().contains("table cannot grow"), "{err}");
+    assert!(
+        table.grow(&mut store, 1, Val::I32(0)).is_err(),
+        "a value of the wrong type"
+    );
+    assert_eq!(table.size(&store), 3);
+}
