@@ -303,3 +303,43 @@ fn a_host_grown_table_is_seen_by_code_bound_to_it() {
     );
     assert_eq!(table.size(&store), 3);
 }
+
+#[test]
+fn host_functions_of_a_new_signature_made_on_many_threads_at_once_all_run() {
+    // Each round's signature is new to the engine, so every thread asks for its host
+    // adapter at the same moment; each must keep working after the others got theirs.
+    let engine = engine();
+    for round in 0..20usize {
+        let ty = FuncType::new(vec![ValType::F64; 9 + round], [ValType::I64]);
+        let threads = 4;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (engine, ty, barrier) = (engine.clone(), ty.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut store = Store::new(&engine);
+                    barrier.wait();
+                    let f = Func::new(&mut store, ty.clone(), move |_, params, results| {
+                        results[0] = Val::I64(params.len() as i64 * 100 + t as i64);
+                        Ok(())
+                    })
+                    .unwrap();
+                    // Once every thread has its function, map more code (the adapter of
+                    // another new signature per thread), which would reuse the pages of
+                    // an adapter dropped meanwhile.
+                    barrier.wait();
+                    let other = FuncType::new(vec![ValType::I32; 40 + 8 * round + t], []);
+                    Func::new(&mut store, other, |_, _, _| Ok(())).unwrap();
+                    let params = vec![Val::F64(1.0f64.to_bits()); ty.params.len()];
+                    let mut out = [Val::I64(0)];
+                    f.call(&mut store, &params, &mut out).unwrap();
+                    out[0].i64()
+                })
+            })
+            .collect();
+        for (t, h) in handles.into_iter().enumerate() {
+            let expected = (9 + round) as i64 * 100 + t as i64;
+            assert_eq!(h.join().unwrap(), Some(expected));
+        }
+    }
+}
