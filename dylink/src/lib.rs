@@ -23,6 +23,7 @@ mod libraries;
 mod linker;
 mod loader;
 mod rewrite;
+mod trampoline;
 
 pub use dylink0::{DylinkInfo, ExportInfo, ImportInfo, MemInfo, SECTION_NAME, flags};
 pub use error::{Dylink0Error, Dylink0Problem, InspectError, LinkError, LoadError};

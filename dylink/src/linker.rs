@@ -7,7 +7,8 @@
 //! module's `aligned_alloc`) and `table_size` slots at `2^table_alignment` (growing the
 //! table), resolves `env.*` functions and the `GOT.mem.*` (addresses) and `GOT.func.*`
 //! (table slots) entries against the main module, the libraries loaded before, and the
-//! library itself (first definition wins; an undefined weak symbol is 0), instantiates it,
+//! library itself (first definition wins; an undefined weak symbol is 0; an `env` import
+//! of its own export calls it through its table slot, `trampoline.rs`), instantiates it,
 //! and runs `__wasm_apply_data_relocs` then `__wasm_call_ctors`. `NEEDED` libraries load
 //! first. A function has one table slot, whoever asks for its address.
 //!
@@ -27,6 +28,7 @@ use crate::inspect::{ItemType, ModuleDescription};
 use crate::libraries::LibraryPath;
 use crate::loader::{Imports, Loader};
 use crate::rewrite::freeze_imported_globals;
+use crate::trampoline::slot_trampoline;
 use stagec::{
     Extern, Func, FuncType, Global, Instance, Memory, Module, Preimport, Preimports, Store, Table,
     Val, ValType,
@@ -556,14 +558,9 @@ impl DynamicLinker {
                 }
                 Some(Symbol::Data(_)) => return Err(undefined()),
                 None => match own.map(|e| &e.ty) {
-                    Some(ItemType::Func(_)) => {
-                        let slot = self
-                            .table
-                            .grow(store, 1, Val::FuncRef(None))
-                            .map_err(engine_error)?;
-                        own_slots.push((symbol.to_string(), slot));
-                        got(slot)
-                    }
+                    Some(ItemType::Func(_)) => got(self
+                        .own_slot(store, symbol, own_slots)
+                        .map_err(engine_error)?),
                     _ if weak => got(0),
                     _ => return Err(undefined()),
                 },
@@ -582,6 +579,17 @@ impl DynamicLinker {
                     Resolved::Item((*f).into())
                 }
                 Some(Symbol::Data(_)) => return Err(undefined()),
+                None if matches!(own.map(|e| &e.ty), Some(ItemType::Func(t)) if t == expected) => {
+                    let slot = self
+                        .own_slot(store, symbol, own_slots)
+                        .map_err(engine_error)?;
+                    let f = slot_trampoline(&self.loader, store, self.table, slot, expected)
+                        .map_err(|source| LinkError::Load {
+                            library: name.to_string(),
+                            source,
+                        })?;
+                    Resolved::Item(f.into())
+                }
                 None if weak => Resolved::Item(
                     undefined_weak_stub(store, name, symbol, expected.clone())
                         .map_err(engine_error)?
@@ -597,6 +605,22 @@ impl DynamicLinker {
                 });
             }
         })
+    }
+
+    /// A table slot for the library's own exported function `symbol`, filled once the
+    /// library is instantiated (one per function).
+    fn own_slot(
+        &mut self,
+        store: &mut Store,
+        symbol: &str,
+        own_slots: &mut Vec<(String, u32)>,
+    ) -> Result<u32, stagec::Error> {
+        if let Some((_, slot)) = own_slots.iter().find(|(s, _)| s == symbol) {
+            return Ok(*slot);
+        }
+        let slot = self.table.grow(store, 1, Val::FuncRef(None))?;
+        own_slots.push((symbol.to_string(), slot));
+        Ok(slot)
     }
 
     /// Where libraries are found.

@@ -316,3 +316,98 @@ fn specialized_libraries_fold_their_bases_and_give_equal_results() {
     );
     assert!(!explained.generic.clif.contains(&displacement));
 }
+
+/// A `dylink.0` section with an empty `mem_info`, first in the module.
+const EMPTY_DYLINK: &str = r#"(@custom "dylink.0" (before first) "\01\04\00\00\00\00")"#;
+
+#[test]
+fn a_got_entry_the_library_writes_stays_a_mutable_global() {
+    let wat = format!(
+        r#"(module {EMPTY_DYLINK}
+          (import "env" "memory" (memory 0))
+          (import "GOT.mem" "main_counter" (global $c (mut i32)))
+          (import "GOT.mem" "ctor_count" (global $k (mut i32)))
+          (func (export "counter_addr") (result i32) (global.get $c))
+          (func (export "retarget") (global.set $k (i32.const 0)))
+          (func (export "k") (result i32) (global.get $k)))"#
+    );
+    let bytes = wat::parse_str(&wat).unwrap();
+    for specialize in [false, true] {
+        let mut p = program(specialize);
+        let mut path = LibraryPath::new();
+        path.library("libgot.so", bytes.clone());
+        let loader = Loader::new(engine(), Compilation::Allowed);
+        p.linker = DynamicLinker::new(&p.store, &p.main, loader, path, LinkOptions { specialize })
+            .unwrap();
+        let lib = p.load("libgot.so");
+        assert_eq!(
+            p.call(lib, "counter_addr", &[]) as u32,
+            p.main_data("main_counter")
+        );
+        assert_eq!(p.call(lib, "k", &[]) as u32, p.main_data("ctor_count"));
+        let instance = p.linker.library(lib).instance();
+        instance
+            .get_func(&p.store, "retarget")
+            .unwrap()
+            .call(&mut p.store, &[], &mut [])
+            .unwrap();
+        assert_eq!(p.call(lib, "k", &[]), 0, "the library's write is kept");
+        let library = p.linker.library(lib);
+        let constants: Vec<String> = library
+            .constants()
+            .iter()
+            .map(|(m, n, _)| format!("{m}.{n}"))
+            .collect();
+        let changed = library
+            .compiled_bytes()
+            .iter()
+            .zip(&bytes)
+            .filter(|(a, b)| a != b)
+            .count();
+        if specialize {
+            assert_eq!(constants, ["GOT.mem.main_counter"]);
+            assert_eq!(changed, 1, "one mutability flag");
+        } else {
+            assert!(constants.is_empty());
+            assert_eq!(changed, 0);
+        }
+    }
+}
+
+#[test]
+fn a_library_calls_its_own_weak_definition_through_its_import() {
+    let wat = format!(
+        r#"(module {EMPTY_DYLINK}
+          (import "env" "__indirect_function_table" (table 0 funcref))
+          (import "env" "own_weak" (func $imp (param i32) (result i32)))
+          (import "GOT.func" "own_weak" (global $p (mut i32)))
+          (func $def (param i32) (result i32) (i32.add (local.get 0) (i32.const 40)))
+          (export "own_weak" (func $def))
+          (func (export "call_it") (param i32) (result i32) (call $imp (local.get 0)))
+          (func (export "ptr") (result i32) (global.get $p)))"#
+    );
+    let bytes = wat::parse_str(&wat).unwrap();
+    for specialize in [false, true] {
+        let mut p = program(specialize);
+        let mut path = LibraryPath::new();
+        path.library("libown.so", bytes.clone());
+        let loader = Loader::new(engine(), Compilation::Allowed);
+        p.linker = DynamicLinker::new(&p.store, &p.main, loader, path, LinkOptions { specialize })
+            .unwrap();
+        let lib = p.load("libown.so");
+        assert_eq!(p.call(lib, "call_it", &[2]), 42);
+        let own = p
+            .linker
+            .library(lib)
+            .instance()
+            .get_func(&p.store, "own_weak")
+            .unwrap();
+        let slot = p.linker.func_slot(&mut p.store, own).unwrap();
+        assert_eq!(
+            p.call(lib, "ptr", &[]) as u32,
+            slot,
+            "one slot: GOT and trampoline"
+        );
+        assert_eq!(p.call_main("main_call_ptr", &[slot as i32, 1]), 41);
+    }
+}
