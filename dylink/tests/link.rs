@@ -28,7 +28,14 @@ struct Program {
     linker: DynamicLinker,
 }
 
-fn program_with(loader: Loader, specialize: bool) -> Program {
+/// The search path of the C programs.
+fn programs_path() -> LibraryPath {
+    let mut path = LibraryPath::new();
+    path.dir(programs());
+    path
+}
+
+fn program_with(loader: Loader, path: LibraryPath, specialize: bool) -> Program {
     let engine = engine();
     let mut store = Store::new(engine);
     let wasi = WasiCtxBuilder::new("main")
@@ -42,8 +49,6 @@ fn program_with(loader: Loader, specialize: bool) -> Program {
     // `--export-all` drops the command's constructor wrappers: the host runs them.
     let ctors = main.get_func(&store, "__wasm_call_ctors").unwrap();
     ctors.call(&mut store, &[], &mut []).unwrap();
-    let mut path = LibraryPath::new();
-    path.dir(programs());
     let linker =
         DynamicLinker::new(&store, &main, loader, path, LinkOptions { specialize }).unwrap();
     Program {
@@ -54,7 +59,20 @@ fn program_with(loader: Loader, specialize: bool) -> Program {
 }
 
 fn program(specialize: bool) -> Program {
-    program_with(Loader::new(engine(), Compilation::Allowed), specialize)
+    program_with(
+        Loader::new(engine(), Compilation::Allowed),
+        programs_path(),
+        specialize,
+    )
+}
+
+/// A program whose linker finds libraries on `path` only.
+fn program_on(path: LibraryPath, specialize: bool) -> Program {
+    program_with(
+        Loader::new(engine(), Compilation::Allowed),
+        path,
+        specialize,
+    )
 }
 
 impl Program {
@@ -245,7 +263,7 @@ fn compile_denied_loads_only_precompiled_libraries() {
         .insert_module("libdata.so", &Module::new(engine, &bytes).unwrap())
         .unwrap();
     let loader = Loader::new(engine, Compilation::Denied).with_source(source);
-    let mut p = program_with(loader, true);
+    let mut p = program_with(loader, programs_path(), true);
     // Specializing needs the compiler: the precompiled generic build is used.
     let lib = p.load("libdata.so");
     assert!(!p.linker.library(lib).specialized());
@@ -333,12 +351,9 @@ fn a_got_entry_the_library_writes_stays_a_mutable_global() {
     );
     let bytes = wat::parse_str(&wat).unwrap();
     for specialize in [false, true] {
-        let mut p = program(specialize);
         let mut path = LibraryPath::new();
         path.library("libgot.so", bytes.clone());
-        let loader = Loader::new(engine(), Compilation::Allowed);
-        p.linker = DynamicLinker::new(&p.store, &p.main, loader, path, LinkOptions { specialize })
-            .unwrap();
+        let mut p = program_on(path, specialize);
         let lib = p.load("libgot.so");
         assert_eq!(
             p.call(lib, "counter_addr", &[]) as u32,
@@ -388,12 +403,9 @@ fn a_library_calls_its_own_weak_definition_through_its_import() {
     );
     let bytes = wat::parse_str(&wat).unwrap();
     for specialize in [false, true] {
-        let mut p = program(specialize);
         let mut path = LibraryPath::new();
         path.library("libown.so", bytes.clone());
-        let loader = Loader::new(engine(), Compilation::Allowed);
-        p.linker = DynamicLinker::new(&p.store, &p.main, loader, path, LinkOptions { specialize })
-            .unwrap();
+        let mut p = program_on(path, specialize);
         let lib = p.load("libown.so");
         assert_eq!(p.call(lib, "call_it", &[2]), 42);
         let own = p
@@ -410,4 +422,118 @@ fn a_library_calls_its_own_weak_definition_through_its_import() {
         );
         assert_eq!(p.call_main("main_call_ptr", &[slot as i32, 1]), 41);
     }
+}
+
+fn leb(mut v: u32, out: &mut Vec<u8>) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        out.push(if v == 0 { b } else { b | 0x80 });
+        if v == 0 {
+            return;
+        }
+    }
+}
+
+fn name(s: &str, out: &mut Vec<u8>) {
+    leb(s.len() as u32, out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Library `bytes` with its `dylink.0` section re-encoded with `runtime_path`.
+fn with_runpath(bytes: &[u8], runtime_path: &[&str]) -> Vec<u8> {
+    let info = stagec_dylink::DylinkInfo::of_module(bytes)
+        .unwrap()
+        .unwrap();
+    let mut contents = Vec::new();
+    let mut sub = |id: u8, payload: Vec<u8>| {
+        contents.push(id);
+        leb(payload.len() as u32, &mut contents);
+        contents.extend_from_slice(&payload);
+    };
+    let m = info.mem_info;
+    let mut p = Vec::new();
+    for v in [
+        m.memory_size,
+        m.memory_alignment,
+        m.table_size,
+        m.table_alignment,
+    ] {
+        leb(v, &mut p);
+    }
+    sub(1, p);
+    let strings = |list: &[&str]| {
+        let mut p = Vec::new();
+        leb(list.len() as u32, &mut p);
+        for s in list {
+            name(s, &mut p);
+        }
+        p
+    };
+    let needed: Vec<&str> = info.needed.iter().map(String::as_str).collect();
+    sub(2, strings(&needed));
+    assert!(info.export_info.is_empty() && info.import_info.is_empty());
+    sub(5, strings(runtime_path));
+    let mut section = Vec::new();
+    name("dylink.0", &mut section);
+    section.extend_from_slice(&contents);
+    // The old section: id 0 at offset 8, its size, its contents.
+    let mut pos = 9;
+    let mut size = 0u32;
+    for shift in (0..35).step_by(7) {
+        let b = bytes[pos];
+        pos += 1;
+        size |= u32::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    let mut out = bytes[..8].to_vec();
+    out.push(0);
+    leb(section.len() as u32, &mut out);
+    out.extend_from_slice(&section);
+    out.extend_from_slice(&bytes[pos + size as usize..]);
+    out
+}
+
+#[test]
+fn needed_libraries_are_found_through_runpath_and_origin() {
+    let dir = std::env::temp_dir().join(format!("stagec-dylink-runpath-{}", std::process::id()));
+    let deps = dir.join("deps");
+    std::fs::create_dir_all(&deps).unwrap();
+    let read = |n: &str| std::fs::read(programs().join(n)).unwrap();
+    std::fs::write(
+        dir.join("libchain_a.so"),
+        with_runpath(&read("libchain_a.so"), &["$ORIGIN/deps"]),
+    )
+    .unwrap();
+    std::fs::write(
+        deps.join("libchain_b.so"),
+        with_runpath(&read("libchain_b.so"), &["$ORIGIN"]),
+    )
+    .unwrap();
+    std::fs::write(deps.join("libchain_c.so"), read("libchain_c.so")).unwrap();
+    std::fs::write(dir.join("libplain_a.so"), read("libchain_a.so")).unwrap();
+    for specialize in [false, true] {
+        // No search path: only the RUNPATHs find the needed libraries.
+        let mut p = program_on(LibraryPath::new(), specialize);
+        let a_path = dir.join("libchain_a.so").display().to_string();
+        let a = p.load(&a_path);
+        assert_eq!(p.call(a, "chain_a", &[1]), 9);
+        let b = p.linker.loaded("libchain_b.so").unwrap();
+        assert_eq!(
+            p.linker.library(b).path(),
+            Some(deps.join("libchain_b.so").as_path())
+        );
+        assert_eq!(p.linker.library(a).info().runtime_path, ["$ORIGIN/deps"]);
+        // Without a RUNPATH the needed library is not found.
+        let plain = dir.join("libplain_a.so").display().to_string();
+        let mut p = program_on(LibraryPath::new(), specialize);
+        let err = p.linker.load(&mut p.store, &plain).unwrap_err();
+        assert!(
+            matches!(&err, LinkError::NotFound { library } if library == "libchain_b.so"),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
