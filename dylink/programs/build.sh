@@ -24,11 +24,14 @@ resource="$(clang-16 -print-resource-dir)"
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
 
+# main NAME [C FILES...]: NAME.wasm from NAME.c and the other files.
 main() {
+    local name="$1"
+    shift
     clang-16 --target=wasm32-wasi -O2 -Wall -Werror -ffile-prefix-map="$here=/programs" \
         -Wl,--export-all -Wl,--export=__stack_pointer -Wl,--export-table \
         -Wl,--growable-table -Wl,--whole-archive -lc -Wl,--no-whole-archive \
-        -Wl,--strip-debug -o "$1.wasm" "$1.c"
+        -Wl,--strip-debug -o "$name.wasm" "$name.c" "$@"
 }
 
 # lib NAME [NEEDED.so...]: libNAME.so from libNAME.c, linked against the needed libraries.
@@ -44,6 +47,8 @@ lib() {
 
 echo "clang: $(clang-16 --version | head -n 1)"
 main main
+# The benchmark's static baseline: libbench.c linked into the main module.
+main main_static libbench.c
 lib libdata
 lib libfptr
 lib libuser libfptr.so
@@ -54,6 +59,7 @@ lib libchain_b libchain_c.so
 lib libchain_a libchain_b.so
 lib libundef
 lib libsig
+lib libbench
 # A cycle: b first on its own, then a needing b, then b again needing a.
 lib libcycle_b
 lib libcycle_a libcycle_b.so
