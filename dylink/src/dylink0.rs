@@ -174,6 +174,60 @@ impl DylinkInfo {
     }
 }
 
+/// The names of the flags set in `flags` (`weak`, `undefined`, ...), space-separated.
+fn flag_names(flags: u32) -> String {
+    let names = [
+        (flags::BINDING_WEAK, "weak"),
+        (flags::BINDING_LOCAL, "local"),
+        (flags::VISIBILITY_HIDDEN, "hidden"),
+        (flags::UNDEFINED, "undefined"),
+        (flags::EXPORTED, "exported"),
+        (flags::EXPLICIT_NAME, "explicit-name"),
+        (flags::NO_STRIP, "no-strip"),
+        (flags::TLS, "tls"),
+    ];
+    let known = names.iter().fold(0, |all, (bit, _)| all | bit);
+    let mut out: Vec<String> = names
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|(_, name)| name.to_string())
+        .collect();
+    if flags & !known != 0 {
+        out.push(format!("{:#x}", flags & !known));
+    }
+    out.join(" ")
+}
+
+/// The section as `stagec inspect` prints it: one line per field, lists indented.
+impl std::fmt::Display for DylinkInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = &self.mem_info;
+        writeln!(
+            f,
+            "mem_info: memory {} bytes at 2^{}, table {} slots at 2^{}",
+            m.memory_size, m.memory_alignment, m.table_size, m.table_alignment
+        )?;
+        let list = |f: &mut std::fmt::Formatter<'_>, name: &str, items: Vec<String>| {
+            writeln!(f, "{name}: {}", items.len())?;
+            items.iter().try_for_each(|i| writeln!(f, "  {i}"))
+        };
+        list(f, "needed", self.needed.clone())?;
+        list(f, "runtime_path", self.runtime_path.clone())?;
+        let exports = self
+            .export_info
+            .iter()
+            .map(|e| format!("{} [{}]", e.name, flag_names(e.flags)))
+            .collect();
+        list(f, "export_info", exports)?;
+        let imports = self
+            .import_info
+            .iter()
+            .map(|i| format!("{}.{} [{}]", i.module, i.field, flag_names(i.flags)))
+            .collect();
+        list(f, "import_info", imports)
+    }
+}
+
 /// A cursor over section bytes; `base` is the module offset of `data[0]`.
 struct Reader<'a> {
     data: &'a [u8],

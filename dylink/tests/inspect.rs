@@ -308,3 +308,47 @@ fn a_malformed_module_is_an_error_with_its_offset() {
         "{err}"
     );
 }
+
+#[test]
+fn the_section_prints_every_field() {
+    let info = DylinkInfo::of_module(&module_with(&every_subsection(), &[]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        info.to_string(),
+        "mem_info: memory 1000 bytes at 2^4, table 3 slots at 2^0\n\
+         needed: 2\n  libb.so\n  libc2.so\n\
+         runtime_path: 1\n  $ORIGIN/lib\n\
+         export_info: 1\n  counter [tls]\n\
+         import_info: 1\n  env.maybe [weak undefined]\n"
+    );
+}
+
+#[test]
+fn a_real_library_built_by_wasm_ld() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("programs/c");
+    let bytes = std::fs::read(dir.join("libweak.so")).unwrap();
+    let d = ModuleDescription::parse(&bytes).unwrap();
+    assert!(d.is_shared_library());
+    let info = d.dylink.as_ref().unwrap();
+    assert!(info.is_weak_import("env", "weak_missing_fn"));
+    assert!(info.is_weak_import("env", "weak_missing_data"));
+    assert!(d.export("overridden").is_some());
+    let got: Vec<_> = d
+        .imports
+        .iter()
+        .filter(|i| i.module.starts_with("GOT."))
+        .map(|i| format!("{}.{}", i.module, i.name))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "GOT.func.weak_missing_fn",
+            "GOT.mem.weak_missing_data",
+            "GOT.func.overridden"
+        ]
+    );
+    let user = std::fs::read(dir.join("libuser.so")).unwrap();
+    let info = DylinkInfo::of_module(&user).unwrap().unwrap();
+    assert_eq!(info.needed, ["libfptr.so"]);
+}
