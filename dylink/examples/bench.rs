@@ -38,17 +38,11 @@ fn linker(
     store: &Store,
     main: &Instance,
     loader: Loader,
-    specialize: bool,
+    options: LinkOptions,
 ) -> Result<DynamicLinker> {
     let mut path = LibraryPath::new();
     path.dir(programs());
-    Ok(DynamicLinker::new(
-        store,
-        main,
-        loader,
-        path,
-        LinkOptions { specialize },
-    )?)
+    Ok(DynamicLinker::new(store, main, loader, path, options)?)
 }
 
 /// Median time of `runs` calls of `f(iterations)`, and the first call's result.
@@ -81,27 +75,45 @@ fn main() -> Result<()> {
     let f = main.get_func(&store, "bench_run").context("bench_run")?;
     let (static_time, static_result) = time(&mut store, f, iterations, runs)?;
 
-    let mut results = Vec::new();
-    for specialize in [false, true] {
+    let variants = [
+        (
+            "(b) shared library, generic (`specialize: false`)",
+            false,
+            false,
+        ),
+        (
+            "(c) shared library, specialized (default: constants)",
+            true,
+            false,
+        ),
+        (
+            "(c') specialized, main module's objects bound too (`bind_objects`)",
+            true,
+            true,
+        ),
+    ];
+    let mut rows = vec![("(a) linked statically into the main module", static_time)];
+    for (label, specialize, bind_objects) in variants {
         let (mut store, main) = main_instance(&engine, "main.wasm")?;
         let loader = Loader::new(&engine, Compilation::Allowed);
-        let mut dl = linker(&store, &main, loader, specialize)?;
+        let options = LinkOptions {
+            specialize,
+            bind_objects,
+        };
+        let mut dl = linker(&store, &main, loader, options)?;
         let lib = dl.load(&mut store, "libbench.so")?;
         let f = dl
             .library(lib)
             .instance()
             .get_func(&store, "bench_run")
             .context("bench_run")?;
-        results.push(time(&mut store, f, iterations, runs)?);
+        let (t, result) = time(&mut store, f, iterations, runs)?;
+        ensure!(
+            result == static_result,
+            "{label}: {result} != {static_result}"
+        );
+        rows.push((label, t));
     }
-    let [
-        (generic_time, generic_result),
-        (special_time, special_result),
-    ] = results[..]
-    else {
-        unreachable!("two runs")
-    };
-    ensure!(static_result == generic_result && generic_result == special_result);
 
     // Loading the library: compiling it (generic) vs its precompiled artifact.
     let bytes = std::fs::read(programs().join("libbench.so"))?;
@@ -119,7 +131,11 @@ fn main() -> Result<()> {
             } else {
                 Loader::new(&engine, Compilation::Allowed)
             };
-            let mut dl = linker(&store, &main, loader, false)?;
+            let generic = LinkOptions {
+                specialize: false,
+                bind_objects: false,
+            };
+            let mut dl = linker(&store, &main, loader, generic)?;
             let start = Instant::now();
             dl.load(&mut store, "libbench.so")?;
             let elapsed = start.elapsed();
@@ -136,14 +152,7 @@ fn main() -> Result<()> {
     println!("bench_run({iterations}), median of {runs} runs:\n");
     println!("| variant | ms | vs static |");
     println!("|---|---|---|");
-    for (name, t) in [
-        ("(a) linked statically into the main module", static_time),
-        (
-            "(b) shared library, generic (`specialize: false`)",
-            generic_time,
-        ),
-        ("(c) shared library, specialized", special_time),
-    ] {
+    for (name, t) in rows {
         println!(
             "| {name} | {:.3} | {:.3}× |",
             ms(t),

@@ -19,6 +19,7 @@
 mod dylink0;
 mod error;
 mod inspect;
+mod instantiate;
 mod libraries;
 mod linker;
 mod loader;

@@ -23,15 +23,15 @@
 //! path (`specialize: false`) links the same values as ordinary runtime imports.
 
 use crate::dylink0::DylinkInfo;
-use crate::error::{LinkError, LoadError};
+use crate::error::LinkError;
 use crate::inspect::{ItemType, ModuleDescription};
+use crate::instantiate::{self, Resolved};
 use crate::libraries::LibraryPath;
-use crate::loader::{Imports, Loader};
-use crate::rewrite::freeze_imported_globals;
+use crate::loader::Loader;
 use crate::trampoline::slot_trampoline;
 use stagec::{
-    Extern, Func, FuncType, Global, Instance, Memory, Module, Preimport, Preimports, Store, Table,
-    Val, ValType,
+    Extern, Func, FuncType, Global, Instance, Memory, Module, Preimports, Store, Table, Val,
+    ValType,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -42,11 +42,20 @@ pub struct LinkOptions {
     /// Compile each library specialized on its bases, GOT entries and imports (when the
     /// loader may compile); `false` links them as runtime imports (the generic path).
     pub specialize: bool,
+    /// When specializing, also bind the main module's memory, table, stack pointer and
+    /// functions at compile time (fixed addresses; the module is then tied to the store
+    /// and never cached). Without it they are runtime imports and the compilation is
+    /// keyed by the constants alone: loading a library at the same bases again is a
+    /// cache hit, and the specialized module can be serialized.
+    pub bind_objects: bool,
 }
 
 impl Default for LinkOptions {
     fn default() -> Self {
-        LinkOptions { specialize: true }
+        LinkOptions {
+            specialize: true,
+            bind_objects: false,
+        }
     }
 }
 
@@ -73,6 +82,7 @@ pub struct Library {
     table_base: u32,
     info: DylinkInfo,
     specialized: bool,
+    module: Module,
     /// The bytes compiled (GOT imports frozen when specialized).
     compiled_bytes: Vec<u8>,
     /// The constants it was specialized on (bases and GOT entries).
@@ -106,6 +116,10 @@ impl Library {
     pub fn info(&self) -> &DylinkInfo {
         &self.info
     }
+    /// Its compiled module (whose timings tell which cache answered).
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
     /// Whether it was compiled specialized.
     pub fn specialized(&self) -> bool {
         self.specialized
@@ -122,14 +136,6 @@ impl Library {
     pub fn needed(&self) -> &[LibraryHandle] {
         &self.needed
     }
-}
-
-/// How one import of a library is satisfied.
-enum Resolved {
-    /// An existing object.
-    Item(Extern),
-    /// An i32 value: a base or a GOT entry (a new global on the generic path).
-    I32 { value: i32, mutable: bool },
 }
 
 /// The dynamic linker of one main instance.
@@ -335,69 +341,14 @@ impl DynamicLinker {
             resolved.push(r);
         }
         let specialize = self.options.specialize && self.loader.can_compile();
-        let load_error = |source| LinkError::Load {
-            library: name.to_string(),
-            source,
-        };
-        let (instance, compiled_bytes, constants) = if specialize {
-            let got = |m: &str, _: &str| m == "GOT.mem" || m == "GOT.func";
-            let frozen =
-                freeze_imported_globals(&bytes, got).map_err(|source| LinkError::Inspect {
-                    library: name.to_string(),
-                    source,
-                })?;
-            let mut pre = Preimports::new();
-            let mut constants = Preimports::new();
-            for (import, r) in description.imports.iter().zip(&resolved) {
-                let (m, n) = (import.module.as_str(), import.name.as_str());
-                let frozen_here = frozen.changed.iter().any(|(cm, cn)| cm == m && cn == n);
-                let preimport = match *r {
-                    Resolved::Item(item) => Preimport::Extern(item),
-                    Resolved::I32 { value, mutable } if !mutable || frozen_here => {
-                        constants.value(m, n, Val::I32(value));
-                        Preimport::Value(Val::I32(value))
-                    }
-                    Resolved::I32 { value, .. } => {
-                        let ty = stagec::GlobalType {
-                            ty: ValType::I32,
-                            mutable: true,
-                        };
-                        Preimport::Extern(
-                            Global::new(store, ty, Val::I32(value))
-                                .map_err(engine_error)?
-                                .into(),
-                        )
-                    }
-                };
-                pre.bind(m, n, preimport);
-            }
-            let module = self
-                .loader
-                .compile_specialized(store, &frozen.bytes, &pre)
-                .map_err(load_error)?;
-            let instance = Instance::new(store, &module, &[]).map_err(engine_error)?;
-            (instance, frozen.bytes, constants)
+        let imports = &description.imports;
+        let made = if specialize {
+            let bind = self.options.bind_objects;
+            instantiate::specialized(&self.loader, store, name, &bytes, imports, &resolved, bind)?
         } else {
-            let module = match self.loader.load(name) {
-                Ok(module) => module,
-                Err(LoadError::NotFound { .. }) => {
-                    self.loader.compile(&bytes).map_err(load_error)?
-                }
-                Err(e) => return Err(load_error(e)),
-            };
-            let mut imports = Imports::new();
-            for (import, r) in description.imports.iter().zip(&resolved) {
-                let (m, n) = (import.module.as_str(), import.name.as_str());
-                match *r {
-                    Resolved::Item(item) => imports.item(m, n, item),
-                    Resolved::I32 { value, mutable } => {
-                        imports.new_i32_global(m, n, value, mutable)
-                    }
-                };
-            }
-            let instance = imports.instantiate(store, &module).map_err(load_error)?;
-            (instance, bytes, Preimports::new())
+            instantiate::generic(&self.loader, store, name, bytes, imports, &resolved)?
         };
+        let instance = made.instance;
         for (export, slot) in &own_slots {
             let f = instance
                 .get_func(store, export)
@@ -438,8 +389,9 @@ impl DynamicLinker {
             table_base,
             info,
             specialized: specialize,
-            compiled_bytes,
-            constants,
+            module: made.module,
+            compiled_bytes: made.bytes,
+            constants: made.constants,
             needed,
         });
         self.by_name.insert(name.to_string(), handle);

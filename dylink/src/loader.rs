@@ -194,6 +194,18 @@ impl Loader {
         Module::new(&self.engine, bytes).map_err(LoadError::engine(None))
     }
 
+    /// Compiles module `bytes` (binary or text) specialized on `preimports` (constants and
+    /// providers; see [`Module::with_preimports`]), if this loader may compile. The
+    /// engine's caches key the compilation on the preimports' values.
+    pub fn compile_with_preimports(
+        &self,
+        bytes: &[u8],
+        preimports: &Preimports,
+    ) -> Result<Module, LoadError> {
+        self.check_compile()?;
+        Module::with_preimports(&self.engine, bytes, preimports).map_err(LoadError::engine(None))
+    }
+
     /// Compiles module `bytes` specialized on `preimports`, which may bind live objects of
     /// `store` (see [`Module::with_preimports_in`]), if this loader may compile.
     pub fn compile_specialized(

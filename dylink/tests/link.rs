@@ -22,6 +22,25 @@ fn engine() -> &'static Engine {
     ENGINE.get_or_init(|| Engine::new(Config::default()).unwrap())
 }
 
+const GENERIC: LinkOptions = LinkOptions {
+    specialize: false,
+    bind_objects: false,
+};
+const SPECIALIZED: LinkOptions = LinkOptions {
+    specialize: true,
+    bind_objects: false,
+};
+
+/// Every way of linking: generic, specialized on constants, and specialized with the
+/// main module's objects bound at compile time too.
+fn modes() -> [LinkOptions; 3] {
+    let bound = LinkOptions {
+        specialize: true,
+        bind_objects: true,
+    };
+    [GENERIC, SPECIALIZED, bound]
+}
+
 struct Program {
     store: Store,
     main: Instance,
@@ -35,8 +54,8 @@ fn programs_path() -> LibraryPath {
     path
 }
 
-fn program_with(loader: Loader, path: LibraryPath, specialize: bool) -> Program {
-    let engine = engine();
+fn program_with(loader: Loader, path: LibraryPath, options: LinkOptions) -> Program {
+    let engine = &loader.engine().clone();
     let mut store = Store::new(engine);
     let wasi = WasiCtxBuilder::new("main")
         .capture_stdout()
@@ -49,8 +68,7 @@ fn program_with(loader: Loader, path: LibraryPath, specialize: bool) -> Program 
     // `--export-all` drops the command's constructor wrappers: the host runs them.
     let ctors = main.get_func(&store, "__wasm_call_ctors").unwrap();
     ctors.call(&mut store, &[], &mut []).unwrap();
-    let linker =
-        DynamicLinker::new(&store, &main, loader, path, LinkOptions { specialize }).unwrap();
+    let linker = DynamicLinker::new(&store, &main, loader, path, options).unwrap();
     Program {
         store,
         main,
@@ -58,21 +76,17 @@ fn program_with(loader: Loader, path: LibraryPath, specialize: bool) -> Program 
     }
 }
 
-fn program(specialize: bool) -> Program {
+fn program(options: LinkOptions) -> Program {
     program_with(
         Loader::new(engine(), Compilation::Allowed),
         programs_path(),
-        specialize,
+        options,
     )
 }
 
 /// A program whose linker finds libraries on `path` only.
-fn program_on(path: LibraryPath, specialize: bool) -> Program {
-    program_with(
-        Loader::new(engine(), Compilation::Allowed),
-        path,
-        specialize,
-    )
+fn program_on(path: LibraryPath, options: LinkOptions) -> Program {
+    program_with(Loader::new(engine(), Compilation::Allowed), path, options)
 }
 
 impl Program {
@@ -114,11 +128,11 @@ impl Program {
 
 #[test]
 fn data_relocations_point_at_the_right_data() {
-    for specialize in [false, true] {
-        let mut p = program(specialize);
+    for options in modes() {
+        let mut p = program(options);
         let lib = p.load("libdata.so");
         let library = p.linker.library(lib);
-        assert_eq!(library.specialized(), specialize);
+        assert_eq!(library.specialized(), options.specialize);
         let base = library.memory_base();
         let align = 1 << library.info().mem_info.memory_alignment;
         assert_eq!(base % align, 0, "memory_base {base} aligned to {align}");
@@ -147,8 +161,8 @@ fn library_size(p: &Program, lib: LibraryHandle) -> u32 {
 
 #[test]
 fn function_pointers_are_equal_across_modules() {
-    for specialize in [false, true] {
-        let mut p = program(specialize);
+    for options in modes() {
+        let mut p = program(options);
         // libuser needs libfptr: loading it loads libfptr first.
         let user = p.load("libuser.so");
         let fptr = p.linker.loaded("libfptr.so").expect("loaded as NEEDED");
@@ -174,8 +188,8 @@ fn function_pointers_are_equal_across_modules() {
 
 #[test]
 fn weak_symbols() {
-    for specialize in [false, true] {
-        let mut p = program(specialize);
+    for options in modes() {
+        let mut p = program(options);
         let lib = p.load("libweak.so");
         assert_eq!(p.call(lib, "has_weak_fn", &[]), 0);
         assert_eq!(p.call(lib, "weak_data_is_null", &[]), 1);
@@ -193,8 +207,8 @@ fn weak_symbols() {
 
 #[test]
 fn needed_chain_and_constructors() {
-    for specialize in [false, true] {
-        let mut p = program(specialize);
+    for options in modes() {
+        let mut p = program(options);
         let a = p.load("libchain_a.so");
         let b = p.linker.loaded("libchain_b.so").unwrap();
         let c = p.linker.loaded("libchain_c.so").unwrap();
@@ -215,7 +229,7 @@ fn needed_chain_and_constructors() {
 
 #[test]
 fn every_error_names_the_library_and_symbol() {
-    let mut p = program(true);
+    let mut p = program(SPECIALIZED);
     let err = p.linker.load(&mut p.store, "libundef.so").unwrap_err();
     assert!(
         matches!(&err, LinkError::Undefined { library, symbol } if library == "libundef.so" && symbol == "nowhere"),
@@ -263,7 +277,7 @@ fn compile_denied_loads_only_precompiled_libraries() {
         .insert_module("libdata.so", &Module::new(engine, &bytes).unwrap())
         .unwrap();
     let loader = Loader::new(engine, Compilation::Denied).with_source(source);
-    let mut p = program_with(loader, programs_path(), true);
+    let mut p = program_with(loader, programs_path(), SPECIALIZED);
     // Specializing needs the compiler: the precompiled generic build is used.
     let lib = p.load("libdata.so");
     assert!(!p.linker.library(lib).specialized());
@@ -277,8 +291,8 @@ fn compile_denied_loads_only_precompiled_libraries() {
 
 #[test]
 fn specialized_libraries_fold_their_bases_and_give_equal_results() {
-    let mut generic = program(false);
-    let mut specialized = program(true);
+    let mut generic = program(GENERIC);
+    let mut specialized = program(SPECIALIZED);
     let g = generic.load("libdata.so");
     let s = specialized.load("libdata.so");
     for (name, args) in [
@@ -350,10 +364,10 @@ fn a_got_entry_the_library_writes_stays_a_mutable_global() {
           (func (export "k") (result i32) (global.get $k)))"#
     );
     let bytes = wat::parse_str(&wat).unwrap();
-    for specialize in [false, true] {
+    for options in modes() {
         let mut path = LibraryPath::new();
         path.library("libgot.so", bytes.clone());
-        let mut p = program_on(path, specialize);
+        let mut p = program_on(path, options);
         let lib = p.load("libgot.so");
         assert_eq!(
             p.call(lib, "counter_addr", &[]) as u32,
@@ -379,7 +393,7 @@ fn a_got_entry_the_library_writes_stays_a_mutable_global() {
             .zip(&bytes)
             .filter(|(a, b)| a != b)
             .count();
-        if specialize {
+        if options.specialize {
             assert_eq!(constants, ["GOT.mem.main_counter"]);
             assert_eq!(changed, 1, "one mutability flag");
         } else {
@@ -402,10 +416,10 @@ fn a_library_calls_its_own_weak_definition_through_its_import() {
           (func (export "ptr") (result i32) (global.get $p)))"#
     );
     let bytes = wat::parse_str(&wat).unwrap();
-    for specialize in [false, true] {
+    for options in modes() {
         let mut path = LibraryPath::new();
         path.library("libown.so", bytes.clone());
-        let mut p = program_on(path, specialize);
+        let mut p = program_on(path, options);
         let lib = p.load("libown.so");
         assert_eq!(p.call(lib, "call_it", &[2]), 42);
         let own = p
@@ -514,9 +528,9 @@ fn needed_libraries_are_found_through_runpath_and_origin() {
     .unwrap();
     std::fs::write(deps.join("libchain_c.so"), read("libchain_c.so")).unwrap();
     std::fs::write(dir.join("libplain_a.so"), read("libchain_a.so")).unwrap();
-    for specialize in [false, true] {
+    for options in modes() {
         // No search path: only the RUNPATHs find the needed libraries.
-        let mut p = program_on(LibraryPath::new(), specialize);
+        let mut p = program_on(LibraryPath::new(), options);
         let a_path = dir.join("libchain_a.so").display().to_string();
         let a = p.load(&a_path);
         assert_eq!(p.call(a, "chain_a", &[1]), 9);
@@ -528,7 +542,7 @@ fn needed_libraries_are_found_through_runpath_and_origin() {
         assert_eq!(p.linker.library(a).info().runtime_path, ["$ORIGIN/deps"]);
         // Without a RUNPATH the needed library is not found.
         let plain = dir.join("libplain_a.so").display().to_string();
-        let mut p = program_on(LibraryPath::new(), specialize);
+        let mut p = program_on(LibraryPath::new(), options);
         let err = p.linker.load(&mut p.store, &plain).unwrap_err();
         assert!(
             matches!(&err, LinkError::NotFound { library } if library == "libchain_b.so"),
@@ -536,4 +550,48 @@ fn needed_libraries_are_found_through_runpath_and_origin() {
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn loading_a_library_at_the_same_bases_again_is_a_cache_hit() {
+    // An engine of its own, whose cache statistics no other test changes.
+    let engine = Engine::new(Config::default()).unwrap();
+    let program = |options| {
+        let loader = Loader::new(&engine, Compilation::Allowed);
+        program_with(loader, programs_path(), options)
+    };
+    // Two programs of one engine allocate the same bases for the first library.
+    let mut first = program(SPECIALIZED);
+    let mut second = program(SPECIALIZED);
+    let a = first.load("libdata.so");
+    let before = engine.cache_stats();
+    let b = second.load("libdata.so");
+    let after = engine.cache_stats();
+    let (la, lb) = (first.linker.library(a), second.linker.library(b));
+    let (base, table_base) = (la.memory_base(), la.table_base());
+    assert_eq!((base, table_base), (lb.memory_base(), lb.table_base()));
+    assert_eq!(after.memory_hits, before.memory_hits + 1);
+    assert_eq!(after.misses, before.misses);
+    // Keyed by the constants alone, the specialized module can be serialized.
+    assert!(lb.module().serialize().is_ok());
+    assert_eq!(
+        first.call(a, "data_sum", &[]),
+        second.call(b, "data_sum", &[])
+    );
+    // Bound to the main module's live objects, it cannot be cached.
+    let mut bound = program(modes()[2]);
+    let c = bound.load("libdata.so");
+    let lc = bound.linker.library(c);
+    assert_eq!(
+        lc.module().timings().cache,
+        stagec::CacheOutcome::Uncacheable
+    );
+    assert!(lc.module().serialize().is_err());
+    // Another table base (libfptr's slots come first) gives another compilation.
+    let mut third = program(SPECIALIZED);
+    third.load("libfptr.so");
+    let before = engine.cache_stats();
+    let d = third.load("libdata.so");
+    assert_ne!(third.linker.library(d).table_base(), table_base);
+    assert_eq!(engine.cache_stats().misses, before.misses + 1);
 }
