@@ -14,13 +14,15 @@
 //!
 //! **Specialization** ([`LinkOptions::specialize`]): everything the library's imports
 //! resolve to is known before it is compiled, so it is compiled with them as
-//! [`Preimports`]: `__memory_base`, `__table_base` and every GOT entry are constants (the
-//! GOT imports are made immutable first, see `rewrite.rs`), the memory, the table and
-//! `__stack_pointer` are at fixed addresses. Functions of other instances are bound at
-//! compile time too, but the engine calls a live function through its import slot (it
-//! compiles into an artifact only functions of providers, which are instantiated anew
-//! for each compilation), so calls into the main module stay indirect calls. The generic
-//! path (`specialize: false`) links the same values as ordinary runtime imports.
+//! [`Preimports`] (`instantiate.rs`): `__memory_base`, `__table_base` and every GOT entry
+//! are constants (the GOT imports are made immutable first, see `rewrite.rs`). The main
+//! module's memory, table, `__stack_pointer` and functions are runtime imports, so the
+//! compilation is cacheable and keyed by the constants; with
+//! [`LinkOptions::bind_objects`] they are bound at compile time too (fixed addresses). A
+//! live function is called through its import slot either way (the engine compiles into
+//! an artifact only functions of providers, which are instantiated anew for each
+//! compilation), so calls into the main module stay indirect calls. The generic path
+//! (`specialize: false`) links the same values as ordinary runtime imports.
 
 use crate::dylink0::DylinkInfo;
 use crate::error::LinkError;
