@@ -236,6 +236,38 @@ impl DynamicLinker {
         self.symbols.get(name).copied()
     }
 
+    /// What `dlsym(handle, name)` answers: the address of data symbol `name`, or the table
+    /// slot of function `name` (allocated the first time), looked up in library `handle`
+    /// and then in the libraries it needs (depth first, in `NEEDED` order); `None` when
+    /// none of them exports it.
+    pub fn lookup(
+        &mut self,
+        store: &mut Store,
+        handle: LibraryHandle,
+        name: &str,
+    ) -> Result<Option<u32>, stagec::Error> {
+        let mut order = vec![handle];
+        let mut i = 0;
+        while let Some(&h) = order.get(i) {
+            i += 1;
+            let library = &self.libraries[h.0];
+            match library.instance.get_export(store, name) {
+                Some(Extern::Func(f)) => return self.func_slot(store, f).map(Some),
+                Some(Extern::Global(g)) if !g.ty().mutable && g.ty().ty == ValType::I32 => {
+                    let offset = g.get(store).i32().expect("an i32 global") as u32;
+                    return Ok(Some(library.memory_base.wrapping_add(offset)));
+                }
+                _ => {}
+            }
+            for needed in library.needed.iter().rev() {
+                if !order.contains(needed) {
+                    order.insert(i, *needed);
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// The loader.
     pub fn loader(&self) -> &Loader {
         &self.loader

@@ -595,3 +595,28 @@ fn loading_a_library_at_the_same_bases_again_is_a_cache_hit() {
     assert_ne!(third.linker.library(d).table_base(), table_base);
     assert_eq!(engine.cache_stats().misses, before.misses + 1);
 }
+
+#[test]
+fn lookup_answers_as_dlsym_would() {
+    for options in modes() {
+        let mut p = program(options);
+        let data = p.load("libdata.so");
+        let user = p.load("libuser.so");
+        let fptr = p.linker.loaded("libfptr.so").unwrap();
+        let lookup =
+            |p: &mut Program, lib, name: &str| p.linker.lookup(&mut p.store, lib, name).unwrap();
+        // A data symbol: its address; a function: its table slot, the same as the code's.
+        let lib_value = p.call(data, "lib_value_addr", &[]) as u32;
+        assert_eq!(lookup(&mut p, data, "lib_value"), Some(lib_value));
+        let square = p.call(fptr, "lib_square_ptr", &[]) as u32;
+        assert_eq!(lookup(&mut p, fptr, "lib_square"), Some(square));
+        // Found through the library's NEEDED list; not in an unrelated library.
+        assert_eq!(lookup(&mut p, user, "lib_square"), Some(square));
+        assert_eq!(lookup(&mut p, data, "lib_square"), None);
+        assert_eq!(lookup(&mut p, user, "nothing"), None);
+        // A function no code took the address of gets a slot, once.
+        let bump = lookup(&mut p, data, "bump").unwrap();
+        assert_eq!(lookup(&mut p, data, "bump"), Some(bump));
+        assert_eq!(p.call_main("main_call_ptr", &[bump as i32, 0]), 5);
+    }
+}
