@@ -30,7 +30,7 @@ pub use dylink0::{DylinkInfo, ExportInfo, ImportInfo, MemInfo, SECTION_NAME, fla
 pub use error::{Dylink0Error, Dylink0Problem, InspectError, LinkError, LoadError};
 pub use inspect::{CustomSection, ExportDesc, ImportDesc, ItemType, ModuleDescription};
 pub use libraries::LibraryPath;
-pub use linker::{DynamicLinker, Library, LibraryHandle, LinkOptions, Symbol};
+pub use linker::{DynamicLinker, Library, LibraryHandle, LinkOptions, Scope, Symbol};
 pub use loader::{
     ARTIFACT_EXTENSION, Compilation, DirectorySource, Imports, Loader, MemorySource, ModuleSource,
     export,

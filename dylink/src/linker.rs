@@ -28,7 +28,7 @@ use crate::dylink0::DylinkInfo;
 use crate::error::LinkError;
 use crate::inspect::{ItemType, ModuleDescription};
 use crate::instantiate::{self, Resolved};
-use crate::libraries::LibraryPath;
+use crate::libraries::{FoundLibrary, LibraryPath};
 use crate::loader::Loader;
 use crate::trampoline::slot_trampoline;
 use stagec::{
@@ -61,6 +61,16 @@ impl Default for LinkOptions {
     }
 }
 
+/// Whose symbols a library's exports resolve (`RTLD_GLOBAL` / `RTLD_LOCAL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Its exports join the global scope: libraries loaded later resolve against them.
+    Global,
+    /// Its exports resolve only the imports of libraries that need it (its dependents);
+    /// the libraries it needs and that were not loaded yet are loaded local too.
+    Local,
+}
+
 /// A loaded library (index into the linker's list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LibraryHandle(usize);
@@ -91,6 +101,8 @@ pub struct Library {
     constants: Preimports,
     /// The libraries it needs, loaded before it.
     needed: Vec<LibraryHandle>,
+    /// Whether its exports are in the global scope.
+    global: bool,
 }
 
 impl Library {
@@ -137,6 +149,10 @@ impl Library {
     /// The libraries it needs.
     pub fn needed(&self) -> &[LibraryHandle] {
         &self.needed
+    }
+    /// Whether its exports are in the global scope ([`Scope::Global`]).
+    pub fn is_global(&self) -> bool {
+        self.global
     }
 }
 
@@ -250,22 +266,69 @@ impl DynamicLinker {
         let mut i = 0;
         while let Some(&h) = order.get(i) {
             i += 1;
-            let library = &self.libraries[h.0];
-            match library.instance.get_export(store, name) {
-                Some(Extern::Func(f)) => return self.func_slot(store, f).map(Some),
-                Some(Extern::Global(g)) if !g.ty().mutable && g.ty().ty == ValType::I32 => {
-                    let offset = g.get(store).i32().expect("an i32 global") as u32;
-                    return Ok(Some(library.memory_base.wrapping_add(offset)));
-                }
-                _ => {}
+            match self.library_symbol(store, h, name) {
+                Some(Symbol::Func(f)) => return self.func_slot(store, f).map(Some),
+                Some(Symbol::Data(address)) => return Ok(Some(address)),
+                None => {}
             }
-            for needed in library.needed.iter().rev() {
+            for needed in self.libraries[h.0].needed.iter().rev() {
                 if !order.contains(needed) {
                     order.insert(i, *needed);
                 }
             }
         }
         Ok(None)
+    }
+
+    /// Export `name` of library `handle` as a symbol: a function, or an exported
+    /// immutable i32 global (an offset from the library's memory base).
+    fn library_symbol(&self, store: &Store, handle: LibraryHandle, name: &str) -> Option<Symbol> {
+        if name == APPLY_DATA_RELOCS || name == CALL_CTORS {
+            return None;
+        }
+        let library = &self.libraries[handle.0];
+        match library.instance.get_export(store, name)? {
+            Extern::Func(f) => Some(Symbol::Func(f)),
+            Extern::Global(g) if !g.ty().mutable && g.ty().ty == ValType::I32 => {
+                let offset = g.get(store).i32().expect("an i32 global") as u32;
+                Some(Symbol::Data(library.memory_base.wrapping_add(offset)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The definition of `name` for a library whose dependencies (transitively) are
+    /// `group`: the global scope's, else the first of the group's.
+    fn find_symbol(&self, store: &Store, name: &str, group: &[LibraryHandle]) -> Option<Symbol> {
+        self.symbols.get(name).copied().or_else(|| {
+            group
+                .iter()
+                .find_map(|&h| self.library_symbol(store, h, name))
+        })
+    }
+
+    /// Adds the exports of library `handle` to the global scope (first definition wins).
+    fn make_global(&mut self, store: &Store, handle: LibraryHandle) {
+        let instance = self.libraries[handle.0].instance;
+        for (name, _) in instance.exports(store) {
+            if let Some(symbol) = self.library_symbol(store, handle, &name) {
+                self.symbols.entry(name).or_insert(symbol);
+            }
+        }
+        self.libraries[handle.0].global = true;
+    }
+
+    /// The libraries `needed` and those they need, transitively, depth first.
+    fn dependency_group(&self, needed: &[LibraryHandle]) -> Vec<LibraryHandle> {
+        let mut group = Vec::new();
+        let mut stack: Vec<LibraryHandle> = needed.iter().rev().copied().collect();
+        while let Some(h) = stack.pop() {
+            if !group.contains(&h) {
+                group.push(h);
+                stack.extend(self.libraries[h.0].needed.iter().rev());
+            }
+        }
+        group
     }
 
     /// The loader.
@@ -286,7 +349,22 @@ impl DynamicLinker {
     /// Loads library `name` (and, first, the libraries it needs), or returns the handle
     /// of the one already loaded under that name.
     pub fn load(&mut self, store: &mut Store, name: &str) -> Result<LibraryHandle, LinkError> {
-        self.load_needed(store, name, &[], None)
+        self.load_in(store, name, Scope::Global)
+    }
+
+    /// [`DynamicLinker::load`] with the scope of its exports. Loading a library already
+    /// loaded local with [`Scope::Global`] makes it global.
+    pub fn load_in(
+        &mut self,
+        store: &mut Store,
+        name: &str,
+        scope: Scope,
+    ) -> Result<LibraryHandle, LinkError> {
+        let handle = self.load_needed(store, name, &[], None, scope)?;
+        if scope == Scope::Global && !self.libraries[handle.0].global {
+            self.make_global(store, handle);
+        }
+        Ok(handle)
     }
 
     fn load_needed(
@@ -295,6 +373,7 @@ impl DynamicLinker {
         name: &str,
         runpath: &[String],
         origin: Option<&std::path::Path>,
+        scope: Scope,
     ) -> Result<LibraryHandle, LinkError> {
         if let Some(handle) = self.loaded(name) {
             return Ok(handle);
@@ -327,13 +406,13 @@ impl DynamicLinker {
         let mut needed = Vec::new();
         let result = (|| {
             for n in &info.needed {
-                needed.push(self.load_needed(store, n, &info.runtime_path, origin)?);
+                needed.push(self.load_needed(store, n, &info.runtime_path, origin, scope)?);
             }
             Ok(())
         })();
         self.loading.pop();
         result?;
-        let handle = self.link(store, name, found.bytes, found.path, description, needed)?;
+        let handle = self.link(store, name, found, description, needed, scope)?;
         Ok(handle)
     }
 
@@ -343,11 +422,12 @@ impl DynamicLinker {
         &mut self,
         store: &mut Store,
         name: &str,
-        bytes: Vec<u8>,
-        path: Option<PathBuf>,
+        found: FoundLibrary,
         description: ModuleDescription,
         needed: Vec<LibraryHandle>,
+        scope: Scope,
     ) -> Result<LibraryHandle, LinkError> {
+        let FoundLibrary { bytes, path } = found;
         let engine_error = |source| LinkError::Engine {
             library: name.to_string(),
             source,
@@ -361,6 +441,7 @@ impl DynamicLinker {
             .map_err(engine_error)?;
         // Functions of this library whose slots are taken before it is instantiated.
         let mut own_slots: Vec<(String, u32)> = Vec::new();
+        let group = self.dependency_group(&needed);
         let mut resolved = Vec::new();
         for import in &description.imports {
             let r = self.resolve(
@@ -368,8 +449,8 @@ impl DynamicLinker {
                 name,
                 &description,
                 import,
-                memory_base,
-                table_base,
+                (memory_base, table_base),
+                &group,
                 &mut own_slots,
             )?;
             resolved.push(r);
@@ -397,23 +478,6 @@ impl DynamicLinker {
                 f.call(store, &[], &mut []).map_err(engine_error)?;
             }
         }
-        for export in &description.exports {
-            if export.name == APPLY_DATA_RELOCS || export.name == CALL_CTORS {
-                continue;
-            }
-            let symbol = match &export.ty {
-                ItemType::Func(_) => match instance.get_func(store, &export.name) {
-                    Some(f) => Symbol::Func(f),
-                    None => continue,
-                },
-                ItemType::Global(_) => match export.const_value {
-                    Some(offset) => Symbol::Data(memory_base.wrapping_add(offset as u32)),
-                    None => continue,
-                },
-                _ => continue,
-            };
-            self.symbols.entry(export.name.clone()).or_insert(symbol);
-        }
         let handle = LibraryHandle(self.libraries.len());
         self.libraries.push(Library {
             name: name.to_string(),
@@ -427,7 +491,11 @@ impl DynamicLinker {
             compiled_bytes: made.bytes,
             constants: made.constants,
             needed,
+            global: false,
         });
+        if scope == Scope::Global {
+            self.make_global(store, handle);
+        }
         self.by_name.insert(name.to_string(), handle);
         Ok(handle)
     }
@@ -491,11 +559,12 @@ impl DynamicLinker {
         name: &str,
         description: &ModuleDescription,
         import: &crate::inspect::ImportDesc,
-        memory_base: u32,
-        table_base: u32,
+        (memory_base, table_base): (u32, u32),
+        group: &[LibraryHandle],
         own_slots: &mut Vec<(String, u32)>,
     ) -> Result<Resolved, LinkError> {
         let symbol = import.name.as_str();
+        let found = self.find_symbol(store, symbol, group);
         let info = description.dylink.as_ref().expect("a library");
         let weak =
             info.is_weak_import("env", symbol) || info.is_weak_import(&import.module, symbol);
@@ -528,7 +597,7 @@ impl DynamicLinker {
                 value: table_base as i32,
                 mutable: false,
             },
-            ("GOT.mem", _, ItemType::Global(_)) => match self.symbols.get(symbol) {
+            ("GOT.mem", _, ItemType::Global(_)) => match found.as_ref() {
                 Some(Symbol::Data(address)) => got(*address),
                 Some(Symbol::Func(_)) => return Err(undefined()),
                 None => match own.and_then(|e| e.const_value) {
@@ -537,7 +606,7 @@ impl DynamicLinker {
                     None => return Err(undefined()),
                 },
             },
-            ("GOT.func", _, ItemType::Global(_)) => match self.symbols.get(symbol) {
+            ("GOT.func", _, ItemType::Global(_)) => match found.as_ref() {
                 Some(Symbol::Func(f)) => {
                     let f = *f;
                     got(self.func_slot(store, f).map_err(engine_error)?)
@@ -551,7 +620,7 @@ impl DynamicLinker {
                     _ => return Err(undefined()),
                 },
             },
-            ("env", _, ItemType::Func(expected)) => match self.symbols.get(symbol) {
+            ("env", _, ItemType::Func(expected)) => match found.as_ref() {
                 Some(Symbol::Func(f)) => {
                     let actual = f.ty(store);
                     if actual != *expected {

@@ -620,3 +620,43 @@ fn lookup_answers_as_dlsym_would() {
         assert_eq!(p.call_main("main_call_ptr", &[bump as i32, 0]), 5);
     }
 }
+
+#[test]
+fn a_local_library_resolves_only_its_dependents() {
+    use stagec_dylink::Scope;
+    // Imports lib_square without needing libfptr.
+    let wat = format!(
+        r#"(module {EMPTY_DYLINK}
+          (import "env" "lib_square" (func $sq (param i32) (result i32)))
+          (func (export "square_of_3") (result i32) (call $sq (i32.const 3))))"#
+    );
+    for options in modes() {
+        let mut path = programs_path();
+        path.library("libnoneed.so", wat::parse_str(&wat).unwrap());
+        let mut p = program_on(path, options);
+        let fptr = p
+            .linker
+            .load_in(&mut p.store, "libfptr.so", Scope::Local)
+            .unwrap();
+        assert!(!p.linker.library(fptr).is_global());
+        assert_eq!(p.linker.symbol("lib_square"), None);
+        // libuser needs libfptr: its imports resolve against it.
+        let user = p.load("libuser.so");
+        assert_eq!(p.call(user, "user_call_square", &[3]), 10);
+        // A library that does not need it does not see it.
+        let err = p.linker.load(&mut p.store, "libnoneed.so").unwrap_err();
+        assert!(
+            matches!(&err, LinkError::Undefined { symbol, .. } if symbol == "lib_square"),
+            "{err}"
+        );
+        // Loaded again as global, it is; then the other library loads.
+        assert_eq!(p.load("libfptr.so"), fptr);
+        assert!(p.linker.library(fptr).is_global());
+        assert!(matches!(
+            p.linker.symbol("lib_square"),
+            Some(Symbol::Func(_))
+        ));
+        let noneed = p.load("libnoneed.so");
+        assert_eq!(p.call(noneed, "square_of_3", &[]), 9);
+    }
+}
