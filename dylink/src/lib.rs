@@ -8,9 +8,9 @@
 //!   ([`DirectorySource`], [`MemorySource`]); compiling from bytes is a separate
 //!   capability the host grants or denies when building it; [`Imports`] binds existing
 //!   objects or new globals under (module, name) for instantiation.
-//!
 //! - [`DynamicLinker`]: `dylink.0` shared libraries linked into a main module's
-//!   instance, each compiled specialized on the bases and symbols its loader chose.
+//!   instance, each compiled specialized on the bases and GOT entries its loader chose
+//!   ([`LinkOptions`]); see docs/dylink.md.
 //!
 //! Everything here is a client of the engine's public API.
 

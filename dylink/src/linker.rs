@@ -531,7 +531,14 @@ impl DynamicLinker {
             });
         }
         let data = self.memory.data_mut(store);
-        data[base as usize..(base + size) as usize].fill(0);
+        let end = base as usize + size as usize;
+        let region = data
+            .get_mut(base as usize..end)
+            .ok_or_else(|| LinkError::Allocation {
+                library: library.to_string(),
+                size,
+            })?;
+        region.fill(0);
         Ok(base)
     }
 
