@@ -30,10 +30,19 @@ pub fn pack(file: &Path, output: Option<&Path>) -> Result<()> {
         .with_context(|| format!("cannot write {}", output.display()))
 }
 
-/// `stagec inspect FILE`: the stages and, per stage, what it imports and exports.
+/// `stagec inspect FILE`: the stages and, per stage, what it imports and exports; for a
+/// shared library (a core module with a `dylink.0` section), that section too.
 pub fn inspect(file: &Path) -> Result<()> {
     let staged = load(file)?;
     print!("{}", describe(&staged)?);
+    if let [stage] = &staged.stages[..]
+        && let Some(info) = stagec_dylink::DylinkInfo::of_module(&stage.module)?
+    {
+        println!("dylink.0:");
+        for line in info.to_string().lines() {
+            println!("  {line}");
+        }
+    }
     Ok(())
 }
 

@@ -431,3 +431,25 @@ fn staged_binaries() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn inspect_prints_a_shared_library_s_dylink_section() {
+    let dir = workspace_root().join("dylink/programs/c");
+    let out = expect_stdout(&dir, &["inspect", "libuser.so"]);
+    let section = out
+        .split_once("dylink.0:\n")
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("no dylink.0 in:\n{out}"));
+    assert_eq!(
+        section,
+        "  mem_info: memory 0 bytes at 2^0, table 0 slots at 2^0\n\
+         \x20 needed: 1\n\
+         \x20   libfptr.so\n\
+         \x20 runtime_path: 0\n\
+         \x20 export_info: 0\n\
+         \x20 import_info: 0\n"
+    );
+    // A module without the section prints none.
+    let out = expect_stdout(&dir, &["inspect", "main.wasm"]);
+    assert!(!out.contains("dylink.0"), "{out}");
+}

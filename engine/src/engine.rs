@@ -288,8 +288,11 @@ impl Engine {
         let code = Arc::new(SignatureCode {
             code: CodeMemory::load(&artifact)?,
         });
-        self.lock().code[id as usize] = Some(code.clone());
-        Ok(code)
+        // Another thread may have compiled it meanwhile: keep the first, which functions
+        // of that thread already point into (replacing it would unmap their code).
+        let mut sigs = self.lock();
+        let slot = &mut sigs.code[id as usize];
+        Ok(slot.get_or_insert(code).clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Signatures> {

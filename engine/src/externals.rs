@@ -155,6 +155,17 @@ impl Table {
         Some(unsafe { Val::from_raw(self.store_id, stagec_runtime::vm::ValRaw::ptr(raw), ty) })
     }
 
+    /// Grows by `delta` elements set to `init`; returns the old size. Code bound to the
+    /// table (as an import or a preimport) sees the new size: it reads the table's
+    /// definition, which growing updates in place.
+    pub fn grow(&self, store: &mut Store, delta: u32, init: Val) -> Result<u32> {
+        let element = self.get_table(store).ty().element;
+        check_vals(ValueRole::Value, &[element], &[init], Some(store.id))?;
+        // SAFETY: the table lives as long as its store, borrowed mutably here.
+        unsafe { (*self.ptr.as_ptr()).grow(delta, init.to_raw().get_ptr()) }
+            .ok_or_else(|| ResourceError::TableGrow { delta }.into())
+    }
+
     /// Sets element `index`.
     pub fn set(&self, store: &mut Store, index: u32, value: Val) -> Result<()> {
         let element = self.get_table(store).ty().element;

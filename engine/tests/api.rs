@@ -242,3 +242,104 @@ fn small_constant_memory_copy() {
         Some(TrapKind::MemoryOutOfBounds)
     );
 }
+
+#[test]
+fn a_host_grown_table_is_seen_by_code_bound_to_it() {
+    let engine = engine();
+    let mut store = Store::new(&engine);
+    let table = Table::new(
+        &mut store,
+        TableType {
+            element: ValType::FuncRef,
+            limits: Limits {
+                min: 1,
+                max: Some(3),
+            },
+        },
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let wat = r#"(module
+        (import "env" "table" (table 1 funcref))
+        (type $r (func (result i32)))
+        (func (export "size") (result i32) (table.size 0))
+        (func (export "call") (param i32) (result i32) (call_indirect (type $r) (local.get 0))))"#;
+    let seven = Module::new(
+        &engine,
+        r#"(module (func (export "f") (result i32) (i32.const 7)))"#,
+    )
+    .unwrap();
+    let seven = Instance::new(&mut store, &seven, &[]).unwrap();
+    let f = seven.get_func(&store, "f").unwrap();
+    // As a runtime import, and bound at compile time (a fixed address).
+    let generic = Module::new(&engine, wat).unwrap();
+    let generic = Instance::new(&mut store, &generic, &[table.into()]).unwrap();
+    let mut pre = stagec::Preimports::new();
+    pre.bind("env", "table", stagec::Preimport::Extern(table.into()));
+    let bound = Module::with_preimports_in(&mut store, wat, &pre).unwrap();
+    let bound = Instance::new(&mut store, &bound, &[]).unwrap();
+    assert_eq!(table.grow(&mut store, 2, Val::FuncRef(Some(f))).unwrap(), 1);
+    assert_eq!(table.size(&store), 3);
+    for instance in [generic, bound] {
+        let mut out = [Val::I32(0)];
+        instance
+            .get_func(&store, "size")
+            .unwrap()
+            .call(&mut store, &[], &mut out)
+            .unwrap();
+        assert_eq!(out[0].i32(), Some(3));
+        instance
+            .get_func(&store, "call")
+            .unwrap()
+            .call(&mut store, &[Val::I32(2)], &mut out)
+            .unwrap();
+        assert_eq!(out[0].i32(), Some(7));
+    }
+    let err = table.grow(&mut store, 1, Val::FuncRef(None)).unwrap_err();
+    assert!(err.to_string().contains("table cannot grow"), "{err}");
+    assert!(
+        table.grow(&mut store, 1, Val::I32(0)).is_err(),
+        "a value of the wrong type"
+    );
+    assert_eq!(table.size(&store), 3);
+}
+
+#[test]
+fn host_functions_of_a_new_signature_made_on_many_threads_at_once_all_run() {
+    // Each round's signature is new to the engine, so every thread asks for its host
+    // adapter at the same moment; each must keep working after the others got theirs.
+    let engine = engine();
+    for round in 0..20usize {
+        let ty = FuncType::new(vec![ValType::F64; 9 + round], [ValType::I64]);
+        let threads = 4;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (engine, ty, barrier) = (engine.clone(), ty.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut store = Store::new(&engine);
+                    barrier.wait();
+                    let f = Func::new(&mut store, ty.clone(), move |_, params, results| {
+                        results[0] = Val::I64(params.len() as i64 * 100 + t as i64);
+                        Ok(())
+                    })
+                    .unwrap();
+                    // Once every thread has its function, map more code (the adapter of
+                    // another new signature per thread), which would reuse the pages of
+                    // an adapter dropped meanwhile.
+                    barrier.wait();
+                    let other = FuncType::new(vec![ValType::I32; 40 + 8 * round + t], []);
+                    Func::new(&mut store, other, |_, _, _| Ok(())).unwrap();
+                    let params = vec![Val::F64(1.0f64.to_bits()); ty.params.len()];
+                    let mut out = [Val::I64(0)];
+                    f.call(&mut store, &params, &mut out).unwrap();
+                    out[0].i64()
+                })
+            })
+            .collect();
+        for (t, h) in handles.into_iter().enumerate() {
+            let expected = (9 + round) as i64 * 100 + t as i64;
+            assert_eq!(h.join().unwrap(), Some(expected));
+        }
+    }
+}

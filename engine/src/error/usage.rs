@@ -186,6 +186,11 @@ pub enum ResourceError {
     },
     /// A table larger than stagec supports.
     TableTooLarge,
+    /// `Table::grow` beyond the table's maximum or stagec's limit.
+    TableGrow {
+        /// The elements asked for.
+        delta: u32,
+    },
     /// The thread that enforces deadlines could not be started.
     Watchdog,
 }
@@ -196,6 +201,7 @@ impl fmt::Display for ResourceError {
             ResourceError::Memory(e) => write!(f, "{e}"),
             ResourceError::MemoryGrow { .. } => f.write_str("memory cannot grow that far"),
             ResourceError::TableTooLarge => f.write_str("table too large"),
+            ResourceError::TableGrow { .. } => f.write_str("table cannot grow that far"),
             ResourceError::Watchdog => f.write_str("cannot start the deadline watchdog thread"),
         }
     }
