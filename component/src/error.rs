@@ -189,7 +189,12 @@ impl fmt::Display for Error {
         match self {
             Error::Wat(e) => write!(f, "{e}"),
             Error::NotAComponent => f.write_str("this is a core module, not a component"),
-            Error::Invalid(e) => write!(f, "invalid component: {e}"),
+            Error::Invalid(e) => write!(
+                f,
+                "invalid component: {} (at offset {:#x})",
+                e.message(),
+                e.offset()
+            ),
             Error::Malformed { reason, offset } => {
                 write!(f, "malformed component: {reason} (at offset {offset:#x})")
             }
@@ -229,8 +234,6 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Wat(e) => Some(e),
-            Error::Invalid(e) => Some(e),
             Error::Compile { source, .. }
             | Error::Lower { source, .. }
             | Error::Instantiate { source, .. }
