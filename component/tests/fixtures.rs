@@ -55,7 +55,7 @@ fn check_fixture(f: &Fixture) -> Vec<String> {
                     common::same_value(want, got)
                 }
                 (Expect::Returns(None), Outcome::Returned(None)) => true,
-                (Expect::Trap(text), Outcome::Trapped(msg)) => msg.contains(text.as_str()),
+                (Expect::Trap(text), Outcome::Trapped(_, msg)) => msg.contains(text.as_str()),
                 (Expect::Poisoned, Outcome::Poisoned) => true,
                 _ => false,
             },

@@ -16,6 +16,8 @@
 
 #![allow(dead_code)]
 
+pub mod generate;
+
 use stagec_component::{Error, ScalarType, Value};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -213,7 +215,9 @@ pub fn stagec_linker(state: &Arc<Mutex<HostState>>) -> stagec_component::Linker 
 #[derive(Clone, Debug)]
 pub enum Outcome {
     Returned(Option<Value>),
-    Trapped(String),
+    /// A trap: its class (`TrapClass`-like: "unreachable", "memory", "stack", ...,
+    /// "other" for host errors and canonical-ABI traps) and message.
+    Trapped(String, String),
     Poisoned,
     Log(Vec<u32>),
 }
@@ -224,7 +228,7 @@ impl Outcome {
         match (self, other) {
             (Outcome::Returned(Some(a)), Outcome::Returned(Some(b))) => same_value(a, b),
             (Outcome::Returned(None), Outcome::Returned(None)) => true,
-            (Outcome::Trapped(_), Outcome::Trapped(_)) => true,
+            (Outcome::Trapped(a, _), Outcome::Trapped(b, _)) => a == b,
             (Outcome::Poisoned, Outcome::Poisoned) => true,
             (Outcome::Log(a), Outcome::Log(b)) => a == b,
             _ => false,
@@ -253,10 +257,25 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 fn stagec_outcome(r: Result<Option<Value>, Error>) -> Outcome {
+    use stagec::TrapKind as K;
     match r {
         Ok(v) => Outcome::Returned(v),
         Err(Error::Poisoned) => Outcome::Poisoned,
-        Err(e) => Outcome::Trapped(error_chain(&e)),
+        Err(e) => {
+            let class = match e.trap_kind() {
+                Some(K::StackOverflow) => "stack",
+                Some(K::MemoryOutOfBounds) => "memory",
+                Some(K::TableOutOfBounds | K::UndefinedElement) => "table",
+                Some(K::UninitializedElement) => "null",
+                Some(K::BadSignature) => "signature",
+                Some(K::IntegerOverflow) => "overflow",
+                Some(K::IntegerDivisionByZero) => "divide",
+                Some(K::BadConversionToInteger) => "conversion",
+                Some(K::Unreachable) => "unreachable",
+                _ => "other",
+            };
+            Outcome::Trapped(class.to_string(), error_chain(&e))
+        }
     }
 }
 
@@ -264,24 +283,34 @@ fn stagec_outcome(r: Result<Option<Value>, Error>) -> Outcome {
 /// outcome per step.
 pub type Run = Result<Vec<Outcome>, String>;
 
-/// Runs `steps` on a fresh instance of `component` in a fresh stagec store.
+/// Runs `steps` on a fresh instance of `component` in a fresh stagec store. After a call
+/// finds the instance poisoned, the rest runs on a new instance in a new store (so one
+/// trap does not end the comparison).
 pub fn run_stagec(
     engine: &stagec::Engine,
     component: &stagec_component::Component,
     steps: &[Step],
 ) -> Run {
     let state = Arc::new(Mutex::new(HostState::default()));
+    let linker = stagec_linker(&state);
     let mut store = stagec::Store::new(engine);
-    let instance = stagec_linker(&state)
+    let mut instance = linker
         .instantiate(&mut store, component)
         .map_err(|e| error_chain(&e))?;
-    Ok(steps
-        .iter()
-        .map(|step| match step {
+    let mut outcomes = Vec::new();
+    for step in steps {
+        outcomes.push(match step {
             Step::Invoke { name, args, .. } => stagec_outcome(instance.call(&mut store, name, args)),
             Step::Log(_) => Outcome::Log(state.lock().unwrap().log.clone()),
-        })
-        .collect())
+        });
+        if matches!(outcomes.last(), Some(Outcome::Poisoned)) {
+            store = stagec::Store::new(engine);
+            instance = linker
+                .instantiate(&mut store, component)
+                .map_err(|e| error_chain(&e))?;
+        }
+    }
+    Ok(outcomes)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -358,13 +387,25 @@ fn wasmtime_linker(
 }
 
 fn wasmtime_outcome(e: &wasmtime::Error) -> Outcome {
-    match e.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::CannotEnterComponent) => Outcome::Poisoned,
-        _ => Outcome::Trapped(format!("{e:?}")),
-    }
+    use wasmtime::Trap as T;
+    let class = match e.downcast_ref::<T>() {
+        Some(T::CannotEnterComponent) => return Outcome::Poisoned,
+        Some(T::StackOverflow) => "stack",
+        Some(T::MemoryOutOfBounds) => "memory",
+        Some(T::TableOutOfBounds) => "table",
+        Some(T::IndirectCallToNull) => "null",
+        Some(T::BadSignature) => "signature",
+        Some(T::IntegerOverflow) => "overflow",
+        Some(T::IntegerDivisionByZero) => "divide",
+        Some(T::BadConversionToInteger) => "conversion",
+        Some(T::UnreachableCodeReached) => "unreachable",
+        _ => "other",
+    };
+    Outcome::Trapped(class.to_string(), format!("{e:?}"))
 }
 
-/// Runs `steps` on a fresh instance of `component` in a fresh wasmtime store.
+/// Runs `steps` on a fresh instance of `component` in a fresh wasmtime store, like
+/// [`run_stagec`].
 pub fn run_wasmtime(
     engine: &wasmtime::Engine,
     component: &wasmtime::component::Component,
@@ -373,26 +414,36 @@ pub fn run_wasmtime(
     let state = Arc::new(Mutex::new(HostState::default()));
     let linker = wasmtime_linker(engine, &state);
     let mut store = wasmtime::Store::new(engine, ());
-    let instance = linker
+    let mut instance = linker
         .instantiate(&mut store, component)
         .map_err(|e| format!("{e:?}"))?;
-    Ok(steps
-        .iter()
-        .map(|step| match step {
+    let mut outcomes = Vec::new();
+    for step in steps {
+        outcomes.push(match step {
             Step::Invoke { name, args, .. } => {
-                let Some(func) = instance.get_func(&mut store, name.as_str()) else {
-                    return Outcome::Trapped(format!("no export {name}"));
-                };
-                let params: Vec<_> = args.iter().map(to_wasmtime).collect();
-                let mut results = vec![wasmtime::component::Val::Bool(false); func.ty(&store).results().len()];
-                match func.call(&mut store, &params, &mut results) {
-                    Ok(()) => Outcome::Returned(results.first().map(from_wasmtime)),
-                    Err(e) => wasmtime_outcome(&e),
+                match instance.get_func(&mut store, name.as_str()) {
+                    None => Outcome::Trapped("other".into(), format!("no export {name}")),
+                    Some(func) => {
+                        let params: Vec<_> = args.iter().map(to_wasmtime).collect();
+                        let count = func.ty(&store).results().len();
+                        let mut results = vec![wasmtime::component::Val::Bool(false); count];
+                        match func.call(&mut store, &params, &mut results) {
+                            Ok(()) => Outcome::Returned(results.first().map(from_wasmtime)),
+                            Err(e) => wasmtime_outcome(&e),
+                        }
+                    }
                 }
             }
             Step::Log(_) => Outcome::Log(state.lock().unwrap().log.clone()),
-        })
-        .collect())
+        });
+        if matches!(outcomes.last(), Some(Outcome::Poisoned)) {
+            store = wasmtime::Store::new(engine, ());
+            instance = linker
+                .instantiate(&mut store, component)
+                .map_err(|e| format!("{e:?}"))?;
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Compares two runs; the differences, described.
