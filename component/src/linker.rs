@@ -69,17 +69,17 @@ impl Linker {
         component: &Component,
     ) -> Result<ComponentInstance> {
         let plan = component.plan();
+        // Every import must be defined, lowered or not (as in wasmtime).
+        if let Some(missing) = plan.imports.iter().find(|i| !self.funcs.contains_key(&i.name)) {
+            return Err(Error::MissingImport {
+                name: missing.name.clone(),
+            });
+        }
         let pending = PendingError::default();
         let mut lowered = Vec::with_capacity(plan.lowered.len());
         for l in &plan.lowered {
             let import = &plan.imports[l.import.index()];
-            let host = self
-                .funcs
-                .get(&import.name)
-                .ok_or_else(|| Error::MissingImport {
-                    name: import.name.clone(),
-                })?
-                .clone();
+            let host = self.funcs[&import.name].clone();
             let adapter = HostAdapter {
                 name: import.name.clone(),
                 ty: import.ty.clone(),
