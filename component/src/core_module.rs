@@ -47,7 +47,11 @@ pub(crate) fn scan(bytes: &[u8], offset: u64) -> Result<StaticModule> {
                         ),
                         TypeRef::Table(t) => (
                             CoreKind::Table,
-                            format!("(table {} {})", limits(t.initial, t.maximum), t.element_type),
+                            format!(
+                                "(table {} {})",
+                                limits(t.initial, t.maximum),
+                                t.element_type
+                            ),
                         ),
                         TypeRef::Memory(m) => (
                             CoreKind::Memory,

@@ -15,7 +15,8 @@ pub type HostError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The closure type of host functions: the arguments, and a buffer for the result (of
 /// the import's result type, pre-filled with zero values).
-pub type HostFunc = dyn Fn(&[Value], &mut [Value]) -> std::result::Result<(), HostError> + Send + Sync;
+pub type HostFunc =
+    dyn Fn(&[Value], &mut [Value]) -> std::result::Result<(), HostError> + Send + Sync;
 
 /// Host definitions of a component's function imports, by name.
 #[derive(Clone, Default)]
@@ -52,10 +53,7 @@ impl Linker {
     pub fn func(
         &mut self,
         name: &str,
-        f: impl Fn(&[Value], &mut [Value]) -> std::result::Result<(), HostError>
-        + Send
-        + Sync
-        + 'static,
+        f: impl Fn(&[Value], &mut [Value]) -> std::result::Result<(), HostError> + Send + Sync + 'static,
     ) -> &mut Self {
         self.funcs.insert(name.to_string(), Arc::new(f));
         self
@@ -70,7 +68,11 @@ impl Linker {
     ) -> Result<ComponentInstance> {
         let plan = component.plan();
         // Every import must be defined, lowered or not (as in wasmtime).
-        if let Some(missing) = plan.imports.iter().find(|i| !self.funcs.contains_key(&i.name)) {
+        if let Some(missing) = plan
+            .imports
+            .iter()
+            .find(|i| !self.funcs.contains_key(&i.name))
+        {
             return Err(Error::MissingImport {
                 name: missing.name.clone(),
             });
@@ -86,13 +88,14 @@ impl Linker {
                 host,
                 pending: pending.clone(),
             };
-            let func = stagec::Func::new(store, import.ty.core_type(), move |_, params, results| {
-                adapter.call(params, results)
-            })
-            .map_err(|source| Error::Lower {
-                import: import.name.clone(),
-                source,
-            })?;
+            let func =
+                stagec::Func::new(store, import.ty.core_type(), move |_, params, results| {
+                    adapter.call(params, results)
+                })
+                .map_err(|source| Error::Lower {
+                    import: import.name.clone(),
+                    source,
+                })?;
             lowered.push(func);
         }
         let mut instances = Vec::with_capacity(plan.instantiations.len());
@@ -175,7 +178,12 @@ impl HostAdapter {
                 func: self.name.clone(),
                 source,
             })?;
-        let mut out: Vec<Value> = self.ty.result.iter().map(|t| Value::default_for(*t)).collect();
+        let mut out: Vec<Value> = self
+            .ty
+            .result
+            .iter()
+            .map(|t| Value::default_for(*t))
+            .collect();
         (self.host)(&args, &mut out).map_err(|source| Error::Host {
             import: self.name.clone(),
             source,

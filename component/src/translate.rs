@@ -15,8 +15,8 @@ use crate::{Error, Result};
 use wasmparser::{
     CanonicalFunction, CanonicalOption, ComponentAlias, ComponentDefinedType,
     ComponentExternalKind, ComponentOuterAliasKind, ComponentType, ComponentTypeRef,
-    ComponentValType, Instance, InstantiationArgKind, Parser, Payload, PrimitiveValType,
-    Validator, WasmFeatures,
+    ComponentValType, Instance, InstantiationArgKind, Parser, Payload, PrimitiveValType, Validator,
+    WasmFeatures,
 };
 
 /// The canonical ABI passes at most this many flat parameters in core values; more need
@@ -63,11 +63,9 @@ fn internal(reason: &'static str, offset: u64) -> Error {
 
 /// Translates a component binary into its plan.
 pub(crate) fn translate(bytes: &[u8]) -> Result<Plan> {
-    if !Parser::is_component(bytes) {
-        if Parser::is_core_wasm(bytes) {
-            return Err(Error::NotAComponent);
-        }
-        // Let the validator describe what is wrong with the header.
+    // Anything else that is not a component: the validator describes what is wrong.
+    if !Parser::is_component(bytes) && Parser::is_core_wasm(bytes) {
+        return Err(Error::NotAComponent);
     }
     Validator::new_with_features(WasmFeatures::all())
         .validate_all(bytes)

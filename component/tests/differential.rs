@@ -10,7 +10,7 @@
 mod common;
 
 use common::generate::generate_component;
-use common::{Outcome, Run, Step, compare, load_fixtures, fixtures_dir, run_stagec, run_wasmtime};
+use common::{Outcome, Run, Step, compare, fixtures_dir, load_fixtures, run_stagec, run_wasmtime};
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
@@ -48,7 +48,8 @@ fn tally(t: &mut Totals, label: &str, stagec: &Run, wasmtime: &Run) {
         (a, b) => Some(a.unwrap_or(usize::MAX).min(b.unwrap_or(usize::MAX))),
     };
     let truncate = |r: &Run| -> Run {
-        r.clone().map(|v| v.into_iter().take(cut.unwrap_or(usize::MAX)).collect())
+        r.clone()
+            .map(|v| v.into_iter().take(cut.unwrap_or(usize::MAX)).collect())
     };
     let (a, b) = (truncate(stagec), truncate(wasmtime));
     if cut.is_some() {
@@ -112,15 +113,18 @@ fn components_agree_with_wasmtime() {
         let wt_component = match wasmtime::component::Component::new(&wt, &g.bytes) {
             Ok(c) => c,
             Err(e) => {
-                t.mismatches.push(format!("{label}: wasmtime rejects it: {e:?}"));
+                t.mismatches
+                    .push(format!("{label}: wasmtime rejects it: {e:?}"));
                 continue;
             }
         };
         let component = match stagec_component::Component::from_binary(&engine, &g.bytes) {
             Ok(c) => c,
             Err(e) => {
-                t.mismatches
-                    .push(format!("{label}: stagec rejects it: {}", common::error_chain(&e)));
+                t.mismatches.push(format!(
+                    "{label}: stagec rejects it: {}",
+                    common::error_chain(&e)
+                ));
                 continue;
             }
         };
@@ -176,7 +180,10 @@ fn components_agree_with_wasmtime() {
     if only.is_none() && count >= 400 {
         // The default budget must exercise what it is meant to.
         // (Seeds 0..400 give 274 components, 3,645 calls of which 2,587 return.)
-        assert!(generated >= 250, "only {generated} generated components compared");
+        assert!(
+            generated >= 250,
+            "only {generated} generated components compared"
+        );
         assert!(t.calls >= 3_000, "only {} calls compared", t.calls);
         assert!(t.returned >= 2_000, "only {} calls returned", t.returned);
         assert!(t.trapped >= 200, "only {} calls trapped", t.trapped);

@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{Expect, Fixture, Outcome, Step, error_chain, fixtures_dir, load_fixtures, run_stagec};
+use common::{
+    Expect, Fixture, Outcome, Step, error_chain, fixtures_dir, load_fixtures, run_stagec,
+};
 use stagec_component::{Component, Error};
 
 fn engine() -> stagec::Engine {
@@ -22,7 +24,10 @@ fn check_fixture(f: &Fixture) -> Vec<String> {
     let plan = component.plan();
     if let Some(n) = f.compiled {
         if plan.modules.len() != n {
-            problems.push(format!("{} static modules, expected {n}", plan.modules.len()));
+            problems.push(format!(
+                "{} static modules, expected {n}",
+                plan.modules.len()
+            ));
         }
         let misses = engine.cache_stats().misses as usize;
         if misses != n {
@@ -91,7 +96,11 @@ fn fixtures_give_their_expected_results() {
 #[test]
 fn error_fixtures_fail_as_their_headers_say() {
     let fixtures = load_fixtures(&fixtures_dir().join("errors"));
-    assert!(fixtures.len() >= 30, "only {} error fixtures", fixtures.len());
+    assert!(
+        fixtures.len() >= 30,
+        "only {} error fixtures",
+        fixtures.len()
+    );
     let mut failures = Vec::new();
     for f in &fixtures {
         let engine = engine();
@@ -142,7 +151,11 @@ fn three_instances_share_one_compiled_module() {
     assert_eq!(first.core_instances().len(), 3);
     assert_eq!(second.core_instances().len(), 3);
     let stats = engine.cache_stats();
-    assert_eq!((stats.misses, stats.memory_hits), (1, 0), "nothing recompiled");
+    assert_eq!(
+        (stats.misses, stats.memory_hits),
+        (1, 0),
+        "nothing recompiled"
+    );
     // Independent state per instance and per store.
     let bump = |store: &mut stagec::Store, i: &stagec_component::ComponentInstance, name| {
         i.call(store, name, &[]).unwrap()
@@ -174,7 +187,10 @@ fn api_errors_name_what_is_wrong() {
         .instantiate(&mut store, &component)
         .unwrap();
     let e = instance.call(&mut store, "nope", &[]).unwrap_err();
-    assert!(matches!(&e, Error::UnknownExport { name } if name == "nope"), "{e}");
+    assert!(
+        matches!(&e, Error::UnknownExport { name } if name == "nope"),
+        "{e}"
+    );
     let e = instance.call(&mut store, "run", &[]).unwrap_err();
     assert!(
         matches!(
@@ -227,13 +243,19 @@ fn api_errors_name_what_is_wrong() {
         matches!(&e, Error::Signature { func, reason: SignatureMismatch::Type { .. } } if func == "f"),
         "{e}"
     );
-    assert!(matches!(instance.call(&mut store, "g", &[]), Err(Error::Poisoned)));
+    assert!(matches!(
+        instance.call(&mut store, "g", &[]),
+        Err(Error::Poisoned)
+    ));
 
     // A host error comes back as itself, with the import's name.
     let mut linker = stagec_component::Linker::new();
     linker.func("f", |_, _| Err("no".into()));
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let e = instance.call(&mut store, "g", &[]).unwrap_err();
-    assert!(matches!(&e, Error::Host { import, .. } if import == "f"), "{e}");
+    assert!(
+        matches!(&e, Error::Host { import, .. } if import == "f"),
+        "{e}"
+    );
     assert_eq!(error_chain(&e), "host function `f` failed: no");
 }

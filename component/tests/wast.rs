@@ -101,7 +101,8 @@ impl Runner {
             Err(e) if unsupported(&e) => return Ok(Loaded::Unsupported),
             Err(e) => return Err(e),
         };
-        let instance = common::stagec_linker(&self.state).instantiate(&mut self.store, &component)?;
+        let instance =
+            common::stagec_linker(&self.state).instantiate(&mut self.store, &component)?;
         Ok(Loaded::Instance(instance))
     }
 
@@ -157,12 +158,15 @@ impl Runner {
                     self.counts.core += 1;
                     return Ok(());
                 }
-                let loaded = wat
-                    .encode()
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| Component::from_binary(&self.engine, &b).map_err(|e| {
-                        if unsupported(&e) { String::new() } else { error_chain(&e) }
-                    }));
+                let loaded = wat.encode().map_err(|e| e.to_string()).and_then(|b| {
+                    Component::from_binary(&self.engine, &b).map_err(|e| {
+                        if unsupported(&e) {
+                            String::new()
+                        } else {
+                            error_chain(&e)
+                        }
+                    })
+                });
                 match loaded {
                     Ok(_) => return Err("an invalid component loaded".into()),
                     Err(e) if e.is_empty() => self.counts.skipped += 1,
@@ -187,7 +191,9 @@ impl Runner {
             } => {
                 let bytes = module.encode().map_err(|e| e.to_string())?;
                 match self.load(&bytes) {
-                    Ok(Loaded::Instance(_)) => return Err("a trapping component instantiated".into()),
+                    Ok(Loaded::Instance(_)) => {
+                        return Err("a trapping component instantiated".into());
+                    }
                     Ok(Loaded::Unsupported) => self.counts.skipped += 1,
                     Err(e) if e.is_trap() => self.counts.passed += 1,
                     Err(e) => return Err(format!("expected a trap, got {}", error_chain(&e))),
@@ -262,7 +268,10 @@ fn unsupported(e: &Error) -> bool {
 }
 
 fn is_core(wat: &QuoteWat<'_>) -> bool {
-    matches!(wat, QuoteWat::Wat(Wat::Module(_)) | QuoteWat::QuoteModule(..))
+    matches!(
+        wat,
+        QuoteWat::Wat(Wat::Module(_)) | QuoteWat::QuoteModule(..)
+    )
 }
 
 fn run_file(path: &Path) -> Result<Counts, String> {
@@ -316,7 +325,10 @@ fn main() {
             Trial::test(name.clone(), move || {
                 let counts = run_file(&path).map_err(Failed::from)?;
                 println!("{name}: {counts}");
-                results.lock().unwrap().insert(name.clone(), counts.to_string());
+                results
+                    .lock()
+                    .unwrap()
+                    .insert(name.clone(), counts.to_string());
                 match expected.get(&name) {
                     _ if bless => Ok(()),
                     Some(want) if *want == counts.to_string() => Ok(()),

@@ -76,6 +76,8 @@ struct InstanceInfo {
 
 /// The wasm-smith configuration: stagec's feature set (as in the core differential
 /// test of tests/), small memories and tables, imports from `available`.
+// One knob per line, each with its reason, reads better than one struct literal.
+#[allow(clippy::field_reassign_with_default)]
 fn smith_config(r: &mut Rng, available: Vec<u8>) -> wasm_smith::Config {
     let mut c = wasm_smith::Config::default();
     c.simd_enabled = false;
@@ -156,7 +158,12 @@ fn limits(min: u64, max: Option<u64>) -> String {
 }
 
 fn func_text(params: &[ValType], results: &[ValType]) -> String {
-    let list = |v: &[ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
+    let list = |v: &[ValType]| {
+        v.iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     format!("(func (param {}) (result {}))", list(params), list(results))
 }
 
@@ -203,7 +210,11 @@ fn exports_of(bytes: &[u8]) -> Vec<ExportInfo> {
                         ExternalKind::Table => {
                             let t = tables[i];
                             (
-                                format!("(table {} {})", limits(t.initial, t.maximum), t.element_type),
+                                format!(
+                                    "(table {} {})",
+                                    limits(t.initial, t.maximum),
+                                    t.element_type
+                                ),
                                 None,
                             )
                         }
@@ -288,7 +299,16 @@ fn primitive(ty: ScalarType) -> PrimitiveValType {
 fn scalar_for(r: &mut Rng, core: ValType) -> Option<ScalarType> {
     use ScalarType as S;
     Some(match core {
-        ValType::I32 => *r.pick(&[S::Bool, S::S8, S::U8, S::S16, S::U16, S::S32, S::U32, S::Char]),
+        ValType::I32 => *r.pick(&[
+            S::Bool,
+            S::S8,
+            S::U8,
+            S::S16,
+            S::U16,
+            S::S32,
+            S::U32,
+            S::Char,
+        ]),
         ValType::I64 => *r.pick(&[S::S64, S::U64]),
         ValType::F32 => S::F32,
         ValType::F64 => S::F64,
@@ -384,7 +404,9 @@ pub fn generate_component(seed: u64) -> Option<Generated> {
         // three more inputs are tried.
         let bytes = (0..4).find_map(|_| {
             let config = smith_config(&mut r, available_bytes.clone());
-            let data: Vec<u8> = (0..(1024 + r.below(16 * 1024))).map(|_| r.next() as u8).collect();
+            let data: Vec<u8> = (0..(1024 + r.below(16 * 1024)))
+                .map(|_| r.next() as u8)
+                .collect();
             let mut u = arbitrary::Unstructured::new(&data);
             let mut module = match wasm_smith::Module::new(config, &mut u) {
                 Ok(m) => m,

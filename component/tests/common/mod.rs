@@ -121,7 +121,9 @@ pub fn parse_fixture(name: &str, text: &str) -> Fixture {
             f.instantiate_error = Some(t.to_string());
         } else if let Some(t) = line.strip_prefix("log => ") {
             f.steps.push(Step::Log(
-                t.split_whitespace().map(|v| v.parse().expect("log value")).collect(),
+                t.split_whitespace()
+                    .map(|v| v.parse().expect("log value"))
+                    .collect(),
             ));
         } else if let Some(t) = line.strip_prefix("invoke ") {
             let (call, result) = t.split_once(" => ").expect("invoke ... => ...");
@@ -172,7 +174,11 @@ pub struct HostState {
 }
 
 /// The behaviour of host function `name`.
-pub fn host_call(state: &Mutex<HostState>, name: &str, args: &[Value]) -> Result<Option<Value>, String> {
+pub fn host_call(
+    state: &Mutex<HostState>,
+    name: &str,
+    args: &[Value],
+) -> Result<Option<Value>, String> {
     let mut s = state.lock().unwrap();
     match (name, args) {
         ("double", [Value::S32(x)]) => Ok(Some(Value::S32(x.wrapping_mul(2)))),
@@ -300,7 +306,9 @@ pub fn run_stagec(
     let mut outcomes = Vec::new();
     for step in steps {
         outcomes.push(match step {
-            Step::Invoke { name, args, .. } => stagec_outcome(instance.call(&mut store, name, args)),
+            Step::Invoke { name, args, .. } => {
+                stagec_outcome(instance.call(&mut store, name, args))
+            }
             Step::Log(_) => Outcome::Log(state.lock().unwrap().log.clone()),
         });
         if matches!(outcomes.last(), Some(Outcome::Poisoned)) {
@@ -420,20 +428,18 @@ pub fn run_wasmtime(
     let mut outcomes = Vec::new();
     for step in steps {
         outcomes.push(match step {
-            Step::Invoke { name, args, .. } => {
-                match instance.get_func(&mut store, name.as_str()) {
-                    None => Outcome::Trapped("other".into(), format!("no export {name}")),
-                    Some(func) => {
-                        let params: Vec<_> = args.iter().map(to_wasmtime).collect();
-                        let count = func.ty(&store).results().len();
-                        let mut results = vec![wasmtime::component::Val::Bool(false); count];
-                        match func.call(&mut store, &params, &mut results) {
-                            Ok(()) => Outcome::Returned(results.first().map(from_wasmtime)),
-                            Err(e) => wasmtime_outcome(&e),
-                        }
+            Step::Invoke { name, args, .. } => match instance.get_func(&mut store, name.as_str()) {
+                None => Outcome::Trapped("other".into(), format!("no export {name}")),
+                Some(func) => {
+                    let params: Vec<_> = args.iter().map(to_wasmtime).collect();
+                    let count = func.ty(&store).results().len();
+                    let mut results = vec![wasmtime::component::Val::Bool(false); count];
+                    match func.call(&mut store, &params, &mut results) {
+                        Ok(()) => Outcome::Returned(results.first().map(from_wasmtime)),
+                        Err(e) => wasmtime_outcome(&e),
                     }
                 }
-            }
+            },
             Step::Log(_) => Outcome::Log(state.lock().unwrap().log.clone()),
         });
         if matches!(outcomes.last(), Some(Outcome::Poisoned)) {
