@@ -177,6 +177,44 @@ fn three_instances_share_one_compiled_module() {
 }
 
 #[test]
+fn import_feeds_say_which_definition_feeds_each_import() {
+    use stagec_component::plan::{CoreDef, CoreKind, ModuleIndex, RuntimeInstanceIndex};
+    let engine = engine();
+    let component = Component::from_file(&engine, fixtures_dir().join("fan.wat")).unwrap();
+    let plan = component.plan();
+    // Module 3 (the client) is instantiated three times, each fed `lib.get` by instance 1.
+    let client = plan.import_feeds(ModuleIndex(3));
+    assert_eq!(client.len(), 1);
+    assert_eq!(client[0].sources.len(), 3);
+    assert_eq!(
+        client[0].known_definition(),
+        Some(&CoreDef::Export {
+            instance: RuntimeInstanceIndex(1),
+            name: "get".into(),
+            kind: CoreKind::Func,
+            index: 0,
+        })
+    );
+    // Module 0 (the library) is instantiated twice with different configurations.
+    let lib = plan.import_feeds(ModuleIndex(0));
+    assert_eq!(lib[0].sources.len(), 2);
+    assert_eq!(lib[0].known_definition(), None);
+    // A re-exported import resolves to its definition: in chain4_globals, module 3's
+    // import of `g0` (re-exported by modules 1 and 2) is instance 0's global.
+    let component =
+        Component::from_file(&engine, fixtures_dir().join("chain4_globals.wat")).unwrap();
+    let feeds = component.plan().import_feeds(ModuleIndex(3));
+    assert!(matches!(
+        feeds[0].known_definition(),
+        Some(CoreDef::Export {
+            instance: RuntimeInstanceIndex(0),
+            kind: CoreKind::Global,
+            ..
+        })
+    ));
+}
+
+#[test]
 fn api_errors_name_what_is_wrong() {
     use stagec_component::{SignatureMismatch, Value};
     let engine = engine();
