@@ -9,6 +9,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dirs = [
         "frontend/src",
+        "environ/src",
         "codegen/src",
         "runtime/src",
         "runtime/csrc",

@@ -9,7 +9,7 @@ and checks that all four print the manifest's checksum.
 --update writes the common result into manifest.toml instead (after a rebuild that
 changes results); it still refuses if the four ways disagree. The default stagec is
 release/stagec in $CARGO_TARGET_DIR, else in the repository's target/ (cargo build
---release -p stagec).
+--release -p stagec-cli).
 """
 
 import argparse

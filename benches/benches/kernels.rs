@@ -26,7 +26,7 @@ fn kernels(c: &mut Criterion) {
         for (variant, runner) in &mut bench.runners {
             group.bench_function(variant.name(), |b| {
                 b.iter(|| {
-                    let sum = runner.run(black_box(kernel.arg)).unwrap();
+                    let sum = runner.call(&[black_box(kernel.arg)]).unwrap();
                     assert_eq!(sum, checksum, "{}: {}", kernel.name, variant.name());
                     sum
                 })

@@ -3,20 +3,32 @@
 //!
 //! | variant | what runs |
 //! |---|---|
-//! | [`Variant::StagecSpec`] | stagec, the imports bound before compilation (preimports): constants in immediates, provider functions compiled in and inlined |
-//! | [`Variant::StagecIndir`] | stagec, the *same* bindings supplied as ordinary runtime imports ([`stagec::Preimports::link`]) |
-//! | [`Variant::Wasmtime`] | wasmtime (default configuration) on the generic module with ordinary imports |
-//! | [`Variant::WasmtimeHand`] | wasmtime on the hand-specialized copy (constants written into the source, provider functions pasted in): the limit |
+//! | [`EngineKind::StagecSpec`] | stagec, the imports bound before compilation (preimports): constants in immediates, provider functions compiled in and inlined |
+//! | [`EngineKind::StagecIndir`] | stagec, the *same* bindings supplied as ordinary runtime imports ([`stagec::Preimports::link`]) |
+//! | [`EngineKind::Wasmtime`] | wasmtime (default configuration) on the generic module with ordinary imports |
+//! | [`EngineKind::WasmtimeHand`] | wasmtime on the hand-specialized copy (constants written into the source, provider functions pasted in): the limit |
 //!
 //! Every kernel exports `run(i32) -> i64` returning a checksum, which must be the same for
 //! all four variants ([`Bench::new`] checks it before anything is timed). The kernels'
 //! sources live in `kernels/`, each described in its header comment; benches/README.md
 //! describes the table and the results.
+//!
+//! The rest of the crate: [`plan`] (what to instantiate, for any engine), [`runner`] (one
+//! module per engine: stagec, wasmtime, node), [`timing`] (interleaved rounds) and
+//! [`stats`] (medians, quantiles, geomeans), shared by the kernels, the real-program
+//! [`workloads`], the [`experiments`] and every binary.
 
 use anyhow::{Context, Result, bail};
+use plan::{ModuleSpec, Plan, Value};
+use runner::{BuildOptions, EngineKind, Runner};
 
+pub mod cli;
 pub mod experiments;
+pub mod plan;
 pub mod report;
+pub mod runner;
+pub mod stats;
+pub mod timing;
 pub mod workloads;
 
 /// A benchmark kernel: a generic module, what its imports are bound to, and its
@@ -159,6 +171,29 @@ impl Kernel {
     pub fn hand_source(&self, placement: usize) -> String {
         place(self.hand, placement)
     }
+
+    /// The kernel at code placement `placement` as a [`Plan`] for any engine: the generic
+    /// module with its bindings, the provider (if any) and the hand-specialized copy.
+    pub fn plan(&self, placement: usize) -> Result<Plan> {
+        let label = |suffix: &str| format!("kernels/{}{suffix}.wat", self.name);
+        let mut main = ModuleSpec::from_text(&label(""), &self.generic_source(placement))?;
+        for &(module, name, value) in self.values {
+            main.bind_value(module, name, Value::I32(value));
+        }
+        for &(module, name, export) in self.functions {
+            main.bind_export(module, name, 0, export);
+        }
+        let providers = match self.provider {
+            Some(source) => vec![ModuleSpec::from_text(&label("_provider"), source)?],
+            None => Vec::new(),
+        };
+        let hand = ModuleSpec::from_text(&label("_hand"), &self.hand_source(placement))?;
+        Ok(Plan {
+            providers,
+            main,
+            hand: Some(hand),
+        })
+    }
 }
 
 /// `source` with its code moved by `placement` steps of about 16 bytes.
@@ -199,63 +234,34 @@ pub fn kernel(name: &str) -> Option<&'static Kernel> {
     KERNELS.iter().find(|k| k.name == name)
 }
 
-/// The four ways of running a kernel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Variant {
-    /// stagec with the bindings as preimports.
-    StagecSpec,
-    /// stagec with the same bindings as runtime imports.
-    StagecIndir,
-    /// wasmtime, the generic module with ordinary imports.
-    Wasmtime,
-    /// wasmtime, the hand-specialized copy.
-    WasmtimeHand,
-}
-
-impl Variant {
-    /// All variants, in table order.
-    pub const ALL: [Variant; 4] = [
-        Variant::StagecSpec,
-        Variant::StagecIndir,
-        Variant::Wasmtime,
-        Variant::WasmtimeHand,
-    ];
-
-    /// The criterion function name and table column.
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::StagecSpec => "stagec-spec",
-            Variant::StagecIndir => "stagec-indir",
-            Variant::Wasmtime => "wasmtime",
-            Variant::WasmtimeHand => "wasmtime-hand",
-        }
+/// How the kernels' engines are configured: wasmtime's default configuration, or with
+/// Cranelift's inliner on if `STAGEC_BENCH_WASMTIME_INLINING=1` (an experiment: what
+/// wasmtime's own inliner does with the hand-specialized copies).
+pub fn build_options() -> BuildOptions {
+    BuildOptions {
+        wasmtime_inlining: std::env::var("STAGEC_BENCH_WASMTIME_INLINING").is_ok_and(|v| v == "1"),
     }
 }
 
-/// An instantiated kernel, ready to call `run`.
-pub trait Runner {
-    /// Calls the kernel's `run(arg)` and returns its checksum.
-    fn run(&mut self, arg: i32) -> Result<i64>;
-}
-
-/// Compiles and instantiates `kernel` as `variant`, at code placement `placement` (0: the
-/// sources as they are; see [`place`]).
-pub fn instantiate(kernel: &Kernel, variant: Variant, placement: usize) -> Result<Box<dyn Runner>> {
-    let runner = match variant {
-        Variant::StagecSpec => stagec_side::specialized(kernel, placement),
-        Variant::StagecIndir => stagec_side::indirection(kernel, placement),
-        Variant::Wasmtime => wasmtime_side::generic(kernel, placement),
-        Variant::WasmtimeHand => wasmtime_side::hand(kernel, placement),
-    };
-    runner.with_context(|| format!("kernel {}: {}", kernel.name, variant.name()))
+/// Compiles and instantiates `kernel` as `variant` (an in-process engine), at code
+/// placement `placement` (0: the sources as they are; see [`place`]).
+pub fn instantiate(
+    kernel: &Kernel,
+    variant: EngineKind,
+    placement: usize,
+) -> Result<Box<dyn Runner>> {
+    kernel
+        .plan(placement)
+        .and_then(|plan| runner::build(variant, &plan, "run", build_options()))
+        .with_context(|| format!("kernel {}: {}", kernel.name, variant.name()))
 }
 
 /// A kernel instantiated all four ways, its checksums checked.
 pub struct Bench {
     /// The kernel.
     pub kernel: &'static Kernel,
-    /// One runner per variant, in [`Variant::ALL`] order.
-    pub runners: Vec<(Variant, Box<dyn Runner>)>,
+    /// One runner per variant, in [`EngineKind::IN_PROCESS`] order.
+    pub runners: Vec<(EngineKind, Box<dyn Runner>)>,
     /// `run(arg)`, the same for every variant.
     pub checksum: i64,
 }
@@ -270,7 +276,7 @@ impl Bench {
     /// [`Bench::new`] at code placement `placement` (see [`place`]).
     pub fn placed(kernel: &'static Kernel, arg: i32, placement: usize) -> Result<Bench> {
         let mut runners = Vec::new();
-        for variant in Variant::ALL {
+        for variant in EngineKind::IN_PROCESS {
             runners.push((variant, instantiate(kernel, variant, placement)?));
         }
         let mut bench = Bench {
@@ -288,7 +294,7 @@ impl Bench {
         let mut sums = Vec::new();
         for (variant, runner) in &mut self.runners {
             let sum = runner
-                .run(arg)
+                .call(&[arg])
                 .with_context(|| format!("kernel {}: {}", self.kernel.name, variant.name()))?;
             sums.push((*variant, sum));
         }
@@ -305,150 +311,5 @@ impl Bench {
             );
         }
         Ok(first)
-    }
-}
-
-mod stagec_side {
-    use super::{Kernel, Runner};
-    use anyhow::{Context, Result, anyhow};
-    use stagec::{Engine, Func, Linker, Module, Preimports, Provider, Store, Val};
-
-    struct StagecRunner {
-        store: Store,
-        run: Func,
-    }
-
-    impl Runner for StagecRunner {
-        fn run(&mut self, arg: i32) -> Result<i64> {
-            let mut results = [Val::I64(0)];
-            self.run
-                .call(&mut self.store, &[Val::I32(arg)], &mut results)?;
-            match results[0] {
-                Val::I64(v) => Ok(v),
-                other => Err(anyhow!("run returned {other:?}, expected an i64")),
-            }
-        }
-    }
-
-    /// The kernel's bindings as a preimport set.
-    fn bindings(engine: &Engine, kernel: &Kernel) -> Result<Preimports> {
-        let mut pre = Preimports::new();
-        for &(module, name, value) in kernel.values {
-            pre.value(module, name, Val::I32(value));
-        }
-        if let Some(source) = kernel.provider {
-            let provider = Provider::new(engine, source, Preimports::new())
-                .context("compiling the provider")?;
-            for &(module, name, export) in kernel.functions {
-                pre.export(module, name, &provider, export);
-            }
-        }
-        Ok(pre)
-    }
-
-    fn runner(mut store: Store, module: &Module, linker: &Linker) -> Result<Box<dyn Runner>> {
-        let instance = linker.instantiate(&mut store, module)?;
-        let run = instance
-            .get_func(&store, "run")
-            .context("the module exports no function `run`")?;
-        Ok(Box::new(StagecRunner { store, run }))
-    }
-
-    pub(super) fn specialized(kernel: &Kernel, placement: usize) -> Result<Box<dyn Runner>> {
-        let engine = Engine::new(Default::default())?;
-        let pre = bindings(&engine, kernel)?;
-        let module = Module::with_preimports(&engine, kernel.generic_source(placement), &pre)?;
-        runner(Store::new(&engine), &module, &Linker::new())
-    }
-
-    pub(super) fn indirection(kernel: &Kernel, placement: usize) -> Result<Box<dyn Runner>> {
-        let engine = Engine::new(Default::default())?;
-        let pre = bindings(&engine, kernel)?;
-        let module = Module::new(&engine, kernel.generic_source(placement))?;
-        let mut store = Store::new(&engine);
-        let mut linker = Linker::new();
-        pre.link(&mut store, &mut linker)?;
-        runner(store, &module, &linker)
-    }
-}
-
-mod wasmtime_side {
-    use super::{Kernel, Runner};
-    use anyhow::{Result, anyhow};
-    use wasmtime::{
-        Engine, Global, GlobalType, Instance, Linker, Module, Mutability, Store, TypedFunc, Val,
-        ValType,
-    };
-
-    struct WasmtimeRunner {
-        store: Store<()>,
-        run: TypedFunc<i32, i64>,
-    }
-
-    impl Runner for WasmtimeRunner {
-        fn run(&mut self, arg: i32) -> Result<i64> {
-            self.run
-                .call(&mut self.store, arg)
-                .map_err(|e| anyhow!("{e:?}"))
-        }
-    }
-
-    /// wasmtime's default configuration (Cranelift, opt level speed, no inlining), or with
-    /// Cranelift's inliner on if `STAGEC_BENCH_WASMTIME_INLINING=1` (an experiment: what
-    /// wasmtime's own inliner does with the hand-specialized copies).
-    fn engine() -> Result<Engine> {
-        let mut config = wasmtime::Config::new();
-        if std::env::var("STAGEC_BENCH_WASMTIME_INLINING").is_ok_and(|v| v == "1") {
-            config.compiler_inlining(wasmtime::Inlining::Yes);
-        }
-        wt(Engine::new(&config))
-    }
-
-    /// wasmtime's errors, as anyhow errors.
-    fn wt<T>(r: wasmtime::Result<T>) -> Result<T> {
-        r.map_err(|e| anyhow!("{e:?}"))
-    }
-
-    fn runner(
-        mut store: Store<()>,
-        module: &Module,
-        linker: &Linker<()>,
-    ) -> Result<Box<dyn Runner>> {
-        let instance = wt(linker.instantiate(&mut store, module))?;
-        let run = wt(instance.get_typed_func::<i32, i64>(&mut store, "run"))?;
-        Ok(Box::new(WasmtimeRunner { store, run }))
-    }
-
-    /// The generic module, its imports defined as host globals and as exports of an
-    /// instance of the provider.
-    pub(super) fn generic(kernel: &Kernel, placement: usize) -> Result<Box<dyn Runner>> {
-        let engine = engine()?;
-        let module = wt(Module::new(&engine, kernel.generic_source(placement)))?;
-        let mut store = Store::new(&engine, ());
-        let mut linker = Linker::new(&engine);
-        for &(module, name, value) in kernel.values {
-            let ty = GlobalType::new(ValType::I32, Mutability::Const);
-            let global = wt(Global::new(&mut store, ty, Val::I32(value)))?;
-            wt(linker.define(&store, module, name, global))?;
-        }
-        if let Some(source) = kernel.provider {
-            let provider = wt(Module::new(&engine, source))?;
-            let instance = wt(Instance::new(&mut store, &provider, &[]))?;
-            for &(module, name, export) in kernel.functions {
-                let func = instance
-                    .get_func(&mut store, export)
-                    .ok_or_else(|| anyhow!("the provider exports no function `{export}`"))?;
-                wt(linker.define(&store, module, name, func))?;
-            }
-        }
-        runner(store, &module, &linker)
-    }
-
-    /// The hand-specialized copy, which imports nothing.
-    pub(super) fn hand(kernel: &Kernel, placement: usize) -> Result<Box<dyn Runner>> {
-        let engine = engine()?;
-        let module = wt(Module::new(&engine, kernel.hand_source(placement)))?;
-        let store = Store::new(&engine, ());
-        runner(store, &module, &Linker::new(&engine))
     }
 }

@@ -2,6 +2,7 @@
 //! an [`Artifact`].
 
 use crate::CodegenError;
+use crate::error::{CodegenErrorKind, OutputProblem};
 use crate::fixed::{FIXED_NAMESPACE, FUNCTION_NAMESPACE};
 use crate::traps::trap_kind;
 use cranelift_codegen::binemit::Reloc;
@@ -9,7 +10,7 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, ExternalName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{CompileError, Context, FinalizedRelocTarget, print_errors};
-use stagec_runtime::artifact::{
+use stagec_environ::artifact::{
     Artifact, CodeRange, LibCall, RelocKind, RelocTarget, Relocation, TrapSite,
 };
 
@@ -38,14 +39,14 @@ pub(crate) fn compile_function(
 /// CLIF and the compiled code).
 pub(crate) fn compile_context(isa: &dyn TargetIsa, ctx: &mut Context) -> Result<(), CodegenError> {
     if let Err(CompileError { inner, func }) = ctx.compile(isa, &mut ControlPlane::default()) {
-        let message = match inner {
-            cranelift_codegen::CodegenError::Verifier(_) => format!(
-                "Cranelift verifier error: {}",
-                print_errors::pretty_error(func, inner)
-            ),
-            other => format!("Cranelift compilation failed: {other}"),
+        let kind = match inner {
+            cranelift_codegen::CodegenError::Verifier(errors) => CodegenErrorKind::Verifier {
+                report: print_errors::pretty_verifier_error(func, None, errors.clone()),
+                source: cranelift_codegen::CodegenError::Verifier(errors),
+            },
+            other => CodegenErrorKind::Cranelift(other),
         };
-        return Err(CodegenError::new(message));
+        return Err(CodegenError::new(kind));
     }
     Ok(())
 }
@@ -57,7 +58,7 @@ pub(crate) fn compiled_function(
 ) -> Result<CompiledFunction, CodegenError> {
     let compiled = ctx
         .compiled_code()
-        .ok_or_else(|| CodegenError::new("the function was not compiled"))?;
+        .ok_or_else(|| CodegenError::new(OutputProblem::NotCompiled))?;
     let buffer = &compiled.buffer;
 
     let mut relocations = Vec::with_capacity(buffer.relocs().len());
@@ -66,11 +67,7 @@ pub(crate) fn compiled_function(
             Reloc::X86CallPCRel4 | Reloc::X86PCRel4 | Reloc::X86CallPLTRel4 => RelocKind::X86PcRel4,
             Reloc::Abs8 => RelocKind::Abs8,
             Reloc::Arm64Call => RelocKind::Arm64Call,
-            other => {
-                return Err(CodegenError::new(format!(
-                    "unsupported relocation kind {other}"
-                )));
-            }
+            other => return Err(CodegenError::new(OutputProblem::RelocKind(other))),
         };
         let target = match &reloc.target {
             FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
@@ -78,10 +75,11 @@ pub(crate) fn compiled_function(
                 match name.namespace {
                     FUNCTION_NAMESPACE => RelocTarget::DefinedFunc(name.index),
                     FIXED_NAMESPACE => RelocTarget::Fixed(name.index),
-                    _ => {
-                        return Err(CodegenError::new(format!(
-                            "unexpected relocation target {name}"
-                        )));
+                    namespace => {
+                        return Err(CodegenError::new(OutputProblem::RelocName {
+                            namespace,
+                            index: name.index,
+                        }));
                     }
                 }
             }
@@ -89,9 +87,7 @@ pub(crate) fn compiled_function(
                 RelocTarget::LibCall(convert_libcall(*libcall)?)
             }
             other => {
-                return Err(CodegenError::new(format!(
-                    "unsupported relocation target {other:?}"
-                )));
+                return Err(CodegenError::new(OutputProblem::RelocTarget(other.clone())));
             }
         };
         relocations.push(Relocation {
@@ -105,9 +101,8 @@ pub(crate) fn compiled_function(
     let srclocs = buffer.get_srclocs_sorted();
     let mut traps = Vec::with_capacity(buffer.traps().len());
     for trap in buffer.traps() {
-        let kind = trap_kind(trap.code).ok_or_else(|| {
-            CodegenError::new(format!("unexpected Cranelift trap code {}", trap.code))
-        })?;
+        let kind = trap_kind(trap.code)
+            .ok_or_else(|| CodegenError::new(OutputProblem::TrapCode(trap.code)))?;
         // The srcloc ranges are sorted and disjoint: find the one containing the trap.
         let i = srclocs.partition_point(|s| s.start <= trap.offset);
         let wasm_offset = i
@@ -141,11 +136,7 @@ fn convert_libcall(libcall: ir::LibCall) -> Result<LibCall, CodegenError> {
         ir::LibCall::NearestF64 => LibCall::NearestF64,
         ir::LibCall::FmaF32 => LibCall::FmaF32,
         ir::LibCall::FmaF64 => LibCall::FmaF64,
-        other => {
-            return Err(CodegenError::new(format!(
-                "unsupported library call {other}"
-            )));
-        }
+        other => return Err(CodegenError::new(OutputProblem::LibCall(other))),
     })
 }
 
@@ -176,7 +167,7 @@ impl ArtifactBuilder {
         let offset = u32::try_from(start)
             .ok()
             .filter(|_| code.len() <= u32::MAX as usize)
-            .ok_or_else(|| CodegenError::new("compiled code exceeds 4 GiB"))?;
+            .ok_or_else(|| CodegenError::new(OutputProblem::CodeTooLarge))?;
         self.artifact
             .relocations
             .extend(function.relocations.into_iter().map(|r| Relocation {

@@ -51,7 +51,7 @@ impl FixedSlots {
 }
 
 /// The fixed addresses of a compilation's units, by slot: what
-/// [`Artifact::fixed`](stagec_runtime::artifact::Artifact::fixed) holds for an artifact
+/// [`Artifact::fixed`](stagec_environ::artifact::Artifact::fixed) holds for an artifact
 /// compiled from `units`. An engine loading a serialized artifact calls this on units
 /// built from its re-created state.
 pub fn fixed_addresses(units: &[CompileUnit<'_>]) -> Vec<usize> {

@@ -12,10 +12,11 @@
 //!
 //! Layout: `translate/` is the reusable operator logic (split by operator family, plus the
 //! constant-tracking layer `translate/consts.rs`), `units.rs` the compilation units and the
-//! checked plan of where each unit's entities live, `env.rs` the one environment that
-//! answers every runtime question from that plan, `inline.rs` the inlining policy,
-//! `trampolines.rs` the host glue, `compile.rs` the Cranelift driver and artifact linking,
-//! `traps.rs` the trap code mapping.
+//! checked plan of where each unit's entities live, `env/` the one environment that
+//! answers every runtime question from that plan (its calls in `env/calls.rs`),
+//! `inline.rs` the inlining policy, `trampolines.rs` the host glue, `compile.rs` the
+//! Cranelift driver and artifact linking, `traps.rs` the mapping of `stagec_environ`'s
+//! trap kinds to Cranelift trap codes, `error.rs` the typed errors.
 
 #![deny(missing_docs)]
 
@@ -29,9 +30,12 @@ mod translate;
 mod traps;
 mod units;
 
-pub use error::CodegenError;
+pub use error::{
+    BindingError, BindingProblem, CodegenError, CodegenErrorKind, OutputProblem, SetupError,
+    UnitsProblem, Unsupported,
+};
 pub use fixed::fixed_addresses;
-pub use stagec_runtime::artifact::Artifact;
+pub use stagec_environ::artifact::Artifact;
 pub use units::{
     CompileOptions, CompileUnit, ConstValue, DEFAULT_INLINE_THRESHOLD, Explanation, FixedInstance,
     ImportBinding,
@@ -134,7 +138,7 @@ impl Compiler {
     /// preserved, the IR verifier on in debug builds only.
     pub fn new() -> Result<Compiler, CodegenError> {
         let setting = |r: Result<(), settings::SetError>| {
-            r.map_err(|e| CodegenError::new(format!("Cranelift setting: {e}")))
+            r.map_err(|e| CodegenError::new(SetupError::Setting(e)))
         };
         let mut flags = settings::builder();
         setting(flags.set("opt_level", "speed"))?;
@@ -146,11 +150,11 @@ impl Compiler {
         setting(flags.set("enable_verifier", verifier))?;
         setting(flags.enable("enable_multi_ret_implicit_sret"))?;
         setting(flags.enable("preserve_frame_pointers"))?;
-        let isa_builder = cranelift_native::builder()
-            .map_err(|e| CodegenError::new(format!("unsupported host: {e}")))?;
+        let isa_builder =
+            cranelift_native::builder().map_err(|e| CodegenError::new(SetupError::Host(e)))?;
         let isa = isa_builder
             .finish(settings::Flags::new(flags))
-            .map_err(|e| CodegenError::new(format!("Cranelift ISA: {e}")))?;
+            .map_err(|e| CodegenError::new(SetupError::Isa(e)))?;
         Ok(Compiler {
             isa,
             timings: CompileTimings::default(),
@@ -398,9 +402,9 @@ impl Compiler {
             info.bodies.get(defined_index as usize),
             module.validators.get(defined_index as usize),
         ) else {
-            return Err(CodegenError::new(format!(
-                "no defined function with index {defined_index}"
-            )));
+            return Err(CodegenError::new(CodegenErrorKind::NoSuchFunction {
+                defined_index,
+            }));
         };
         let seed = wasmparser::FuncToValidate {
             resources: seed.resources.clone(),
@@ -416,7 +420,7 @@ impl Compiler {
         let bytes = module
             .bytes
             .get(body.range.clone())
-            .ok_or_else(|| CodegenError::new("function body range outside the module bytes"))?;
+            .ok_or_else(|| CodegenError::new(CodegenErrorKind::BodyOutsideModule))?;
         worker
             .translator
             .translate(
@@ -480,9 +484,7 @@ fn check_bodies(module: &ParsedModule) -> Result<(), CodegenError> {
     let info = &module.info;
     let n = info.bodies.len();
     if module.validators.len() != n || info.num_defined_funcs() as usize != n {
-        return Err(CodegenError::new(
-            "module has a different number of function bodies and declared functions",
-        ));
+        return Err(CodegenError::new(CodegenErrorKind::BodyCountMismatch));
     }
     Ok(())
 }
@@ -507,7 +509,7 @@ fn unit_range(plans: &[UnitPlan<'_>], starts: &[u32], u: usize) -> Range<u32> {
 /// Runs Cranelift's inliner over the function in `ctx`, as `inliner` decides.
 fn inline_calls(ctx: &mut Context, inliner: &mut Inliner<'_>) -> Result<(), CodegenError> {
     ctx.inline(&mut *inliner)
-        .map_err(|e| CodegenError::new(format!("inlining failed: {e}")))?;
+        .map_err(|e| CodegenError::new(CodegenErrorKind::Inlining(e)))?;
     if inliner.inlined_any() {
         inliner.fix_source_locations(&mut ctx.func);
     }

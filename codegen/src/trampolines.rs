@@ -18,9 +18,9 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use stagec_environ::TrapKind;
+use stagec_environ::vmoffsets::{VAL_RAW_SIZE, host_ctx};
 use stagec_frontend::FuncType;
-use stagec_runtime::TrapKind;
-use stagec_runtime::vmoffsets::{VAL_RAW_SIZE, host_ctx};
 
 /// Namespace of trampoline names (cosmetic: trampolines are never relocation targets).
 const TRAMPOLINE_NAMESPACE: u32 = 1;

@@ -6,7 +6,7 @@
 //! the top of the byte range, so the two never collide (checked by a test below).
 
 use cranelift_codegen::ir::TrapCode;
-use stagec_runtime::TrapKind;
+use stagec_environ::TrapKind;
 
 /// The Cranelift trap code that stands for `kind`.
 pub(crate) fn trap_code(kind: TrapKind) -> TrapCode {

@@ -11,11 +11,11 @@
 //! the place the environment reaches it at. The environment never looks at bindings
 //! itself.
 
-use crate::CodegenError;
+use crate::{BindingError, BindingProblem, CodegenError, CodegenErrorKind, UnitsProblem};
+use stagec_environ::vmoffsets::VMOffsets;
 use stagec_frontend::{
     EntityType, ExternKind, FuncType, Import, ModuleInfo, ParsedModule, ValType,
 };
-use stagec_runtime::vmoffsets::VMOffsets;
 
 /// A compile-time constant for an immutable global import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -258,14 +258,13 @@ impl<'m> UnitPlan<'m> {
 const MAX_BINDING_CHAIN: usize = 64;
 
 /// An import binding that cannot apply to its import.
-fn binding_error(unit: usize, import: &Import, message: impl std::fmt::Display) -> CodegenError {
-    CodegenError {
-        import: Some(format!("{}.{}", import.module, import.name)),
-        ..CodegenError::new(format!(
-            "import `{}`.`{}` of unit {unit}: {message}",
-            import.module, import.name
-        ))
-    }
+fn binding_error(unit: usize, import: &Import, problem: BindingProblem) -> CodegenError {
+    CodegenError::new(CodegenErrorKind::Binding(Box::new(BindingError {
+        unit,
+        module: import.module.clone(),
+        name: import.name.clone(),
+        problem,
+    })))
 }
 
 fn kind_of(ty: &EntityType) -> ExternKind {
@@ -292,11 +291,10 @@ fn kind_mismatch(unit: usize, import: &Import, binding: &ImportBinding) -> Codeg
     binding_error(
         unit,
         import,
-        format!(
-            "a {} import cannot be bound to {}",
-            kind_of(&import.ty),
-            binding_name(binding)
-        ),
+        BindingProblem::KindMismatch {
+            import: kind_of(&import.ty),
+            binding: binding_name(binding),
+        },
     )
 }
 
@@ -329,23 +327,21 @@ pub(crate) fn plan_units<'m>(
     units: &[CompileUnit<'m>],
 ) -> Result<(Vec<UnitPlan<'m>>, Vec<u32>), CodegenError> {
     if units.is_empty() {
-        return Err(CodegenError::new("a compilation needs at least one unit"));
+        return Err(CodegenError::new(UnitsProblem::NoUnits));
     }
     let mut starts = Vec::with_capacity(units.len());
     let mut next = 0u32;
     for (u, unit) in units.iter().enumerate() {
         let info = &unit.module.info;
         if unit.imports.len() != info.imports.len() {
-            return Err(CodegenError::new(format!(
-                "unit {u} has {} imports but {} bindings",
-                info.imports.len(),
-                unit.imports.len()
-            )));
+            return Err(CodegenError::new(UnitsProblem::BindingCount {
+                unit: u,
+                imports: info.imports.len(),
+                bindings: unit.imports.len(),
+            }));
         }
         if u == 0 && unit.fixed.is_some() {
-            return Err(CodegenError::new(
-                "unit 0 is the unit being instantiated: it cannot be fixed",
-            ));
+            return Err(CodegenError::new(UnitsProblem::FixedUnitZero));
         }
         if let Some(fixed) = &unit.fixed {
             let counts = [
@@ -355,16 +351,19 @@ pub(crate) fn plan_units<'m>(
             ];
             for (what, given, expected) in counts {
                 if given != expected {
-                    return Err(CodegenError::new(format!(
-                        "fixed unit {u} lists {given} {what}, its module has {expected}"
-                    )));
+                    return Err(CodegenError::new(UnitsProblem::FixedCount {
+                        unit: u,
+                        what,
+                        given,
+                        expected,
+                    }));
                 }
             }
         }
         starts.push(next);
         next = next
             .checked_add(info.num_defined_funcs())
-            .ok_or_else(|| CodegenError::new("too many functions"))?;
+            .ok_or_else(|| CodegenError::new(UnitsProblem::TooManyFunctions))?;
     }
     let slots = std::sync::Arc::new(crate::fixed::FixedSlots::of_units(units));
     let plans = (0..units.len())
@@ -409,21 +408,16 @@ fn plan_unit<'m>(
             }
             (EntityType::Global(g), ImportBinding::Constant(c)) => {
                 if g.mutable {
-                    return Err(binding_error(
-                        u,
-                        import,
-                        "a mutable global cannot be bound to a constant",
-                    ));
+                    return Err(binding_error(u, import, BindingProblem::MutableConstant));
                 }
                 if g.ty != c.ty() {
                     return Err(binding_error(
                         u,
                         import,
-                        format!(
-                            "a global of type {} cannot be bound to a {} constant",
-                            g.ty,
-                            c.ty()
-                        ),
+                        BindingProblem::ConstantType {
+                            global: g.ty,
+                            constant: c.ty(),
+                        },
                     ));
                 }
                 plan.globals.push(GlobalPlace::Constant(*c));
@@ -515,12 +509,8 @@ fn resolve_function(
     if let Some(defined) = info.defined_func_index(func) {
         // Reached only through a binding: the caller's own defined functions are planned
         // directly.
-        let vmctx = vmctx_of_target().ok_or_else(|| {
-            CodegenError::new(format!(
-                "unit {target} is not instantiated at compile time: unit {caller} cannot call \
-                 its functions directly"
-            ))
-        })?;
+        let vmctx = vmctx_of_target()
+            .ok_or_else(|| CodegenError::new(UnitsProblem::NotInstantiated { target, caller }))?;
         return Ok(CallTarget::Direct {
             index: starts[target] + defined,
             vmctx,
@@ -541,10 +531,10 @@ fn resolve_function(
             None => Err(binding_error(
                 target,
                 import,
-                format!(
-                    "a runtime import of unit {target}, which is not instantiated at compile \
-                     time, cannot be called from unit {caller}"
-                ),
+                BindingProblem::NotCallable {
+                    unit: target,
+                    caller,
+                },
             )),
         },
         ImportBinding::Function {
@@ -552,17 +542,16 @@ fn resolve_function(
             func: next_func,
         } => {
             if chain >= MAX_BINDING_CHAIN {
-                return Err(binding_error(
-                    target,
-                    import,
-                    "function bindings form a cycle",
-                ));
+                return Err(binding_error(target, import, BindingProblem::Cycle));
             }
             let Some(next_unit) = units.get(next) else {
                 return Err(binding_error(
                     target,
                     import,
-                    format!("bound to unit {next}, but there are {} units", units.len()),
+                    BindingProblem::NoSuchUnit {
+                        unit: next,
+                        count: units.len(),
+                    },
                 ));
             };
             let next_info = &next_unit.module.info;
@@ -570,7 +559,10 @@ fn resolve_function(
                 return Err(binding_error(
                     target,
                     import,
-                    format!("unit {next} has no function {next_func}"),
+                    BindingProblem::NoSuchFunction {
+                        unit: next,
+                        func: next_func,
+                    },
                 ));
             };
             let next_ty = &next_info.types[next_ty as usize];
@@ -578,10 +570,12 @@ fn resolve_function(
                 return Err(binding_error(
                     target,
                     import,
-                    format!(
-                        "expected a function of type {ty}, function {next_func} of unit {next} \
-                         has type {next_ty}"
-                    ),
+                    BindingProblem::FunctionType {
+                        expected: ty.clone(),
+                        unit: next,
+                        func: next_func,
+                        found: next_ty.clone(),
+                    },
                 ));
             }
             resolve_function(units, starts, caller, next, next_func, ty, chain + 1)

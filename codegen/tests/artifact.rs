@@ -1,10 +1,10 @@
 //! Compiles small modules and checks the shape of the artifact: function and trampoline
 //! tables, trap sites, relocations, errors.
 
-use stagec_codegen::{Artifact, CodegenError, Compiler};
+use stagec_codegen::{Artifact, CodegenError, CodegenErrorKind, Compiler};
+use stagec_environ::TrapKind;
+use stagec_environ::artifact::{RelocKind, RelocTarget};
 use stagec_frontend::{FuncType, ParsedModule, ValType};
-use stagec_runtime::TrapKind;
-use stagec_runtime::artifact::{RelocKind, RelocTarget};
 
 fn parse(wat: &str) -> ParsedModule {
     let bytes = wat::parse_str(wat).expect("valid wat");
@@ -295,10 +295,14 @@ fn validation_errors_keep_message_and_offset() {
             (func (result i32)
                 i64.const 1))"#,
     );
-    assert!(e.message.contains("type mismatch"), "{e}");
-    assert!(e.offset.is_some(), "{e:?}");
+    let CodegenErrorKind::Wasm(validator) = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert!(validator.message().contains("type mismatch"), "{e}");
+    assert_eq!(e.offset, Some(validator.offset()), "{e:?}");
     assert_eq!(e.func_index, Some(0));
-    assert!(!e.unsupported);
+    assert!(!e.is_unsupported());
+    assert!(std::error::Error::source(&e).is_some());
     assert!(
         e.to_string()
             .ends_with(&format!("(at offset {:#x})", e.offset.unwrap()))

@@ -114,7 +114,7 @@ fn run_file(compiler: &Compiler, file: &Path, counts: &mut Counts, failures: &mu
                         }
                         // Bodies using a proposal outside stagec's feature set (the
                         // frontend's module-level pass cannot see those).
-                        Err(e) if e.unsupported => counts.modules_unsupported_by_codegen += 1,
+                        Err(e) if e.is_unsupported() => counts.modules_unsupported_by_codegen += 1,
                         Err(e) => failures.push(format!("{location}: {e}")),
                     },
                     Err(_) => counts.modules_rejected_by_frontend += 1,
@@ -134,7 +134,7 @@ fn run_file(compiler: &Compiler, file: &Path, counts: &mut Counts, failures: &mu
                         Err(e) => {
                             counts.invalid_rejected_by_codegen += 1;
                             if std::env::var_os("STAGEC_SHOW_MESSAGES").is_some()
-                                && !e.message.contains(message)
+                                && !e.kind.to_string().contains(message)
                             {
                                 eprintln!("{location}: expected \"{message}\", got \"{e}\"");
                             }

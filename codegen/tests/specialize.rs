@@ -1,47 +1,19 @@
 //! Specialization on preimports: constants, folded branches and addresses, direct and
-//! inlined calls into fixed units, binding errors. Checked on the optimized CLIF and the
-//! disassembly that `Compiler::explain` returns, and on the artifact of `compile_units`.
+//! inlined calls into fixed units, validation of dead code. Checked on the optimized CLIF
+//! and the disassembly that `Compiler::explain` returns, and on the artifact of
+//! `compile_units`. Binding errors are in `binding_errors.rs`.
 
+mod common;
+
+use common::{CONSUMER, PROVIDER, compile_err, fixed_unit, parse, unit};
 use stagec_codegen::{
-    Artifact, CodegenError, CompileOptions, CompileUnit, Compiler, ConstValue, Explanation,
-    FixedInstance, ImportBinding,
+    Artifact, CodegenErrorKind, CompileOptions, CompileUnit, Compiler, ConstValue, Explanation,
+    ImportBinding,
 };
-use stagec_frontend::ParsedModule;
-use stagec_runtime::TrapKind;
-use stagec_runtime::artifact::RelocTarget;
+use stagec_environ::TrapKind;
+use stagec_environ::artifact::RelocTarget;
 
 use ImportBinding::{Constant, Runtime};
-
-fn parse(wat: &str) -> ParsedModule {
-    let bytes = wat::parse_str(wat).expect("valid wat");
-    stagec_frontend::parse(bytes).expect("frontend accepts the module")
-}
-
-fn unit(module: &ParsedModule, imports: Vec<ImportBinding>) -> CompileUnit<'_> {
-    CompileUnit {
-        module,
-        imports,
-        fixed: None,
-    }
-}
-
-/// A fixed unit whose instance data sits at made-up addresses (code using them is
-/// compiled, never run).
-fn fixed_unit(module: &ParsedModule, imports: Vec<ImportBinding>) -> CompileUnit<'_> {
-    let info = &module.info;
-    CompileUnit {
-        module,
-        imports,
-        fixed: Some(FixedInstance {
-            vmctx: 0x1000,
-            memories: (0..info.memories.len())
-                .map(|i| (0x10_0000 * (i + 1), 0x2000 + 16 * i))
-                .collect(),
-            tables: (0..info.tables.len()).map(|i| 0x2800 + 16 * i).collect(),
-            globals: (0..info.globals.len()).map(|i| 0x3000 + 16 * i).collect(),
-        }),
-    }
-}
 
 fn opts(inline_threshold: usize) -> CompileOptions {
     CompileOptions {
@@ -62,13 +34,6 @@ fn compile(units: &[CompileUnit<'_>], opts: &CompileOptions) -> Artifact {
         .unwrap()
         .compile_units(units, opts)
         .unwrap_or_else(|e| panic!("compile failed: {e}"))
-}
-
-fn compile_err(units: &[CompileUnit<'_>]) -> CodegenError {
-    Compiler::new()
-        .unwrap()
-        .compile_units(units, &CompileOptions::default())
-        .expect_err("compilation must fail")
 }
 
 /// The opcodes of the CLIF instructions in `clif` (not of global-value declarations),
@@ -234,7 +199,10 @@ fn dead_arms_are_still_validated() {
                     (else (i64.const 2)))))"#,
     );
     let e = compile_err(&[unit(&m, vec![Constant(ConstValue::I32(1))])]);
-    assert!(e.message.contains("type mismatch"), "{e}");
+    assert!(
+        matches!(&e.kind, CodegenErrorKind::Wasm(v) if v.message().contains("type mismatch")),
+        "{e:?}"
+    );
     assert_eq!(e.func_index, Some(0));
 }
 
@@ -392,13 +360,6 @@ fn offset_folds_only_when_the_add_cannot_wrap() {
     assert!(e.clif.contains("iconst.i32 40"), "{}", e.clif);
     assert_eq!(displacement(&e.clif), "", "{}", e.clif);
 }
-
-const PROVIDER: &str = r#"(module
-    (func (export "inc") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))"#;
-
-const CONSUMER: &str = r#"(module
-    (import "p" "inc" (func $inc (param i32) (result i32)))
-    (func (param i32) (result i32) (call $inc (local.get 0))))"#;
 
 #[test]
 fn preimported_function_is_called_directly_or_inlined() {
@@ -698,92 +659,4 @@ fn many_units_compile_deterministically_in_parallel() {
     assert_eq!(a.code, b.code);
     assert_eq!(a.relocations, b.relocations);
     assert_eq!(a.traps, b.traps);
-}
-
-#[test]
-fn mismatched_bindings_are_errors_naming_the_import() {
-    let m = parse(
-        r#"(module
-            (import "env" "f" (func (param i32)))
-            (import "env" "g" (global i32))
-            (import "env" "mg" (global (mut i32)))
-            (import "env" "mem" (memory 1))
-            (import "env" "tab" (table 1 funcref)))"#,
-    );
-    let ok = || vec![Runtime; 5];
-    let with = |i: usize, b: ImportBinding| {
-        let mut v = ok();
-        v[i] = b;
-        v
-    };
-    let provider = parse(PROVIDER);
-    let cases = [
-        (with(0, Constant(ConstValue::I32(1))), "env.f"),
-        (
-            with(1, ImportBinding::MemoryAt { base: 0, def: 0 }),
-            "env.g",
-        ),
-        (with(1, Constant(ConstValue::I64(1))), "env.g"),
-        (with(2, Constant(ConstValue::I32(1))), "env.mg"),
-        (with(3, ImportBinding::GlobalAt(0x1000)), "env.mem"),
-        (
-            with(4, ImportBinding::Function { unit: 1, func: 0 }),
-            "env.tab",
-        ),
-        // (i32) -> () bound to (i32) -> i32
-        (
-            with(0, ImportBinding::Function { unit: 1, func: 0 }),
-            "env.f",
-        ),
-        (
-            with(0, ImportBinding::Function { unit: 7, func: 0 }),
-            "env.f",
-        ),
-    ];
-    for (bindings, name) in cases {
-        let units = [unit(&m, bindings.clone()), fixed_unit(&provider, vec![])];
-        let e = compile_err(&units);
-        assert_eq!(e.import.as_deref(), Some(name), "{bindings:?}: {e}");
-        let (module, field) = name.split_once('.').unwrap();
-        assert!(
-            e.to_string().contains(&format!("`{module}`.`{field}`")),
-            "{bindings:?}: {e}"
-        );
-        let err = Compiler::new()
-            .unwrap()
-            .explain(&units, &CompileOptions::default(), 0)
-            .expect_err("explain checks bindings too");
-        assert_eq!(err.import.as_deref(), Some(name));
-    }
-    // Wrong number of bindings, and a binding into a unit that is not fixed.
-    assert!(
-        compile_err(&[unit(&m, vec![Runtime])])
-            .message
-            .contains("bindings")
-    );
-    let consumer = parse(CONSUMER);
-    let e = compile_err(&[
-        unit(
-            &consumer,
-            vec![ImportBinding::Function { unit: 1, func: 0 }],
-        ),
-        unit(&provider, vec![]),
-    ]);
-    assert!(
-        e.message.contains("not instantiated at compile time"),
-        "{e}"
-    );
-}
-
-#[test]
-fn function_binding_cycles_are_errors() {
-    let a = parse(r#"(module (import "x" "f" (func $f)) (func (call $f)))"#);
-    let b = parse(r#"(module (import "y" "f" (func $f)))"#);
-    let units = [
-        unit(&a, vec![ImportBinding::Function { unit: 1, func: 0 }]),
-        fixed_unit(&b, vec![ImportBinding::Function { unit: 2, func: 0 }]),
-        fixed_unit(&b, vec![ImportBinding::Function { unit: 1, func: 0 }]),
-    ];
-    let e = compile_err(&units);
-    assert!(e.message.contains("cycle"), "{e}");
 }

@@ -7,8 +7,8 @@ use crate::plan::CoreDef;
 use crate::types::{FuncType, Value};
 use crate::{Component, Error, Result};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// The error a host function returns.
 pub type HostError = Box<dyn std::error::Error + Send + Sync>;
@@ -32,13 +32,16 @@ impl std::fmt::Debug for Linker {
     }
 }
 
-/// The error slot shared by an instance's host functions: a component-level error raised
-/// inside a host call (a host error, an argument that cannot be lifted) is kept here
-/// while the engine unwinds the core code as a trap, and returned instead of that trap.
-type PendingError = Arc<Mutex<Option<Error>>>;
-
-fn take(pending: &PendingError) -> Option<Error> {
-    pending.lock().unwrap_or_else(|e| e.into_inner()).take()
+/// The component-level error a host call raised (a host error, an argument that cannot
+/// be lifted), given back by the engine out of the trap it unwound the core code with;
+/// `Err` with the engine's error otherwise.
+fn component_error(error: stagec::Error) -> std::result::Result<Error, stagec::Error> {
+    let host = error.into_host_error()?;
+    match host.downcast::<Error>() {
+        Ok(error) => Ok(*error),
+        // Host adapters only raise component errors.
+        Err(other) => Err(stagec::Error::host(other)),
+    }
 }
 
 impl Linker {
@@ -77,7 +80,6 @@ impl Linker {
                 name: missing.name.clone(),
             });
         }
-        let pending = PendingError::default();
         let mut lowered = Vec::with_capacity(plan.lowered.len());
         for l in &plan.lowered {
             let import = &plan.imports[l.import.index()];
@@ -86,7 +88,6 @@ impl Linker {
                 name: import.name.clone(),
                 ty: import.ty.clone(),
                 host,
-                pending: pending.clone(),
             };
             let func =
                 stagec::Func::new(store, import.ty.core_type(), move |_, params, results| {
@@ -107,7 +108,7 @@ impl Linker {
                 .collect();
             let module = &component.modules()[inst.module.index()];
             let instance = stagec::Instance::new(store, module, &imports).map_err(|source| {
-                take(&pending).unwrap_or(Error::Instantiate {
+                component_error(source).unwrap_or_else(|source| Error::Instantiate {
                     instance: inst.core_instance.0,
                     module: inst.module.index(),
                     source,
@@ -128,7 +129,6 @@ impl Linker {
         Ok(ComponentInstance {
             instances,
             exports,
-            pending,
             poisoned: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -154,16 +154,12 @@ struct HostAdapter {
     name: String,
     ty: FuncType,
     host: Arc<HostFunc>,
-    pending: PendingError,
 }
 
 impl HostAdapter {
     fn call(&self, params: &[stagec::Val], results: &mut [stagec::Val]) -> stagec::Result<()> {
-        self.call_lifted(params, results).map_err(|e| {
-            let message = e.to_string();
-            *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-            stagec::Error::Usage(message)
-        })
+        self.call_lifted(params, results)
+            .map_err(stagec::Error::host)
     }
 
     fn call_lifted(&self, params: &[stagec::Val], results: &mut [stagec::Val]) -> Result<()> {
@@ -231,7 +227,6 @@ fn check_values(
 pub struct ComponentInstance {
     instances: Vec<stagec::Instance>,
     exports: HashMap<String, (stagec::Func, FuncType)>,
-    pending: PendingError,
     poisoned: Arc<AtomicBool>,
 }
 
@@ -273,10 +268,12 @@ impl ComponentInstance {
             .collect();
         if let Err(source) = func.call(store, &core_params, &mut core_results) {
             self.poisoned.store(true, Ordering::Relaxed);
-            return Err(take(&self.pending).unwrap_or(Error::Call {
-                export: name.to_string(),
-                source,
-            }));
+            return Err(
+                component_error(source).unwrap_or_else(|source| Error::Call {
+                    export: name.to_string(),
+                    source,
+                }),
+            );
         }
         match (ty.result, core_results.first()) {
             (Some(t), Some(v)) => Value::lift(t, *v).map(Some).map_err(|source| Error::Lift {

@@ -4,7 +4,7 @@
 //! the export of `FILE` with its name). Values are kept as written: a literal is typed
 //! only once the import it binds is known.
 
-use crate::{Error, Result};
+use crate::error::{Result, UsageError};
 use std::path::{Path, PathBuf};
 
 /// One binding as written.
@@ -40,13 +40,15 @@ pub enum BindingValue {
 }
 
 impl BindingSpec {
-    /// Parses one binding; a malformed one is an [`Error::Usage`] quoting it.
+    /// Parses one binding; a malformed one is an [`Error::Usage`](crate::Error::Usage) quoting it.
     pub fn parse(text: &str) -> Result<BindingSpec> {
-        let bad = || Error::Usage(format!("`{text}`: expected MOD.NAME=VALUE or MOD=@FILE"));
+        let bad = || UsageError::BindingSyntax {
+            text: text.to_string(),
+        };
         let (key, value) = text.split_once('=').ok_or_else(bad)?;
         if let (false, Some(file)) = (key.contains('.'), value.strip_prefix('@')) {
             if key.is_empty() || file.is_empty() || file.contains('#') {
-                return Err(bad());
+                return Err(bad().into());
             }
             return Ok(BindingSpec {
                 module: key.to_string(),
@@ -59,14 +61,16 @@ impl BindingSpec {
         }
         let (module, name) = key.split_once('.').ok_or_else(bad)?;
         if module.is_empty() || name.is_empty() || value.is_empty() {
-            return Err(bad());
+            return Err(bad().into());
         }
         let value = match value.strip_prefix('@') {
             Some(rest) => {
                 let (file, export) = rest
                     .rsplit_once('#')
                     .filter(|(f, e)| !f.is_empty() && !e.is_empty())
-                    .ok_or_else(|| Error::Usage(format!("`{text}`: expected @FILE#EXPORT")))?;
+                    .ok_or_else(|| UsageError::BindingExportSyntax {
+                        text: text.to_string(),
+                    })?;
                 BindingValue::Export {
                     file: PathBuf::from(file),
                     export: export.to_string(),

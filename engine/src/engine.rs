@@ -1,12 +1,12 @@
 //! The engine: a compiler, its configuration, and the engine-wide signature registry.
 
 use crate::cache::{CacheConfig, DiskCache};
-use crate::module::ModuleInner;
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 use stagec_codegen::{CompileOptions, Compiler};
 use stagec_frontend::FuncType;
 use stagec_runtime::CodeMemory;
 use stagec_runtime::vm::EntryTrampoline;
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Weak;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -134,8 +134,10 @@ pub(crate) struct EngineInner {
     pub(crate) config: Config,
     signatures: Mutex<Signatures>,
     pub(crate) disk_cache: Option<DiskCache>,
-    /// Modules compiled by this engine, by key (the in-memory cache).
-    modules: Mutex<HashMap<[u8; 32], Weak<ModuleInner>>>,
+    /// Modules compiled by this engine, by key (the in-memory cache). Type-erased: what
+    /// a module is belongs to the compile driver (`driver.rs`), which is built on the
+    /// engine.
+    modules: Mutex<HashMap<[u8; 32], Weak<dyn Any + Send + Sync>>>,
     stats: CacheCounters,
 }
 
@@ -238,16 +240,16 @@ impl Engine {
     }
 
     /// The module this engine compiled with `key`, if it is still alive.
-    pub(crate) fn cached_module(&self, key: &[u8; 32]) -> Option<Arc<ModuleInner>> {
+    pub(crate) fn cached_module(&self, key: &[u8; 32]) -> Option<Arc<dyn Any + Send + Sync>> {
         let modules = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
         modules.get(key).and_then(Weak::upgrade)
     }
 
     /// Remembers `module` as the compilation of `key`.
-    pub(crate) fn remember(&self, key: [u8; 32], module: &Arc<ModuleInner>) {
+    pub(crate) fn remember(&self, key: [u8; 32], module: Arc<dyn Any + Send + Sync>) {
         let mut modules = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
         modules.retain(|_, m| m.strong_count() > 0);
-        modules.insert(key, Arc::downgrade(module));
+        modules.insert(key, Arc::downgrade(&module));
     }
 
     /// Compiles `units`.
@@ -255,7 +257,7 @@ impl Engine {
         &self,
         units: &[stagec_codegen::CompileUnit<'_>],
         options: &CompileOptions,
-    ) -> Result<stagec_runtime::artifact::Artifact> {
+    ) -> Result<stagec_environ::artifact::Artifact> {
         Ok(self.inner.compiler.compile_units(units, options)?)
     }
 
@@ -284,7 +286,7 @@ impl Engine {
         let ty = self.signature(id);
         let artifact = self.inner.compiler.compile_host_adapter(&ty)?;
         let code = Arc::new(SignatureCode {
-            code: CodeMemory::load(&artifact).map_err(Error::Load)?,
+            code: CodeMemory::load(&artifact)?,
         });
         self.lock().code[id as usize] = Some(code.clone());
         Ok(code)

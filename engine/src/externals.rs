@@ -1,84 +1,17 @@
-//! Globals, memories and tables as host-visible handles, and the `Extern` union.
+//! Globals, memories and tables: creating them and using them through their store.
 
-use crate::{Error, Func, Result, Store, Val};
-use stagec_frontend::{GlobalType, Limits, MemoryType, TableType, ValType};
+use crate::error::{ResourceError, Result, UsageError, ValueRole};
+use crate::handles::{Global, Memory, Table};
+use crate::store::Store;
+use crate::values::{Val, check_vals};
+use stagec_frontend::{GlobalType, MemoryType, TableType, ValType};
 use stagec_runtime::vm::VMGlobal;
 use std::ptr::NonNull;
-
-/// Anything that can be imported or exported.
-#[derive(Clone, Copy, Debug)]
-pub enum Extern {
-    /// A function.
-    Func(Func),
-    /// A global.
-    Global(Global),
-    /// A memory.
-    Memory(Memory),
-    /// A table.
-    Table(Table),
-}
-
-impl Extern {
-    pub(crate) fn store_id(&self) -> u64 {
-        match self {
-            Extern::Func(f) => f.store_id,
-            Extern::Global(g) => g.store_id,
-            Extern::Memory(m) => m.store_id,
-            Extern::Table(t) => t.store_id,
-        }
-    }
-
-    /// The function, if this is one.
-    pub fn into_func(self) -> Option<Func> {
-        if let Extern::Func(f) = self {
-            Some(f)
-        } else {
-            None
-        }
-    }
-    /// The global, if this is one.
-    pub fn into_global(self) -> Option<Global> {
-        if let Extern::Global(g) = self {
-            Some(g)
-        } else {
-            None
-        }
-    }
-    /// The memory, if this is one.
-    pub fn into_memory(self) -> Option<Memory> {
-        if let Extern::Memory(m) = self {
-            Some(m)
-        } else {
-            None
-        }
-    }
-    /// The table, if this is one.
-    pub fn into_table(self) -> Option<Table> {
-        if let Extern::Table(t) = self {
-            Some(t)
-        } else {
-            None
-        }
-    }
-}
-
-/// A global variable.
-#[derive(Clone, Copy, Debug)]
-pub struct Global {
-    pub(crate) store_id: u64,
-    pub(crate) ptr: NonNull<VMGlobal>,
-    pub(crate) ty: GlobalType,
-}
-
-// SAFETY: handles are only dereferenced through their Store.
-unsafe impl Send for Global {}
-// SAFETY: as above.
-unsafe impl Sync for Global {}
 
 impl Global {
     /// Creates a host global of type `ty` holding `value`.
     pub fn new(store: &mut Store, ty: GlobalType, value: Val) -> Result<Global> {
-        crate::func::check_vals("value", &[ty.ty], &[value], Some(store.id))?;
+        check_vals(ValueRole::Value, &[ty.ty], &[value], Some(store.id))?;
         let mut g = Box::new(VMGlobal(value.to_raw()));
         let ptr = NonNull::from(&mut *g);
         store.globals.push(g);
@@ -87,11 +20,6 @@ impl Global {
             ptr,
             ty,
         })
-    }
-
-    /// The global's type.
-    pub fn ty(&self) -> GlobalType {
-        self.ty
     }
 
     /// Current value.
@@ -105,26 +33,14 @@ impl Global {
     pub fn set(&self, store: &mut Store, value: Val) -> Result<()> {
         store.check(self.store_id);
         if !self.ty.mutable {
-            return Err(Error::Usage("cannot set an immutable global".into()));
+            return Err(UsageError::ImmutableGlobal.into());
         }
-        crate::func::check_vals("value", &[self.ty.ty], &[value], Some(store.id))?;
+        check_vals(ValueRole::Value, &[self.ty.ty], &[value], Some(store.id))?;
         // SAFETY: the global lives as long as its store; no wasm runs concurrently.
         unsafe { (*self.ptr.as_ptr()).0 = value.to_raw() };
         Ok(())
     }
 }
-
-/// A linear memory.
-#[derive(Clone, Copy, Debug)]
-pub struct Memory {
-    pub(crate) store_id: u64,
-    pub(crate) ptr: NonNull<stagec_runtime::Memory>,
-}
-
-// SAFETY: handles are only dereferenced through their Store.
-unsafe impl Send for Memory {}
-// SAFETY: as above.
-unsafe impl Sync for Memory {}
 
 impl Memory {
     /// Creates a host memory (bounded by the engine's [`Config::max_memory_bytes`]).
@@ -145,7 +61,7 @@ impl Memory {
             Some(image) => stagec_runtime::Memory::with_image(ty, limit, image),
             None => stagec_runtime::Memory::with_limit(ty, limit),
         }
-        .map_err(|e| Error::Resource(e.to_string()))?;
+        .map_err(ResourceError::Memory)?;
         let mut m = Box::new(m);
         let ptr = NonNull::from(&mut *m);
         store.memories.push(m);
@@ -159,12 +75,6 @@ impl Memory {
         store.check(self.store_id);
         // SAFETY: the memory lives as long as its store.
         unsafe { self.ptr.as_ref() }
-    }
-
-    /// Current limits, without checking the store (the memory must be live).
-    pub(crate) fn limits_unchecked(&self) -> Limits {
-        // SAFETY: callers only use handles whose store is alive.
-        unsafe { self.ptr.as_ref() }.current_limits()
     }
 
     /// The memory's type (current size as minimum).
@@ -196,29 +106,17 @@ impl Memory {
         store.check(self.store_id);
         // SAFETY: as in `data_mut`.
         unsafe { (*self.ptr.as_ptr()).grow(delta) }
-            .ok_or_else(|| Error::Resource("memory cannot grow that far".into()))
+            .ok_or_else(|| ResourceError::MemoryGrow { delta }.into())
     }
 }
-
-/// A table.
-#[derive(Clone, Copy, Debug)]
-pub struct Table {
-    pub(crate) store_id: u64,
-    pub(crate) ptr: NonNull<stagec_runtime::Table>,
-}
-
-// SAFETY: handles are only dereferenced through their Store.
-unsafe impl Send for Table {}
-// SAFETY: as above.
-unsafe impl Sync for Table {}
 
 impl Table {
     /// Creates a host table with every element set to `init`.
     pub fn new(store: &mut Store, ty: TableType, init: Val) -> Result<Table> {
-        crate::func::check_vals("value", &[ty.element], &[init], Some(store.id))?;
+        check_vals(ValueRole::Value, &[ty.element], &[init], Some(store.id))?;
         let mut t = Box::new(
             stagec_runtime::Table::new(ty, init.to_raw().get_ptr())
-                .ok_or_else(|| Error::Resource("table too large".into()))?,
+                .ok_or(ResourceError::TableTooLarge)?,
         );
         let ptr = NonNull::from(&mut *t);
         store.tables.push(t);
@@ -232,16 +130,6 @@ impl Table {
         store.check(self.store_id);
         // SAFETY: the table lives as long as its store.
         unsafe { self.ptr.as_ref() }
-    }
-
-    /// The table's type, without checking the store (the table must be live).
-    pub(crate) fn ty_unchecked(&self) -> TableType {
-        // SAFETY: callers only use handles whose store is alive.
-        let t = unsafe { self.ptr.as_ref() };
-        TableType {
-            element: t.ty().element,
-            limits: t.current_limits(),
-        }
     }
 
     /// The table's type (current size as minimum).
@@ -270,13 +158,13 @@ impl Table {
     /// Sets element `index`.
     pub fn set(&self, store: &mut Store, index: u32, value: Val) -> Result<()> {
         let element = self.get_table(store).ty().element;
-        crate::func::check_vals("value", &[element], &[value], Some(store.id))?;
+        check_vals(ValueRole::Value, &[element], &[value], Some(store.id))?;
         // SAFETY: the table lives as long as its store, borrowed mutably here.
         let ok = unsafe { (*self.ptr.as_ptr()).set(index, value.to_raw().get_ptr()) };
         if ok {
             Ok(())
         } else {
-            Err(Error::Usage("table index out of bounds".into()))
+            Err(UsageError::TableIndex { index }.into())
         }
     }
 }

@@ -1,22 +1,13 @@
 //! Functions: calling wasm from the host, and host functions callable from wasm.
 
-use crate::{Error, Result, Store, Trap, Val};
+use crate::error::{Result, Trap, UsageError, ValueRole};
+use crate::handles::{Extern, Func, extern_of};
+use crate::store::Store;
+use crate::values::{Val, check_vals};
 use stagec_frontend::FuncType;
 use stagec_runtime::vm::{VMContext, VMFuncRef, VMHostFuncContext, ValRaw};
 use stagec_runtime::{TrapReason, set_pending_trap};
 use std::ptr::NonNull;
-
-/// A function of a store: a wasm function of an instance, or a host function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Func {
-    pub(crate) store_id: u64,
-    pub(crate) funcref: NonNull<VMFuncRef>,
-}
-
-// SAFETY: a Func is a handle; every use goes through its Store, which checks the id.
-unsafe impl Send for Func {}
-// SAFETY: as above.
-unsafe impl Sync for Func {}
 
 /// The closure type of host functions.
 pub type HostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
@@ -30,14 +21,14 @@ pub struct Caller<'a> {
 
 impl Caller<'_> {
     /// An export of the calling instance (e.g. its memory), if the caller is wasm code.
-    pub fn get_export(&self, name: &str) -> Option<crate::Extern> {
+    pub fn get_export(&self, name: &str) -> Option<Extern> {
         if self.vmctx.is_null() {
             return None;
         }
         // SAFETY: a non-null caller vmctx is the live context of the calling instance.
         let instance = unsafe { stagec_runtime::Instance::from_vmctx(self.vmctx) };
         let export = instance.module().export(name)?;
-        Some(crate::instance::extern_of(self.store_id, instance, export))
+        Some(extern_of(self.store_id, instance, export))
     }
 }
 
@@ -83,50 +74,29 @@ impl Func {
         })
     }
 
-    /// # Safety
-    /// `raw` must be 0 or the address of a live `VMFuncRef` of store `store_id`.
-    pub(crate) unsafe fn from_raw(store_id: u64, raw: usize) -> Option<Func> {
-        NonNull::new(raw as *mut VMFuncRef).map(|funcref| Func { store_id, funcref })
-    }
-
-    pub(crate) fn funcref_addr(&self) -> usize {
-        self.funcref.as_ptr() as usize
-    }
-
-    fn type_id(&self) -> u32 {
-        // SAFETY: the funcref lives as long as its store.
-        unsafe { self.funcref.as_ref().type_id }
-    }
-
-    /// The signature, looked up in `engine` without checking the store.
-    pub(crate) fn ty_in(&self, engine: &crate::Engine) -> FuncType {
-        engine.signature(self.type_id())
-    }
-
     /// The function's signature.
     pub fn ty(&self, store: &Store) -> FuncType {
-        store.check(self.store_id);
-        store.engine.signature(self.type_id())
+        store.engine.signature(self.funcref(store).type_id)
     }
 
     /// Calls the function with `params`, writing `results`.
     pub fn call(&self, store: &mut Store, params: &[Val], results: &mut [Val]) -> Result<()> {
-        store.check(self.store_id);
-        let ty = self.ty(store);
-        check_vals("argument", &ty.params, params, Some(store.id))?;
+        let type_id = self.funcref(store).type_id;
+        let ty = store.engine.signature(type_id);
+        check_vals(ValueRole::Argument, &ty.params, params, Some(store.id))?;
         if results.len() != ty.results.len() {
-            return Err(Error::Usage(format!(
-                "expected {} results, got a buffer of {}",
-                ty.results.len(),
-                results.len()
-            )));
+            return Err(UsageError::ResultCount {
+                expected: ty.results.len(),
+                given: results.len(),
+            }
+            .into());
         }
         let mut values: Vec<ValRaw> = params.iter().map(|v| v.to_raw()).collect();
         values.resize(
             ty.params.len().max(ty.results.len()).max(1),
             ValRaw::default(),
         );
-        let code = store.engine.signature_code(self.type_id())?;
+        let code = store.engine.signature_code(type_id)?;
         let max_stack = store.engine.config().max_wasm_stack;
         let _deadline = store.begin_call()?;
         // SAFETY: the funcref belongs to this store (checked), the trampoline matches its
@@ -141,43 +111,13 @@ impl Func {
                 max_stack,
             )
         }
-        .map_err(|r| Error::Trap(Trap::new(r)))?;
+        .map_err(Trap::new)?;
         for ((slot, raw), ty) in results.iter_mut().zip(&values).zip(ty.results.iter()) {
             // SAFETY: results of a function of this store.
             *slot = unsafe { Val::from_raw(store.id, *raw, *ty) };
         }
         Ok(())
     }
-}
-
-/// Checks that `vals` match `types` (count and types, and store of funcrefs).
-pub(crate) fn check_vals(
-    what: &str,
-    types: &[stagec_frontend::ValType],
-    vals: &[Val],
-    store_id: Option<u64>,
-) -> Result<()> {
-    if types.len() != vals.len() {
-        return Err(Error::Usage(format!(
-            "expected {} {what}s, got {}",
-            types.len(),
-            vals.len()
-        )));
-    }
-    for (i, (t, v)) in types.iter().zip(vals).enumerate() {
-        if v.ty() != *t {
-            return Err(Error::Usage(format!(
-                "{what} {i} has type {}, expected {t}",
-                v.ty()
-            )));
-        }
-        if let (Val::FuncRef(Some(f)), Some(id)) = (v, store_id)
-            && f.store_id != id
-        {
-            return Err(Error::Usage(format!("{what} {i} belongs to another store")));
-        }
-    }
-    Ok(())
 }
 
 /// The one entry point of every host function (see `VMHostFuncContext`).
@@ -218,7 +158,12 @@ unsafe extern "C" fn host_callback(
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         (host.callback)(&mut caller, &params, &mut results)?;
-        check_vals("result", &host.ty.results, &results, Some(host.store_id))
+        check_vals(
+            ValueRole::Result,
+            &host.ty.results,
+            &results,
+            Some(host.store_id),
+        )
     }));
     let error: Box<dyn std::error::Error + Send + Sync> = match outcome {
         Ok(Ok(())) => {

@@ -8,6 +8,7 @@
 //! watchdog thread, armed when an outermost call into the store begins and disarmed when
 //! it returns; when it expires, the watchdog sets the flag.
 
+use crate::error::{ResourceError, Result};
 use stagec_runtime::vm::VMStoreContext;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -114,16 +115,11 @@ impl Drop for DeadlineGuard {
 /// Sets `ctx`'s interrupt flag `after` from now unless the returned guard is dropped
 /// first. `None` when the deadline is too far in the future to represent (it never
 /// expires).
-pub(crate) fn arm(
-    ctx: &Arc<VMStoreContext>,
-    after: Duration,
-) -> crate::Result<Option<DeadlineGuard>> {
+pub(crate) fn arm(ctx: &Arc<VMStoreContext>, after: Duration) -> Result<Option<DeadlineGuard>> {
     let Some(at) = Instant::now().checked_add(after) else {
         return Ok(None);
     };
-    let dog = watchdog().ok_or_else(|| {
-        crate::Error::Resource("cannot start the deadline watchdog thread".into())
-    })?;
+    let dog = watchdog().ok_or(ResourceError::Watchdog)?;
     let mut timers = dog.lock();
     let key = (at, timers.next_id);
     timers.next_id += 1;

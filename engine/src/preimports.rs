@@ -8,12 +8,17 @@
 //! provider is instantiated once per compilation, in a private store owned by the compiled
 //! module — the synthesized `pre` stage of DESIGN.md §2.
 //!
-//! [`Preimports::link`] supplies the same bindings as ordinary runtime imports: the
-//! indirection baseline that every specialization is measured against.
+//! [`Preimports::link`] (in `linker.rs`, a client of the linker) supplies the same
+//! bindings as ordinary runtime imports: the indirection baseline that every
+//! specialization is measured against.
 
-use crate::{Engine, Error, Extern, Global, Linker, Module, Result, Store, Val};
-use stagec_frontend::{GlobalType, ParsedModule};
-use std::collections::HashMap;
+use crate::engine::Engine;
+use crate::error::{Error, ImportName, PreimportError, PreimportProblem, Result};
+use crate::handles::Extern;
+use crate::staged::{self, PlannedBinding, StageBinding};
+use crate::text::to_binary;
+use crate::values::Val;
+use stagec_frontend::{ParsedModule, StageKind, StagedModule};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,8 +30,11 @@ pub enum Preimport {
     Value(Val),
     /// A live object of a store, bound at compile time: an immutable global becomes its
     /// value, a memory, table or mutable global its fixed address, a function is called
-    /// through its import slot. The compiled module may then only be instantiated in that
-    /// store.
+    /// through its import slot. Only a compilation given that store binds it
+    /// ([`Module::with_preimports_in`](crate::Module::with_preimports_in),
+    /// [`Module::from_staged_in`](crate::Module::from_staged_in)), which checks that the
+    /// object belongs to it (so that it is alive); the compiled module may then only be
+    /// instantiated in that store.
     Extern(Extern),
     /// An export of a provider module (function, global, memory or table).
     Export {
@@ -100,60 +108,6 @@ impl Preimports {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-
-    /// Defines every binding in `linker` as an ordinary runtime import of `store`:
-    /// constants become immutable host globals, provider exports come from an instance of
-    /// the provider (compiled without specialization) created in `store`.
-    pub fn link(&self, store: &mut Store, linker: &mut Linker) -> Result<()> {
-        let mut instances = HashMap::new();
-        self.link_with(store, linker, &mut instances)
-    }
-
-    fn link_with(
-        &self,
-        store: &mut Store,
-        linker: &mut Linker,
-        instances: &mut HashMap<u64, crate::Instance>,
-    ) -> Result<()> {
-        for (module, name, preimport) in &self.entries {
-            let item: Extern = match preimport {
-                Preimport::Extern(item) => *item,
-                Preimport::Value(v) => Global::new(
-                    store,
-                    GlobalType {
-                        ty: v.ty(),
-                        mutable: false,
-                    },
-                    *v,
-                )?
-                .into(),
-                Preimport::Export { provider, export } => {
-                    let instance = match instances.get(&provider.inner.id) {
-                        Some(i) => *i,
-                        None => {
-                            let module = Module::from_binary(store.engine(), &provider.inner.bytes)
-                                .map_err(|e| provider.error(e))?;
-                            let mut inner = Linker::new();
-                            provider
-                                .inner
-                                .preimports
-                                .link_with(store, &mut inner, instances)?;
-                            let i = inner
-                                .instantiate(store, &module)
-                                .map_err(|e| provider.error(e))?;
-                            instances.insert(provider.inner.id, i);
-                            i
-                        }
-                    };
-                    instance
-                        .get_export(store, export)
-                        .ok_or_else(|| provider.no_export(export))?
-                }
-            };
-            linker.define(module, name, item);
-        }
-        Ok(())
-    }
 }
 
 static NEXT_PROVIDER_ID: AtomicU64 = AtomicU64::new(1);
@@ -203,10 +157,7 @@ impl Provider {
         preimports: Preimports,
     ) -> Result<Provider> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
         Self::named(&path.display().to_string(), engine, &bytes, preimports)
     }
 
@@ -216,15 +167,9 @@ impl Provider {
         bytes: &[u8],
         preimports: Preimports,
     ) -> Result<Provider> {
-        let binary = crate::module::to_binary(bytes).map_err(|e| Error::InFile {
-            path: name.into(),
-            source: Box::new(e),
-        })?;
+        let binary = to_binary(bytes).map_err(|e| Error::in_file(name, e))?;
         // Validate now, so that a broken provider is reported where it is named.
-        stagec_frontend::parse(binary.clone()).map_err(|e| Error::InFile {
-            path: name.into(),
-            source: Box::new(e.into()),
-        })?;
+        stagec_frontend::parse(binary.clone()).map_err(|e| Error::in_file(name, e.into()))?;
         Ok(Provider::from_parts(
             name.to_string(),
             binary,
@@ -232,16 +177,6 @@ impl Provider {
             false,
             Vec::new(),
         ))
-    }
-
-    /// A provider for a stage of a staged module (already validated by the frontend).
-    pub(crate) fn for_stage(
-        name: String,
-        module: Vec<u8>,
-        preimports: Preimports,
-        freeze_globals: bool,
-    ) -> Provider {
-        Provider::from_parts(name, module, preimports, freeze_globals, Vec::new())
     }
 
     /// A new provider (a new identity: it is instantiated once per compilation that uses
@@ -265,16 +200,6 @@ impl Provider {
         }
     }
 
-    /// The final module of a staged module, after its `eager` stages.
-    pub(crate) fn for_staged(
-        name: String,
-        module: Vec<u8>,
-        preimports: Preimports,
-        eager: Vec<Provider>,
-    ) -> Provider {
-        Provider::from_parts(name, module, preimports, false, eager)
-    }
-
     /// The provider's name (its file, or `<provider>`).
     pub fn name(&self) -> &str {
         &self.inner.name
@@ -294,17 +219,107 @@ impl Provider {
         stagec_frontend::parse_trusted(self.inner.bytes.clone()).map_err(|e| self.error(e.into()))
     }
 
+    /// `e`, attributed to this provider.
     pub(crate) fn error(&self, e: Error) -> Error {
-        Error::InFile {
-            path: self.inner.name.clone().into(),
-            source: Box::new(e),
-        }
+        Error::in_file(&self.inner.name, e)
     }
 
-    pub(crate) fn no_export(&self, export: &str) -> Error {
-        Error::Preimport(format!(
-            "provider {} has no export `{export}`",
-            self.inner.name
+    /// The error for `import` bound to this provider's export `export`, which it lacks.
+    pub(crate) fn no_export(&self, import: ImportName, export: &str) -> Error {
+        PreimportError {
+            provider: None,
+            import,
+            problem: PreimportProblem::NoExport {
+                provider: self.inner.name.clone(),
+                export: export.to_string(),
+            },
+        }
+        .into()
+    }
+
+    /// A provider whose exports are those of a staged module (its `multi` stage, or the
+    /// exports of its `single` stages): its stages are instantiated once per compilation
+    /// that uses it, and its functions are compiled into the user's artifact (direct calls,
+    /// inlined when small), exactly as for a core provider. This is how one staged module
+    /// preimports another (`--preimport MOD=@OTHER.swat`).
+    pub fn from_staged(staged: &StagedModule, preimports: &Preimports) -> Result<Provider> {
+        let staged = StagedProviders::new(staged, preimports)?;
+        let eager = staged.stages.into_iter().filter_map(|(_, p)| p).collect();
+        Ok(Provider::from_parts(
+            format!("staged module (final stage `{}`)", staged.name),
+            staged.bytes,
+            staged.bindings,
+            false,
+            eager,
         ))
     }
+}
+
+/// A staged module's plan (`staged::StagedPlan`) made providers: each `pre` and `single`
+/// stage a provider (instantiated once per compilation, in order), stage references
+/// bindings to their exports, and the module compiled last with the preimports of its
+/// imports.
+pub(crate) struct StagedProviders {
+    /// Every stage's name, with its provider (`None` for the `multi` stage).
+    pub(crate) stages: Vec<(String, Option<Provider>)>,
+    /// The name of the module compiled last.
+    pub(crate) name: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) bindings: Preimports,
+}
+
+impl StagedProviders {
+    /// Plans `staged` with `preimports` binding the imports that are not stage references.
+    pub(crate) fn new(staged: &StagedModule, preimports: &Preimports) -> Result<StagedProviders> {
+        let keys: Vec<(&str, &str)> = preimports.iter().map(|(m, n, _)| (m, n)).collect();
+        let plan = staged::plan(staged, &keys)?;
+        let mut stages: Vec<(String, Option<Provider>)> = Vec::new();
+        for stage in plan.stages {
+            let provider = match stage.kind {
+                StageKind::Multi => None,
+                kind => Some(Provider::from_parts(
+                    format!("stage `{}` ({kind})", stage.name),
+                    stage.module,
+                    bind(&stage.bindings, &stages, preimports),
+                    kind == StageKind::Pre,
+                    Vec::new(),
+                )),
+            };
+            stages.push((stage.name, provider));
+        }
+        let bindings = bind(&plan.bindings, &stages, preimports);
+        Ok(StagedProviders {
+            stages,
+            name: plan.name,
+            bytes: plan.bytes,
+            bindings,
+        })
+    }
+}
+
+/// The preimports of planned `bindings`, given the providers of the stages before.
+fn bind(
+    bindings: &[PlannedBinding],
+    stages: &[(String, Option<Provider>)],
+    preimports: &Preimports,
+) -> Preimports {
+    let mut set = Preimports::new();
+    for b in bindings {
+        let preimport = match &b.to {
+            StageBinding::Stage { stage, export } => Preimport::Export {
+                provider: stages[*stage]
+                    .1
+                    .clone()
+                    .expect("the planner binds pre and single stages only"),
+                export: export.clone(),
+            },
+            StageBinding::Fresh(value) => Preimport::Value(Val::I64(*value)),
+            StageBinding::Preimport(index) => {
+                let (_, _, preimport) = preimports.iter().nth(*index).expect("planned index");
+                preimport.clone()
+            }
+        };
+        set.bind(&b.module, &b.name, preimport);
+    }
+    set
 }

@@ -12,11 +12,13 @@
 //! another path is the same input. One encoding serves as both key material and the
 //! recipe a serialized artifact carries.
 
+use crate::compiled::StageInfo;
+use crate::engine::Engine;
 use crate::preimports::{Preimport, Preimports, Provider};
-use crate::staged::StageInfo;
-use crate::{Engine, Val};
+use crate::serialize::ENGINE_VERSION;
+use crate::values::Val;
 use stagec_codegen::CompileOptions;
-use stagec_runtime::codec::{DecodeError, Reader, Writer};
+use stagec_environ::codec::{DecodeError, Reader, Writer};
 use std::collections::HashMap;
 
 /// How the module is compiled.
@@ -207,7 +209,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Decoded, DecodeError> {
     let kind = match r.u8("recipe kind")? {
         0 => RecipeKind::Plain,
         1 => RecipeKind::Specialized,
-        k => return Err(r.error(format!("unknown recipe kind {k}"))),
+        k => return Err(r.unknown("recipe kind", k)),
     };
     let count = r.u32("provider count")? as usize;
     let mut providers: Vec<Provider> = Vec::new();
@@ -271,7 +273,7 @@ fn provider_at(r: &Reader<'_>, providers: &[Provider], i: u32) -> Result<Provide
     providers
         .get(i as usize)
         .cloned()
-        .ok_or_else(|| r.error(format!("unknown provider {i}")))
+        .ok_or_else(|| r.unknown("provider", i))
 }
 
 fn decode_preimports(
@@ -296,7 +298,7 @@ fn decode_preimports(
                     export: r.str("export name")?.to_string(),
                 }
             }
-            k => return Err(r.error(format!("unknown preimport kind {k}"))),
+            k => return Err(r.unknown("preimport kind", k)),
         };
         preimports.bind(&module, &name, preimport);
     }
@@ -309,7 +311,7 @@ pub(crate) fn key(engine: &Engine, recipe_body: &[u8]) -> [u8; 32] {
     // BLAKE3: a cryptographic hash (keys must not collide), and several times faster
     // than SHA-256 on the module bytes every lookup hashes.
     let mut h = blake3::Hasher::new();
-    h.update(crate::serialize::ENGINE_VERSION.as_bytes());
+    h.update(ENGINE_VERSION.as_bytes());
     h.update(&[0]);
     h.update(engine.inner.compiler.target_key().as_bytes());
     h.update(&[0]);

@@ -13,10 +13,11 @@
 //! decoding checks every length, range and index ([`Artifact::decode`]) before the code is
 //! copied into memory that is then made executable.
 
+use crate::engine::Engine;
+use crate::error::{ArtifactError, Result};
 use crate::snapshot::Snapshot;
-use crate::{Engine, Error, Result};
-use stagec_runtime::artifact::Artifact;
-use stagec_runtime::codec::{Reader, Writer};
+use stagec_environ::artifact::Artifact;
+use stagec_environ::codec::{Reader, Writer};
 
 /// The engine version written into artifacts and cache keys: the release and a hash of
 /// the sources that shape compiled code (engine/build.rs).
@@ -89,28 +90,35 @@ pub(crate) struct Parsed {
 
 /// Checks and decodes a serialized compilation made by this engine for this target.
 pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
-    let bad = |m: String| Error::Artifact(m);
     if !is_artifact(bytes) {
-        return Err(bad("not a stagec artifact (bad magic)".into()));
+        return Err(ArtifactError::BadMagic.into());
     }
     let mut r = Reader::new(&bytes[MAGIC.len()..]);
-    let header = |e: stagec_runtime::codec::DecodeError| bad(format!("header: {e}"));
+    let header = ArtifactError::Header;
     let format = r.u32("format version").map_err(header)?;
     if format != FORMAT_VERSION {
-        return Err(bad(format!(
-            "format version {format}, this engine reads {FORMAT_VERSION}"
-        )));
+        return Err(ArtifactError::FormatVersion {
+            found: format,
+            supported: FORMAT_VERSION,
+        }
+        .into());
     }
     let version = r.str("engine version").map_err(header)?;
     if version != ENGINE_VERSION {
-        return Err(bad(format!("made by {version}, this is {ENGINE_VERSION}")));
+        return Err(ArtifactError::EngineVersion {
+            found: version.to_string(),
+            this: ENGINE_VERSION,
+        }
+        .into());
     }
     let target = r.str("target").map_err(header)?;
     let ours = engine.inner.compiler.target_key();
     if target != ours {
-        return Err(bad(format!(
-            "compiled for `{target}`, this host is `{ours}`"
-        )));
+        return Err(ArtifactError::Target {
+            found: target.to_string(),
+            host: ours,
+        }
+        .into());
     }
     let key: [u8; 32] = r.take(32, "key").map_err(header)?.try_into().expect("32");
     let len = r.u64("payload length").map_err(header)?;
@@ -118,16 +126,17 @@ pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
     let start = MAGIC.len() + r.position();
     let payload = &bytes[start..];
     if payload.len() as u64 != len {
-        return Err(bad(format!(
-            "truncated or extended: payload of {} bytes, the header says {len}",
-            payload.len()
-        )));
+        return Err(ArtifactError::PayloadLength {
+            actual: payload.len() as u64,
+            header: len,
+        }
+        .into());
     }
     if checksum(&key, payload) != sum {
-        return Err(bad("checksum mismatch (the file is corrupted)".into()));
+        return Err(ArtifactError::Checksum.into());
     }
     let mut r = Reader::new(payload);
-    let body = |e: stagec_runtime::codec::DecodeError| bad(format!("payload: {e}"));
+    let body = ArtifactError::Payload;
     let recipe = r.bytes("recipe").map_err(body)?.to_vec();
     let n = r.len(8, "artifacts").map_err(body)?;
     let mut artifacts = Vec::with_capacity(n);
@@ -137,10 +146,10 @@ pub(crate) fn read(engine: &Engine, bytes: &[u8]) -> Result<Parsed> {
     let snapshot = match r.u8("snapshot flag").map_err(body)? {
         0 => None,
         1 => Some(Snapshot::decode(&mut r).map_err(body)?),
-        f => return Err(bad(format!("payload: unknown snapshot flag {f}"))),
+        f => return Err(ArtifactError::SnapshotFlag(f).into()),
     };
     if !r.is_empty() {
-        return Err(bad("trailing bytes after the payload".into()));
+        return Err(ArtifactError::TrailingBytes.into());
     }
     Ok(Parsed {
         key,

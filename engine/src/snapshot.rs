@@ -14,9 +14,9 @@
 //! dropped flag a start function may have set): compilations with any of those have no
 //! snapshot and re-run their start functions when loaded.
 
-use crate::Store;
+use crate::error::SnapshotMismatch;
+use stagec_environ::codec::{DecodeError, Reader, Writer};
 use stagec_frontend::{DataMode, ModuleInfo};
-use stagec_runtime::codec::{DecodeError, Reader, Writer};
 
 /// One provider's state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,21 +47,19 @@ pub(crate) fn snapshottable(info: &ModuleInfo) -> bool {
             .all(|d| matches!(d.mode, DataMode::Active { .. }))
 }
 
-/// The state of `instance` (of module `info`) in `store`.
+/// The state of `rt` (an instance of module `info`).
 pub(crate) fn capture(
-    store: &Store,
-    instance: crate::Instance,
+    rt: &stagec_runtime::Instance,
     info: &ModuleInfo,
     contents: bool,
 ) -> ProviderState {
-    let rt = instance.runtime(store);
     let globals = (info.num_imported_globals..info.globals.len() as u32)
-        // SAFETY: a defined global of a live instance of `store`.
+        // SAFETY: a defined global of a live instance.
         .map(|i| unsafe { (*rt.global(i)).0.0 })
         .collect();
     let memories = (info.num_imported_memories..info.memories.len() as u32)
         .map(|i| {
-            // SAFETY: a defined memory of a live instance of `store`.
+            // SAFETY: a defined memory of a live instance.
             let m = unsafe { &*rt.memory(i) };
             let bytes = if contents {
                 m.data().to_vec()
@@ -74,39 +72,38 @@ pub(crate) fn capture(
     ProviderState { globals, memories }
 }
 
-/// Restores `state` into `instance`: globals, memory sizes, and memory contents when the
-/// state has them. Fails (the artifact does not fit its recipe) on any mismatch.
+/// Restores `state` into `rt` (an instance of module `info`): globals, memory sizes, and
+/// memory contents when the state has them. Fails (the artifact does not fit its recipe)
+/// on any mismatch.
 pub(crate) fn restore(
-    store: &Store,
-    instance: crate::Instance,
+    rt: &stagec_runtime::Instance,
     info: &ModuleInfo,
     state: &ProviderState,
-) -> Result<(), String> {
-    let rt = instance.runtime(store);
+) -> Result<(), SnapshotMismatch> {
     let defined_globals = info.globals.len() as u32 - info.num_imported_globals;
     let defined_memories = info.memories.len() as u32 - info.num_imported_memories;
     if state.globals.len() != defined_globals as usize
         || state.memories.len() != defined_memories as usize
     {
-        return Err("its snapshot does not fit the provider it restores".into());
+        return Err(SnapshotMismatch::Provider);
     }
     for (k, value) in state.globals.iter().enumerate() {
-        // SAFETY: a defined global of a live instance of `store`, not in use (nothing runs
+        // SAFETY: a defined global of a live instance, not in use (nothing runs
         // during a compilation's replay).
         unsafe { (*rt.global(info.num_imported_globals + k as u32)).0.0 = *value };
     }
     for (k, (pages, bytes)) in state.memories.iter().enumerate() {
-        // SAFETY: a defined memory of a live instance of `store`, not in use.
+        // SAFETY: a defined memory of a live instance, not in use.
         let m = unsafe { &mut *rt.memory(info.num_imported_memories + k as u32) };
         if *pages > m.pages() && m.grow(pages - m.pages()).is_none() {
-            return Err(format!("cannot grow a provider memory to {pages} pages"));
+            return Err(SnapshotMismatch::CannotGrow { pages: *pages });
         }
         if *pages != m.pages() {
-            return Err("its snapshot has a provider memory smaller than the module's".into());
+            return Err(SnapshotMismatch::MemorySmaller);
         }
         if !bytes.is_empty() {
             if bytes.len() != m.data().len() {
-                return Err("its snapshot's memory contents do not fit".into());
+                return Err(SnapshotMismatch::Contents);
             }
             m.data_mut().copy_from_slice(bytes);
         }

@@ -2,12 +2,16 @@
 //! preexports, `single` stages are instantiated once per compilation and shared, the
 //! `multi` stage is compiled against both and instantiated any number of times.
 //!
-//! Compilation maps onto preimports: every `pre` and `single` stage becomes a
-//! [`Provider`] of the compilation (instantiated once, in the compilation's private store,
-//! its start function run then), and every stage reference `(import "stage" "x" ...)`
-//! becomes a binding to that provider's export — a constant for an immutable global, a
-//! direct (inlinable) call for a function, a fixed address for a memory, table or mutable
-//! global. The `multi` stage is the compiled [`Module`]. Decisions the design leaves open:
+//! This module is the planner: it checks a staged module's stage references and decides
+//! what every import of every stage is bound to ([`StagedPlan`]), knowing nothing of how
+//! stages are compiled. Compilation maps the plan onto preimports (`preimports.rs`,
+//! `StagedProviders`): every `pre` and `single` stage becomes a
+//! [`Provider`](crate::Provider) of the compilation (instantiated once, in the
+//! compilation's private store, its start function run then), and every stage reference
+//! `(import "stage" "x" ...)` becomes a binding to that provider's export — a constant
+//! for an immutable global, a direct (inlinable) call for a function, a fixed address for
+//! a memory, table or mutable global. The `multi` stage is the compiled [`Module`](crate::Module). Decisions the
+//! design leaves open:
 //!
 //! - imports of `pre` and `single` stages that are not stage references must be
 //!   preimported (both are instantiated while compiling); those of the `multi` stage may
@@ -20,12 +24,11 @@
 //! - a staged module without a `multi` stage compiles to a module that re-exports the
 //!   exports of its `single` stages.
 
-use crate::preimports::{Preimport, Preimports, Provider};
-use crate::{Engine, Error, Module, Result, Val};
-use stagec_codegen::CompileOptions;
+use crate::error::{ExternType, ImportName, Result, StageProblem, StagedError};
 use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, ModuleInfo, StageKind, StagedModule,
 };
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The module name of the magic import giving a fresh value per compilation.
@@ -48,218 +51,154 @@ fn fresh_value() -> i64 {
     mixed as i64
 }
 
-/// A stage of a compiled module, for extension stages to refer to by name.
-#[derive(Clone, Debug)]
-pub(crate) struct StageInfo {
+/// What one import of a stage is bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StageBinding {
+    /// Export `export` of stage `stage`, an earlier `pre` or `single` stage.
+    Stage { stage: usize, export: String },
+    /// `stagec.fresh`: the compilation's fresh value.
+    Fresh(i64),
+    /// The caller's preimport number `index` (in the order given to [`plan`]).
+    Preimport(usize),
+}
+
+/// A binding of import `module`.`name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PlannedBinding {
+    pub(crate) module: String,
     pub(crate) name: String,
-    /// The provider id of a `pre` or `single` stage (its instance lives in the
-    /// compilation's private store); `None` for the `multi` stage (the live instance).
-    pub(crate) provider: Option<u64>,
+    pub(crate) to: StageBinding,
 }
 
-impl StageInfo {
-    /// The one stage of a core module.
-    pub(crate) fn main() -> StageInfo {
-        StageInfo {
-            name: "main".into(),
-            provider: None,
-        }
-    }
+/// A stage and the bindings of its imports (the `multi` stage's are those of
+/// [`StagedPlan::bindings`]).
+pub(crate) struct PlannedStage {
+    pub(crate) name: String,
+    pub(crate) kind: StageKind,
+    pub(crate) module: Vec<u8>,
+    pub(crate) bindings: Vec<PlannedBinding>,
 }
 
-fn stage_error(stage: &str, kind: StageKind, message: impl std::fmt::Display) -> Error {
-    Error::Staged(format!("stage `{stage}` ({kind}): {message}"))
-}
-
-impl Module {
-    /// Compiles a staged module: runs its `pre` stages, instantiates its `single` stages
-    /// once, and compiles its `multi` stage against them. `preimports` binds imports of
-    /// any stage that are not stage references.
-    pub fn from_staged(
-        engine: &Engine,
-        staged: &StagedModule,
-        preimports: &Preimports,
-    ) -> Result<Module> {
-        Self::from_staged_options(engine, staged, preimports, &CompileOptions::default())
-    }
-
-    /// [`Module::from_staged`] with explicit code-generation options.
-    pub fn from_staged_options(
-        engine: &Engine,
-        staged: &StagedModule,
-        preimports: &Preimports,
-        options: &CompileOptions,
-    ) -> Result<Module> {
-        engine.check_compilation_allowed()?;
-        let plan = StagedPlan::new(staged, preimports)?;
-        let stage_info = staged
-            .stages
-            .iter()
-            .zip(&plan.providers)
-            .map(|(s, p)| StageInfo {
-                name: s.name.clone(),
-                provider: p.as_ref().map(|p| p.inner.id),
-            })
-            .collect();
-        let name = plan.name.clone();
-        let stages: Vec<Provider> = plan.providers.into_iter().flatten().collect();
-        Module::with_stages(
-            engine,
-            &plan.bytes,
-            &plan.bindings,
-            options,
-            &stages,
-            stage_info,
-        )
-        .map_err(|e| match e {
-            Error::InFile { .. }
-            | Error::Staged(_)
-            | Error::UnknownImport { .. }
-            | Error::IncompatibleImport { .. }
-            | Error::Trap(_) => e,
-            other => stage_error(&name, StageKind::Multi, other),
-        })
-    }
-}
-
-impl Provider {
-    /// A provider whose exports are those of a staged module (its `multi` stage, or the
-    /// exports of its `single` stages): its stages are instantiated once per compilation
-    /// that uses it, and its functions are compiled into the user's artifact (direct calls,
-    /// inlined when small), exactly as for a core provider. This is how one staged module
-    /// preimports another (`--preimport MOD=@OTHER.swat`).
-    pub fn from_staged(staged: &StagedModule, preimports: &Preimports) -> Result<Provider> {
-        let plan = StagedPlan::new(staged, preimports)?;
-        let eager: Vec<Provider> = plan.providers.into_iter().flatten().collect();
-        Ok(Provider::for_staged(
-            format!("staged module (final stage `{}`)", plan.name),
-            plan.bytes,
-            plan.bindings,
-            eager,
-        ))
-    }
-}
-
-/// A staged module turned into providers: one per `pre`/`single` stage, in order, and
-/// the final module (the `multi` stage or the re-exports of the `single` stages) with the
+/// A staged module, planned: every stage in order, and the module compiled last — the
+/// `multi` stage, or a module re-exporting the exports of the `single` stages — with the
 /// bindings of its imports.
-struct StagedPlan {
-    providers: Vec<Option<Provider>>,
-    name: String,
-    bytes: Vec<u8>,
-    bindings: Preimports,
+pub(crate) struct StagedPlan {
+    pub(crate) stages: Vec<PlannedStage>,
+    /// The name of the module compiled last (the `multi` stage's, or `(re-exports)`).
+    pub(crate) name: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) bindings: Vec<PlannedBinding>,
 }
 
-impl StagedPlan {
-    fn new(staged: &StagedModule, preimports: &Preimports) -> Result<StagedPlan> {
-        staged.validate()?;
-        let infos: Vec<ModuleInfo> = staged
-            .stages
-            .iter()
-            .map(|s| stagec_frontend::parse(s.module.clone()).map(|p| p.info))
-            .collect::<std::result::Result<_, _>>()?;
-        let fresh = fresh_value();
-        let mut used = vec![false; preimports.iter().count()];
-        let mut providers: Vec<Option<Provider>> = Vec::new();
-        let mut multi = None;
-        for (i, stage) in staged.stages.iter().enumerate() {
-            let bindings =
-                stage_bindings(staged, &infos, &providers, i, preimports, &mut used, fresh)?;
-            match stage.kind {
-                StageKind::Pre | StageKind::Single => {
-                    providers.push(Some(Provider::for_stage(
-                        format!("stage `{}` ({})", stage.name, stage.kind),
-                        stage.module.clone(),
-                        bindings,
-                        stage.kind == StageKind::Pre,
-                    )));
-                }
-                StageKind::Multi => {
-                    providers.push(None);
-                    multi = Some((i, bindings));
-                }
-            }
-        }
-        if let Some(unused) = preimports
-            .iter()
-            .zip(&used)
-            .find(|(_, used)| !**used)
-            .map(|((m, n, _), _)| format!("`{m}`.`{n}`"))
-        {
-            return Err(Error::Staged(format!("no stage imports {unused} to bind")));
-        }
-        let name = multi.as_ref().map_or("(re-exports)".to_string(), |(i, _)| {
-            staged.stages[*i].name.clone()
-        });
-        let (bytes, bindings) = match multi {
-            Some((i, bindings)) => (staged.stages[i].module.clone(), bindings),
-            None => reexport_singles(staged, &infos, &providers)?,
-        };
-        Ok(StagedPlan {
-            providers,
-            name,
-            bytes,
-            bindings,
-        })
+fn stage_error(stage: &str, kind: StageKind, problem: StageProblem) -> StagedError {
+    StagedError::Stage {
+        stage: stage.to_string(),
+        kind,
+        problem,
     }
+}
+
+/// Plans `staged`, given the (module, name) pairs of the caller's preimports in order.
+pub(crate) fn plan(staged: &StagedModule, preimports: &[(&str, &str)]) -> Result<StagedPlan> {
+    staged.validate()?;
+    let infos: Vec<ModuleInfo> = staged
+        .stages
+        .iter()
+        .map(|s| stagec_frontend::parse(s.module.clone()).map(|p| p.info))
+        .collect::<std::result::Result<_, _>>()?;
+    let fresh = fresh_value();
+    let mut used = vec![false; preimports.len()];
+    let mut stages = Vec::new();
+    let mut multi = None;
+    for (i, stage) in staged.stages.iter().enumerate() {
+        let bindings = stage_bindings(staged, &infos, i, preimports, &mut used, fresh)?;
+        let bindings = match stage.kind {
+            StageKind::Pre | StageKind::Single => bindings,
+            StageKind::Multi => {
+                multi = Some((i, bindings));
+                Vec::new()
+            }
+        };
+        stages.push(PlannedStage {
+            name: stage.name.clone(),
+            kind: stage.kind,
+            module: stage.module.clone(),
+            bindings,
+        });
+    }
+    if let Some(&(module, name)) = preimports
+        .iter()
+        .zip(&used)
+        .find(|(_, used)| !**used)
+        .map(|(p, _)| p)
+    {
+        return Err(StagedError::UnusedPreimport(ImportName::new(module, name)).into());
+    }
+    let (name, bytes, bindings) = match multi {
+        Some((i, bindings)) => (
+            staged.stages[i].name.clone(),
+            staged.stages[i].module.clone(),
+            bindings,
+        ),
+        None => {
+            let (bytes, bindings) = reexport_singles(staged, &infos)?;
+            ("(re-exports)".to_string(), bytes, bindings)
+        }
+    };
+    Ok(StagedPlan {
+        stages,
+        name,
+        bytes,
+        bindings,
+    })
 }
 
 /// The bindings of stage `index`'s imports: references to earlier stages, `stagec.fresh`,
-/// and the user's preimports.
+/// and the caller's preimports (marked `used`).
 fn stage_bindings(
     staged: &StagedModule,
     infos: &[ModuleInfo],
-    providers: &[Option<Provider>],
     index: usize,
-    preimports: &Preimports,
+    preimports: &[(&str, &str)],
     used: &mut [bool],
     fresh: i64,
-) -> Result<Preimports> {
+) -> Result<Vec<PlannedBinding>> {
     let stage = &staged.stages[index];
     let info = &infos[index];
-    let mut set = Preimports::new();
+    let error = |problem| stage_error(&stage.name, stage.kind, problem);
+    let mut bindings = Vec::new();
     for import in &info.imports {
-        let what = format!("`{}`.`{}`", import.module, import.name);
+        let name = || ImportName::new(&import.module, &import.name);
+        let binding = |to| PlannedBinding {
+            module: import.module.clone(),
+            name: import.name.clone(),
+            to,
+        };
         if let Some(target) = staged.stages[..index]
             .iter()
             .position(|s| s.name == import.module)
         {
             let target_stage = &staged.stages[target];
-            let Some(provider) = &providers[target] else {
-                return Err(stage_error(
-                    &stage.name,
-                    stage.kind,
-                    format!(
-                        "imports {what}, but stage `{}` is a multi stage",
-                        target_stage.name
-                    ),
-                ));
-            };
-            let export = infos[target].export(&import.name).ok_or_else(|| {
-                stage_error(
-                    &stage.name,
-                    stage.kind,
-                    format!(
-                        "imports {what}, but stage `{}` has no export `{}`",
-                        target_stage.name, import.name
-                    ),
-                )
-            })?;
+            if target_stage.kind == StageKind::Multi {
+                return Err(error(StageProblem::ReferencesMulti { import: name() }).into());
+            }
+            let export = infos[target]
+                .export(&import.name)
+                .ok_or_else(|| error(StageProblem::NoExport { import: name() }))?;
             let exported = infos[target].entity_type(export.kind, export.index);
             let frozen = target_stage.kind == StageKind::Pre;
             if !fits(info, &import.ty, &infos[target], &exported, frozen) {
-                return Err(stage_error(
-                    &stage.name,
-                    stage.kind,
-                    format!(
-                        "imports {what} as {}, but stage `{}` exports it as {}",
-                        info.describe(&import.ty),
-                        target_stage.name,
-                        infos[target].describe(&exported)
-                    ),
-                ));
+                return Err(error(StageProblem::TypeMismatch {
+                    import: name(),
+                    imported_as: ExternType::of(info, &import.ty),
+                    exported_as: ExternType::of(&infos[target], &exported),
+                })
+                .into());
             }
-            set.export(&import.module, &import.name, provider, &import.name);
+            bindings.push(binding(StageBinding::Stage {
+                stage: target,
+                export: import.name.clone(),
+            }));
             continue;
         }
         if import.module == FRESH_MODULE && import.name == FRESH_NAME {
@@ -268,38 +207,26 @@ fn stage_bindings(
                 mutable: false,
             });
             if import.ty != wanted {
-                return Err(stage_error(
-                    &stage.name,
-                    stage.kind,
-                    format!("imports {what}, which must be an immutable i64 global"),
-                ));
+                return Err(error(StageProblem::FreshType { import: name() }).into());
             }
-            set.value(FRESH_MODULE, FRESH_NAME, Val::I64(fresh));
+            bindings.push(binding(StageBinding::Fresh(fresh)));
             continue;
         }
         let position = preimports
             .iter()
-            .position(|(m, n, _)| m == import.module && n == import.name);
+            .position(|&(m, n)| m == import.module && n == import.name);
         match position {
             Some(p) => {
                 used[p] = true;
-                let (_, _, preimport) = preimports.iter().nth(p).expect("position");
-                set.bind(&import.module, &import.name, preimport.clone());
+                bindings.push(binding(StageBinding::Preimport(p)));
             }
             None if stage.kind != StageKind::Multi => {
-                return Err(stage_error(
-                    &stage.name,
-                    stage.kind,
-                    format!(
-                        "imports {what}, which is neither a stage reference nor preimported \
-                         (imports of pre and single stages are bound at compile time)"
-                    ),
-                ));
+                return Err(error(StageProblem::Unbound { import: name() }).into());
             }
             None => {}
         }
     }
-    Ok(set)
+    Ok(bindings)
 }
 
 /// Whether an export of type `exported` (of module `from`) satisfies an import of type
@@ -330,25 +257,23 @@ fn fits(
 fn reexport_singles(
     staged: &StagedModule,
     infos: &[ModuleInfo],
-    providers: &[Option<Provider>],
-) -> Result<(Vec<u8>, Preimports)> {
+) -> Result<(Vec<u8>, Vec<PlannedBinding>)> {
     let mut wat = String::from("(module\n");
-    let mut bindings = Preimports::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut bindings = Vec::new();
+    let mut seen = HashSet::new();
     for (i, stage) in staged.stages.iter().enumerate() {
         if stage.kind != StageKind::Single {
             continue;
         }
-        let provider = providers[i].as_ref().expect("single stages are providers");
         // One import per exported entity, exported under each of its names (a module
         // may export one memory twice, but may not import two).
-        let mut imported: std::collections::HashMap<(u8, u32), usize> = Default::default();
+        let mut imported: HashMap<(u8, u32), usize> = HashMap::new();
         for export in &infos[i].exports {
             if !seen.insert(export.name.clone()) {
-                return Err(Error::Staged(format!(
-                    "export `{}` is defined by more than one single stage",
-                    export.name
-                )));
+                return Err(StagedError::DuplicateExport {
+                    export: export.name.clone(),
+                }
+                .into());
             }
             let key = (export.kind as u8, export.index);
             if let Some(&index) = imported.get(&key) {
@@ -373,19 +298,18 @@ fn reexport_singles(
                 export.name,
                 kind_keyword(export.kind),
             ));
-            bindings.bind(
-                &stage.name,
-                &export.name,
-                Preimport::Export {
-                    provider: provider.clone(),
+            bindings.push(PlannedBinding {
+                module: stage.name.clone(),
+                name: export.name.clone(),
+                to: StageBinding::Stage {
+                    stage: i,
                     export: export.name.clone(),
                 },
-            );
+            });
         }
     }
     wat.push(')');
-    let bytes = wat::parse_str(&wat).map_err(|e| Error::Wat(e.to_string()))?;
-    Ok((bytes, bindings))
+    Ok((wat::parse_str(&wat)?, bindings))
 }
 
 fn func_desc(ty: &FuncType) -> String {
@@ -417,57 +341,4 @@ fn count_before(wat: &str, kind: ExternKind) -> usize {
         .filter(|l| l.trim_start().starts_with("(import"))
         .filter(|l| l.contains(&needle) || l.contains(&needle_end))
         .count()
-}
-
-impl crate::Instance {
-    /// Appends an *extension stage* to this live instance: compiles `stage` (a core module,
-    /// binary or text; a `single` stage) and instantiates it in `store`.
-    ///
-    /// An import of the extension whose module name is the name of one of this instance's
-    /// stages binds to that stage's export — the `multi` stage (`main` for a core module)
-    /// is this instance itself — at compile time: memories, tables and mutable globals at
-    /// their fixed addresses, immutable globals as constants, functions through their
-    /// import slots. Other imports are bound by `preimports`. The extension shares this
-    /// instance's data; its functions can be stored into this instance's tables (by its
-    /// element segments or start function) and called with `call_indirect`. Nothing
-    /// already compiled is recompiled or re-linked.
-    pub fn extend(
-        &self,
-        store: &mut crate::Store,
-        stage: impl AsRef<[u8]>,
-        preimports: &Preimports,
-    ) -> Result<crate::Instance> {
-        let bytes = crate::module::to_binary(stage.as_ref())?;
-        let imports = Module::import_types(&bytes)?;
-        let module = store.modules[self.module_index(store)].clone();
-        let mut set = preimports.clone();
-        for (m, n, _) in &imports {
-            let Some(info) = module.inner.stages.iter().find(|s| s.name == *m) else {
-                if preimports.get(m, n).is_none() {
-                    return Err(Error::Staged(format!(
-                        "extension stage imports `{m}`.`{n}`, which is neither a stage of the instance nor preimported"
-                    )));
-                }
-                continue;
-            };
-            let item = match info.provider {
-                None => self.get_export(store, n),
-                Some(id) => module
-                    .stage_instance(id)
-                    .and_then(|(private, instance)| instance.get_export(private, n)),
-            };
-            let item = item.ok_or_else(|| {
-                Error::Staged(format!(
-                    "extension stage imports `{m}`.`{n}`, but stage `{m}` has no export `{n}`"
-                ))
-            })?;
-            set.bind(m, n, Preimport::Extern(item));
-        }
-        let extension =
-            Module::with_preimports(store.engine(), &bytes, &set).map_err(|e| match e {
-                Error::CompilationDenied => e,
-                e => Error::Staged(format!("extension stage: {e}")),
-            })?;
-        crate::Linker::new().instantiate(store, &extension)
-    }
 }

@@ -1,12 +1,15 @@
 //! The store: owner of every instance, memory, table, global and host function.
 //! Handles ([`crate::Func`], [`crate::Memory`], ...) are plain pointers checked against the
-//! store's id; everything they point at lives until the store is dropped.
+//! store's id; everything they point at lives until the store is dropped. Store ids are
+//! never reused, so a handle of a dropped store matches no live store.
 
-use crate::func::HostFunc;
+use crate::compiled::{CompiledModule, KeepAlive};
+use crate::engine::Engine;
+use crate::error::{Result, UsageError};
 use crate::interrupt::{DeadlineGuard, InterruptHandle};
-use crate::{Engine, Error, Result};
 use stagec_runtime::vm::{VMGlobal, VMStoreContext};
 use stagec_runtime::{Instance, Memory, Table};
+use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -28,9 +31,15 @@ pub struct Store {
     pub(crate) memories: Vec<Box<Memory>>,
     pub(crate) tables: Vec<Box<Table>>,
     pub(crate) globals: Vec<Box<VMGlobal>>,
-    pub(crate) host_funcs: Vec<Box<HostFunc>>,
+    /// The state of host functions (a `func::HostFunc` each: type-erased, so that the store
+    /// sits below the function API that uses it), at fixed addresses.
+    pub(crate) host_funcs: Vec<Box<dyn Any>>,
     /// Modules of the instances, kept alive with them (code and compile-time state).
-    pub(crate) modules: Vec<crate::Module>,
+    pub(crate) modules: Vec<Arc<CompiledModule>>,
+    /// Compile-time state of modules compiled against this store's objects: their
+    /// compile-time code may have stored references to itself in them (a table element,
+    /// a funcref global), so it lives as long as the store.
+    pub(crate) bound_states: Vec<KeepAlive>,
 }
 
 impl std::fmt::Debug for Store {
@@ -56,6 +65,7 @@ impl Store {
             globals: Vec::new(),
             host_funcs: Vec::new(),
             modules: Vec::new(),
+            bound_states: Vec::new(),
         }
     }
 
@@ -76,13 +86,18 @@ impl Store {
         Arc::as_ptr(&self.ctx).cast_mut()
     }
 
-    fn require(&self, enabled: bool, option: &str) -> Result<()> {
+    fn require(&self, enabled: bool, option: &'static str) -> Result<()> {
         if enabled {
             Ok(())
         } else {
-            Err(Error::Usage(format!(
-                "the engine was not configured with `Config::{option}`"
-            )))
+            Err(UsageError::NotConfigured { option }.into())
+        }
+    }
+
+    /// Keeps `state` alive as long as this store (see [`Store::bound_states`]).
+    pub(crate) fn keep_alive(&mut self, state: KeepAlive) {
+        if !self.bound_states.iter().any(|s| Arc::ptr_eq(s, &state)) {
+            self.bound_states.push(state);
         }
     }
 

@@ -1,6 +1,7 @@
 //! Values passed between the host and wasm.
 
-use crate::Func;
+use crate::error::{Result, UsageError, ValueRole};
+use crate::handles::Func;
 pub use stagec_frontend::ValType;
 use stagec_runtime::vm::ValRaw;
 
@@ -44,20 +45,23 @@ impl Val {
     /// may be given unsigned, up to 2^32 − 1; an i64 up to 2^64 − 1), floats as Rust
     /// parses them (`nan`, `inf`, `-inf` included), `null` for a reference, and `N` for
     /// `externref` N. A malformed value is an [`Error::Usage`](crate::Error::Usage).
-    pub fn parse(text: &str, ty: ValType) -> crate::Result<Val> {
-        let invalid = || crate::Error::Usage(format!("invalid {ty} `{text}`"));
+    pub fn parse(text: &str, ty: ValType) -> Result<Val> {
+        let invalid = || UsageError::InvalidValue {
+            ty,
+            text: text.to_string(),
+        };
         Ok(match ty {
             ValType::I32 => {
                 let v = parse_int(text).ok_or_else(invalid)?;
                 if !(i128::from(i32::MIN)..=i128::from(u32::MAX)).contains(&v) {
-                    return Err(invalid());
+                    return Err(invalid().into());
                 }
                 Val::I32(v as u32 as i32)
             }
             ValType::I64 => {
                 let v = parse_int(text).ok_or_else(invalid)?;
                 if !(i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(&v) {
-                    return Err(invalid());
+                    return Err(invalid().into());
                 }
                 Val::I64(v as u64 as i64)
             }
@@ -65,9 +69,10 @@ impl Val {
             ValType::F64 => Val::F64(text.parse::<f64>().map_err(|_| invalid())?.to_bits()),
             ValType::FuncRef if text == "null" => Val::FuncRef(None),
             ValType::FuncRef => {
-                return Err(crate::Error::Usage(format!(
-                    "only `null` can be passed as a funcref, not `{text}`"
-                )));
+                return Err(UsageError::FuncRefValue {
+                    text: text.to_string(),
+                }
+                .into());
             }
             ValType::ExternRef if text == "null" => Val::ExternRef(None),
             ValType::ExternRef => {
@@ -182,6 +187,41 @@ impl From<f64> for Val {
     fn from(v: f64) -> Val {
         Val::F64(v.to_bits())
     }
+}
+
+/// Checks that `vals` match `types` (count and types, and the store of funcrefs when
+/// `store_id` is given).
+pub(crate) fn check_vals(
+    role: ValueRole,
+    types: &[ValType],
+    vals: &[Val],
+    store_id: Option<u64>,
+) -> Result<()> {
+    if types.len() != vals.len() {
+        return Err(UsageError::ValueCount {
+            role,
+            expected: types.len(),
+            given: vals.len(),
+        }
+        .into());
+    }
+    for (index, (t, v)) in types.iter().zip(vals).enumerate() {
+        if v.ty() != *t {
+            return Err(UsageError::ValueType {
+                role,
+                index,
+                actual: v.ty(),
+                expected: *t,
+            }
+            .into());
+        }
+        if let (Val::FuncRef(Some(f)), Some(id)) = (v, store_id)
+            && f.store_id != id
+        {
+            return Err(UsageError::ForeignFuncRef { role, index }.into());
+        }
+    }
+    Ok(())
 }
 
 /// Decimal or `0x` hex, with an optional sign and `_` separators.

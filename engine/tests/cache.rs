@@ -1,7 +1,8 @@
 //! The code cache and precompiled artifacts: serialization round trips (plain, specialized
 //! on constants and on a stateful provider, staged), a file is never trusted (truncated,
-//! bit-flipped, wrong version, wrong target), the disk cache keys every input, and
-//! concurrent writers leave one valid entry.
+//! bit-flipped, wrong version, wrong target), the disk cache keys every input. The cache
+//! through the command line (concurrent processes, timings, `stagec cache`) is tested in
+//! cli/tests/cache.rs.
 
 use stagec::*;
 use std::path::{Path, PathBuf};
@@ -315,8 +316,8 @@ fn modules_bound_to_live_objects_are_compiled_but_not_cached() {
     .unwrap();
     let mut pre = Preimports::new();
     pre.bind("env", "g", Preimport::Extern(global.into()));
-    let m = Module::with_preimports(
-        &engine,
+    let m = Module::with_preimports_in(
+        &mut store,
         r#"(module (import "env" "g" (global $g (mut i32))) (func (export "f") (result i32) (global.get $g)))"#,
         &pre,
     )
@@ -324,150 +325,6 @@ fn modules_bound_to_live_objects_are_compiled_but_not_cached() {
     assert_eq!(m.timings().cache, CacheOutcome::Uncacheable);
     assert!(m.serialize().is_err());
     assert!(cache_entries(&dir).unwrap().is_empty());
-}
-
-const STAGEC: &str = env!("CARGO_BIN_EXE_stagec");
-
-fn stagec(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(STAGEC)
-        .args(args)
-        .env("XDG_CACHE_HOME", temp_dir("cli-default-cache"))
-        .output()
-        .expect("run stagec")
-}
-
-fn scale_file(dir: &Path) -> PathBuf {
-    let file = dir.join("scale.wat");
-    std::fs::write(&file, SCALE).unwrap();
-    file
-}
-
-#[test]
-fn concurrent_processes_compiling_one_key_leave_one_valid_entry() {
-    let dir = temp_dir("concurrent");
-    let cache = dir.join("cache");
-    let file = scale_file(&dir);
-    // Four processes at once, each compiling (nothing is cached yet) and writing.
-    let handles: Vec<_> = (0..4)
-        .map(|_| {
-            let file = file.clone();
-            let cache = cache.clone();
-            std::thread::spawn(move || {
-                std::process::Command::new(STAGEC)
-                    .args(["run", file.to_str().unwrap(), "--preimport", "env.k=6"])
-                    .args(["--cache-dir", cache.to_str().unwrap(), "--invoke", "f", "7"])
-                    .output()
-                    .unwrap()
-            })
-        })
-        .collect();
-    for h in handles {
-        let out = h.join().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "47");
-    }
-    let entries = cache_entries(&cache).unwrap();
-    assert_eq!(entries.len(), 1, "{entries:?}");
-    let stray: Vec<_> = std::fs::read_dir(&cache)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-"))
-        .collect();
-    assert!(stray.is_empty(), "temporary files left: {stray:?}");
-    // The entry is valid: an engine on that cache hits it.
-    let engine = engine_with(Some(&cache));
-    let m = Module::with_preimports(&engine, SCALE, &k(6)).unwrap();
-    assert_eq!(m.timings().cache, CacheOutcome::DiskHit);
-}
-
-#[test]
-fn timings_report_every_phase_and_the_cache_outcome() {
-    let dir = temp_dir("timings");
-    let file = scale_file(&dir);
-    let cache = dir.join("cache");
-    let run = || {
-        stagec(&[
-            "run",
-            file.to_str().unwrap(),
-            "--preimport",
-            "env.k=2",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--timings",
-            "--invoke",
-            "f",
-            "1",
-        ])
-    };
-    let first = run();
-    let second = run();
-    for (out, outcome) in [(&first, "miss: compiled"), (&second, "hit (disk)")] {
-        assert!(out.status.success());
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "7");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        for phase in [
-            "parse/validate",
-            "translate",
-            "cranelift compile",
-            "cache load",
-            "instantiate",
-            "execute",
-        ] {
-            assert!(stderr.contains(phase), "{phase} missing:\n{stderr}");
-        }
-        assert!(stderr.contains(outcome), "{stderr}");
-    }
-    // `cache ls` lists the one entry; `clear` empties it.
-    let ls = stagec(&["cache", "ls", "--cache-dir", cache.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&ls.stdout).contains("1 entries"));
-    let clear = stagec(&["cache", "clear", "--cache-dir", cache.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&clear.stdout).contains("removed 1 entries"));
-    assert!(cache_entries(&cache).unwrap().is_empty());
-}
-
-#[test]
-fn damaged_artifact_files_are_one_line_errors_naming_the_file() {
-    let dir = temp_dir("cli-damaged");
-    let file = scale_file(&dir);
-    let artifact = dir.join("scale.stagec");
-    let out = stagec(&[
-        "compile",
-        file.to_str().unwrap(),
-        "--preimport",
-        "env.k=2",
-        "-o",
-        artifact.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let good = std::fs::read(&artifact).unwrap();
-    let mut flipped = good.clone();
-    let last = flipped.len() - 1;
-    flipped[last] ^= 0x40;
-    for (what, bytes) in [
-        ("truncated", &good[..good.len() - 7]),
-        ("flipped", &flipped[..]),
-    ] {
-        std::fs::write(&artifact, bytes).unwrap();
-        let out = stagec(&["run", artifact.to_str().unwrap(), "--invoke", "f", "1"]);
-        assert_eq!(out.status.code(), Some(1), "{what}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
-        assert!(
-            stderr.starts_with(&format!(
-                "error: {}: invalid compiled artifact: ",
-                artifact.display()
-            )),
-            "{what}: {stderr}"
-        );
-    }
 }
 
 #[test]
@@ -572,60 +429,4 @@ fn state_with_tables_is_recreated_by_running_start_functions() {
     let loaded = Module::deserialize(&denying(), &module.serialize().unwrap()).unwrap();
     assert!(!loaded.timings().state_restored);
     assert_eq!(run(&loaded, "f", &[Val::I32(1)]), 42);
-}
-
-#[test]
-fn the_command_line_sets_the_cache_size_limit() {
-    let dir = temp_dir("cli-limit");
-    let cache = dir.join("cache");
-    let file = scale_file(&dir);
-    let stats = || {
-        let out = stagec(&[
-            "cache",
-            "stats",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--cache-max",
-            "2K",
-        ]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    for k in 0..3 {
-        let out = stagec(&[
-            "run",
-            file.to_str().unwrap(),
-            "--preimport",
-            &format!("env.k={k}"),
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--cache-max",
-            "4K",
-            "--invoke",
-            "f",
-            "1",
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    // The directory stays within 4 KiB: fewer than the three entries remain.
-    let entries = cache_entries(&cache).unwrap();
-    assert!(
-        entries.iter().map(|e| e.size).sum::<u64>() <= 4096,
-        "{entries:?}"
-    );
-    assert!(!entries.is_empty() && entries.len() < 3, "{entries:?}");
-    assert!(stats().contains("limit 2.0 KiB"), "{}", stats());
-    let bad = stagec(&[
-        "run",
-        file.to_str().unwrap(),
-        "--cache-max",
-        "lots",
-        "--preimport",
-        "env.k=1",
-    ]);
-    assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--cache-max"));
 }

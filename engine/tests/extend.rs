@@ -132,8 +132,8 @@ fn a_module_bound_to_a_store_is_refused_elsewhere() {
     .unwrap();
     let mut pre = Preimports::new();
     pre.bind("env", "g", Preimport::Extern(Extern::Global(g)));
-    let module = Module::with_preimports(
-        &engine,
+    let module = Module::with_preimports_in(
+        &mut store,
         r#"(module (import "env" "g" (global $g (mut i32)))
              (func (export "bump") (global.set $g (i32.add (global.get $g) (i32.const 1)))))"#,
         &pre,

@@ -9,7 +9,7 @@ mod parse;
 mod staged;
 mod types;
 
-pub use error::FrontendError;
+pub use error::{FrontendError, StagedErrorKind, SwasmField};
 pub use module::*;
 pub use parse::{FEATURES, convert_val_type, parse, parse_trusted};
 pub use staged::*;

@@ -31,10 +31,8 @@ pub fn parse_trusted(bytes: impl Into<Arc<[u8]>>) -> Result<ParsedModule, Fronte
         let (consumed, payload) = match parser.parse(&bytes[offset..], true)? {
             wasmparser::Chunk::Parsed { consumed, payload } => (consumed, payload),
             wasmparser::Chunk::NeedMoreData(_) => {
-                return Err(FrontendError {
-                    message: "unexpected end of module".into(),
+                return Err(FrontendError::UnexpectedEnd {
                     offset: offset as u64,
-                    unsupported: false,
                 });
             }
         };

@@ -104,7 +104,18 @@ fn swat_parses_stages_in_order() {
     assert_eq!(m.references(1).unwrap(), [(0, 0)]);
     // `env.log` is not a stage reference.
     assert_eq!(m.references(2).unwrap(), [(0, 0), (1, 1), (2, 1)]);
-    assert!(m.references(3).unwrap_err().message.contains("no stage 3"));
+    let e = m.references(3).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            FrontendError::Staged {
+                kind: StagedErrorKind::NoSuchStage { index: 3, .. },
+                offset: 0
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.message().starts_with("no stage 3"), "{e}");
 }
 
 #[test]
@@ -173,15 +184,16 @@ fn swat_syntax_errors_have_line_and_column() {
     ];
     for (text, expected) in cases {
         let e = parse_swat(text).expect_err(text);
+        let message = e.message();
         assert!(
-            e.message.starts_with(expected) || e.message.contains(expected),
-            "{text:?}: got `{}`, expected `{expected}`",
-            e.message
+            message.starts_with(expected) || message.contains(expected),
+            "{text:?}: got `{message}`, expected `{expected}`"
         );
+        assert!(matches!(e, FrontendError::Text { .. }), "{e:?}");
         assert!(
-            e.offset <= text.len() as u64,
+            e.offset() <= text.len() as u64,
             "{text:?}: offset {}",
-            e.offset
+            e.offset()
         );
     }
 }
@@ -343,8 +355,18 @@ fn streaming_reader_returns_a_stage_before_the_rest_arrives() {
     let mut reader = SwasmReader::new(&bytes[..cut]).unwrap();
     assert_eq!(reader.next_stage().unwrap().unwrap().name, "layout");
     let e = reader.next_stage().unwrap_err();
-    assert!(e.message.contains("unexpected end of input"), "{e}");
-    assert_eq!(e.offset, cut as u64);
+    assert!(e.message().contains("unexpected end of input"), "{e}");
+    assert!(
+        matches!(
+            e,
+            FrontendError::Staged {
+                kind: StagedErrorKind::SectionPastEnd { .. },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.offset(), cut as u64);
 }
 
 #[test]
@@ -454,17 +476,18 @@ fn malformed_swasm_is_an_error_with_its_offset() {
     for (what, bytes, message, offset) in cases {
         let e = swasm_err(&bytes);
         assert!(
-            e.message.contains(message),
+            e.message().contains(message),
             "{what}: `{e}` lacks `{message}`"
         );
-        assert_eq!(e.offset, offset, "{what}: `{e}`");
+        assert_eq!(e.offset(), offset, "{what}: `{e}`");
+        assert!(matches!(e, FrontendError::Staged { .. }), "{what}: {e:?}");
         assert!(e.to_string().contains(&format!("(at offset {offset:#x})")));
         // The streaming reader reports the same error.
         let streamed = SwasmReader::new(bytes.as_slice()).and_then(|mut r| {
             while r.next_stage()?.is_some() {}
             Ok(())
         });
-        assert_eq!(streamed.unwrap_err(), e, "{what}");
+        assert_eq!(streamed.unwrap_err().to_string(), e.to_string(), "{what}");
     }
 }
 
@@ -595,7 +618,7 @@ fn structure_errors_in_swasm_point_at_the_stage_section() {
     ]);
     let read = parse_swasm(&encode_swasm(&m)).unwrap();
     let e = read.validate().unwrap_err();
-    assert_eq!(e.offset, read.stages[1].offset);
+    assert_eq!(e.offset(), read.stages[1].offset);
     // Errors inside a stage's module keep the module's own offsets.
     let m = staged(vec![stage(
         "main",
@@ -604,8 +627,17 @@ fn structure_errors_in_swasm_point_at_the_stage_section() {
     )]);
     let direct = m.validate().unwrap_err();
     let read = parse_swasm(&encode_swasm(&m)).unwrap();
-    assert_eq!(read.validate().unwrap_err(), direct);
-    assert!(direct.offset < m.stages[0].module.len() as u64);
+    assert_eq!(read.validate().unwrap_err().to_string(), direct.to_string());
+    assert!(direct.offset() < m.stages[0].module.len() as u64);
+    // The stage's error is the source of the one naming the stage.
+    let FrontendError::InStage { stage, source } = &direct else {
+        panic!("{direct:?}")
+    };
+    assert_eq!(stage, "main");
+    assert!(matches!(**source, FrontendError::Wasm(_)), "{source:?}");
+    let inner = std::error::Error::source(&direct).expect("a source");
+    assert_eq!(inner.to_string(), source.to_string());
+    assert_eq!(direct.to_string(), format!("stage `main`: {source}"));
 }
 
 #[test]
@@ -658,7 +690,7 @@ fn corrupted_swasm_never_panics() {
                     let _ = w.references(i);
                 }
             }
-            (Err(w), Err(s)) => assert_eq!(w, s),
+            (Err(w), Err(s)) => assert_eq!(w.to_string(), s.to_string()),
             _ => panic!("the readers disagree on {input:x?}"),
         }
     };

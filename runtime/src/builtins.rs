@@ -5,7 +5,7 @@
 use crate::instance::Instance;
 use crate::traphandlers::{TrapReason, set_pending_trap};
 use crate::vm::{VMBuiltins, VMContext};
-use crate::{Builtin, TrapKind};
+use stagec_environ::{Builtin, TrapKind};
 
 fn status(result: Result<(), TrapKind>) -> u32 {
     match result {

@@ -1,21 +1,52 @@
 //! Loading an [`Artifact`] into executable memory: map, copy, relocate, protect, register.
 //! One `CodeMemory` is shared (through `Arc`) by every instance of its module.
 
-use crate::artifact::{Artifact, CodeRange, LibCall, RelocKind, RelocTarget};
 use crate::traphandlers::{RegisteredCode, register_code};
+use stagec_environ::artifact::{
+    Artifact, ArtifactError, CodeRange, LibCall, RelocKind, RelocTarget, TrapSite,
+};
 use std::fmt;
 
 /// An error while loading code.
 #[derive(Debug)]
-pub struct LoadError(String);
+pub enum LoadError {
+    /// The code could not be mapped, or not made executable.
+    Map(std::io::Error),
+    /// A relocation names a function or fixed slot the artifact does not have.
+    Artifact(ArtifactError),
+    /// A relocation's target is too far from its site for the relocation's kind.
+    OutOfRange {
+        /// The relocation's kind.
+        kind: RelocKind,
+        /// Its offset in the code.
+        offset: u32,
+    },
+}
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot load compiled code: {}", self.0)
+        f.write_str("cannot load compiled code: ")?;
+        match self {
+            LoadError::Map(e) => write!(f, "{e}"),
+            LoadError::Artifact(e) => write!(f, "{e}"),
+            LoadError::OutOfRange {
+                kind: RelocKind::Arm64Call,
+                ..
+            } => f.write_str("branch relocation out of range"),
+            LoadError::OutOfRange { .. } => f.write_str("pc-relative relocation out of range"),
+        }
     }
 }
 
-impl std::error::Error for LoadError {}
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoadError::Map(e) => Some(e),
+            LoadError::Artifact(e) => Some(e),
+            LoadError::OutOfRange { .. } => None,
+        }
+    }
+}
 
 /// Executable code of one artifact.
 pub struct CodeMemory {
@@ -49,17 +80,14 @@ impl CodeMemory {
         Self::load_with_traps(&artifact, traps)
     }
 
-    fn load_with_traps(
-        artifact: &Artifact,
-        traps: Vec<crate::artifact::TrapSite>,
-    ) -> Result<CodeMemory, LoadError> {
+    fn load_with_traps(artifact: &Artifact, traps: Vec<TrapSite>) -> Result<CodeMemory, LoadError> {
         let len = artifact.code.len().max(1);
         // Populated up front: one fault-free pass instead of a page fault per 4 KiB copied.
         let mut map = memmap2::MmapOptions::new()
             .len(len)
             .populate()
             .map_anon()
-            .map_err(|e| LoadError(e.to_string()))?;
+            .map_err(LoadError::Map)?;
         map[..artifact.code.len()].copy_from_slice(&artifact.code);
         let base = map.as_ptr() as usize;
         for reloc in &artifact.relocations {
@@ -68,32 +96,40 @@ impl CodeMemory {
                     let range = artifact
                         .functions
                         .get(i as usize)
-                        .ok_or_else(|| LoadError(format!("relocation to unknown function {i}")))?;
+                        .ok_or(LoadError::Artifact(ArtifactError::UnknownFunction {
+                            index: i,
+                        }))?;
                     base + range.offset as usize
                 }
                 RelocTarget::LibCall(lib) => libcall_address(lib),
                 RelocTarget::Fixed(slot) => {
-                    *artifact.fixed.get(slot as usize).ok_or_else(|| {
-                        LoadError(format!("relocation to unknown fixed address {slot}"))
-                    })?
+                    *artifact
+                        .fixed
+                        .get(slot as usize)
+                        .ok_or(LoadError::Artifact(ArtifactError::UnknownFixedSlot {
+                            slot,
+                        }))?
                 }
             };
             let site = reloc.offset as usize;
             let value = (target as i64).wrapping_add(reloc.addend);
+            let out_of_range = LoadError::OutOfRange {
+                kind: reloc.kind,
+                offset: reloc.offset,
+            };
             match reloc.kind {
                 RelocKind::Abs8 => {
                     map[site..site + 8].copy_from_slice(&value.to_le_bytes());
                 }
                 RelocKind::X86PcRel4 => {
                     let delta = value.wrapping_sub((base + site) as i64);
-                    let delta = i32::try_from(delta)
-                        .map_err(|_| LoadError("pc-relative relocation out of range".into()))?;
+                    let delta = i32::try_from(delta).map_err(|_| out_of_range)?;
                     map[site..site + 4].copy_from_slice(&delta.to_le_bytes());
                 }
                 RelocKind::Arm64Call => {
                     let delta = value.wrapping_sub((base + site) as i64);
                     if delta % 4 != 0 || !(-(1 << 27)..(1 << 27)).contains(&delta) {
-                        return Err(LoadError("branch relocation out of range".into()));
+                        return Err(out_of_range);
                     }
                     let insn = u32::from_le_bytes(map[site..site + 4].try_into().unwrap());
                     let insn = (insn & 0xfc00_0000) | ((delta >> 2) as u32 & 0x03ff_ffff);
@@ -101,7 +137,7 @@ impl CodeMemory {
                 }
             }
         }
-        let mmap = map.make_exec().map_err(|e| LoadError(e.to_string()))?;
+        let mmap = map.make_exec().map_err(LoadError::Map)?;
         let registration = register_code(mmap.as_ptr() as usize, len, traps);
         Ok(CodeMemory {
             mmap,

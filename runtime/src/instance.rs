@@ -6,7 +6,7 @@ use crate::memory::Memory;
 use crate::table::Table;
 use crate::traphandlers::TrapReason;
 use crate::vm::*;
-use crate::{TrapKind, VMOffsets};
+use stagec_environ::{TrapKind, VMOffsets};
 use stagec_frontend::{ConstExpr, DataMode, ElemMode, ModuleInfo};
 use std::alloc::Layout;
 use std::sync::Arc;

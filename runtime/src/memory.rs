@@ -15,15 +15,69 @@ pub(crate) const RESERVATION: usize = 8 << 30;
 
 /// A memory could not be created.
 #[derive(Debug)]
-pub struct MemoryError(pub String);
+pub enum MemoryError {
+    /// The type's minimum is more than a 32-bit memory can hold.
+    MinimumTooLarge {
+        /// The minimum, in pages.
+        pages: u64,
+    },
+    /// The type's minimum is more than the host's limit allows.
+    MinimumOverLimit {
+        /// The minimum, in pages.
+        pages: u64,
+        /// The host's limit, in bytes.
+        limit_bytes: u64,
+    },
+    /// A memory image holds more than the memory's initial size.
+    ImageTooLarge {
+        /// The image's length in bytes.
+        image_len: usize,
+        /// The memory's initial size in bytes.
+        initial_len: usize,
+    },
+    /// The address space for the memory could not be reserved.
+    Reserve(std::io::Error),
+    /// The memory image could not be mapped.
+    MapImage(std::io::Error),
+    /// Pages could not be made accessible.
+    Commit(std::io::Error),
+}
 
 impl fmt::Display for MemoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            MemoryError::MinimumTooLarge { pages } => {
+                write!(f, "memory minimum of {pages} pages exceeds the 4 GiB limit")
+            }
+            MemoryError::MinimumOverLimit { pages, limit_bytes } => write!(
+                f,
+                "memory minimum of {pages} page{} ({} bytes) exceeds the memory limit of \
+                 {limit_bytes} bytes",
+                if *pages == 1 { "" } else { "s" },
+                pages * PAGE_SIZE as u64
+            ),
+            MemoryError::ImageTooLarge { .. } => {
+                f.write_str("memory image larger than the memory's initial size")
+            }
+            MemoryError::Reserve(e) => {
+                write!(f, "cannot reserve address space for a linear memory: {e}")
+            }
+            MemoryError::MapImage(e) => write!(f, "cannot map the memory image: {e}"),
+            MemoryError::Commit(e) => write!(f, "cannot commit linear memory: {e}"),
+        }
     }
 }
 
-impl std::error::Error for MemoryError {}
+impl std::error::Error for MemoryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MemoryError::Reserve(e) | MemoryError::MapImage(e) | MemoryError::Commit(e) => Some(e),
+            MemoryError::MinimumTooLarge { .. }
+            | MemoryError::MinimumOverLimit { .. }
+            | MemoryError::ImageTooLarge { .. } => None,
+        }
+    }
+}
 
 /// A linear memory.
 pub struct Memory {
@@ -82,22 +136,18 @@ impl Memory {
         initial: usize,
     ) -> Result<(Memory, bool), MemoryError> {
         if ty.limits.min > MAX_PAGES {
-            return Err(MemoryError(format!(
-                "memory minimum of {} pages exceeds the 4 GiB limit",
-                ty.limits.min
-            )));
+            return Err(MemoryError::MinimumTooLarge {
+                pages: ty.limits.min,
+            });
         }
         let limit_pages = limit_bytes.map_or(MAX_PAGES, |b| b / PAGE_SIZE as u64);
         if let Some(limit) = limit_bytes
             && ty.limits.min > limit_pages
         {
-            let pages = ty.limits.min;
-            return Err(MemoryError(format!(
-                "memory minimum of {pages} page{} ({} bytes) exceeds the memory limit of \
-                 {limit} bytes",
-                if pages == 1 { "" } else { "s" },
-                pages * PAGE_SIZE as u64
-            )));
+            return Err(MemoryError::MinimumOverLimit {
+                pages: ty.limits.min,
+                limit_bytes: limit,
+            });
         }
         use crate::memory_image::Reservation;
         let (base, ready) = match crate::memory_image::take_reservation(image, initial) {
@@ -129,9 +179,10 @@ impl Memory {
     ) -> Result<Memory, MemoryError> {
         let initial = ty.limits.min as usize * PAGE_SIZE;
         if image.len() > initial {
-            return Err(MemoryError(
-                "memory image larger than the memory's initial size".into(),
-            ));
+            return Err(MemoryError::ImageTooLarge {
+                image_len: image.len(),
+                initial_len: initial,
+            });
         }
         let (mut memory, ready) = Self::empty(ty, limit_bytes, image.id(), initial)?;
         if ready {
@@ -143,7 +194,7 @@ impl Memory {
         // Even when mapping failed (which may leave a hole): dropping the memory resets
         // the whole range before the reservation is reused.
         memory.def.current_length = image.len();
-        mapped.map_err(|e| MemoryError(format!("cannot map the memory image: {e}")))?;
+        mapped.map_err(MemoryError::MapImage)?;
         memory.image = image.id();
         memory.make_accessible(initial)?;
         Ok(memory)
@@ -161,10 +212,7 @@ impl Memory {
                 )
             };
             if rc != 0 {
-                return Err(MemoryError(format!(
-                    "cannot commit linear memory: {}",
-                    std::io::Error::last_os_error()
-                )));
+                return Err(MemoryError::Commit(std::io::Error::last_os_error()));
             }
         }
         self.def.current_length = new_len;
@@ -243,10 +291,7 @@ fn reserve() -> Result<*mut u8, MemoryError> {
         )
     };
     if base == libc::MAP_FAILED {
-        return Err(MemoryError(format!(
-            "cannot reserve address space for a linear memory: {}",
-            std::io::Error::last_os_error()
-        )));
+        return Err(MemoryError::Reserve(std::io::Error::last_os_error()));
     }
     Ok(base.cast())
 }

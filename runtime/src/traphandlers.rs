@@ -9,8 +9,8 @@
 //! builtins and host functions never unwind; they store a pending trap and return a
 //! status, and the compiled code then traps with [`TrapKind::Pending`].
 
-use crate::TrapKind;
-use crate::artifact::TrapSite;
+use stagec_environ::TrapKind;
+use stagec_environ::artifact::TrapSite;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::ptr;

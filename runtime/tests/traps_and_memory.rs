@@ -1,9 +1,16 @@
 //! Runtime-level tests: the signal path turns a faulting instruction in registered code
-//! into a trap, and memories/tables grow within their limits.
+//! into a trap, memories/tables grow within their limits, and what cannot be created or
+//! loaded is a typed error.
 
+use stagec_environ::TrapKind;
+use stagec_environ::artifact::{
+    Artifact, ArtifactError, CodeRange, RelocKind, RelocTarget, Relocation, TrapSite,
+};
 use stagec_frontend::{Limits, MemoryType, TableType, ValType};
-use stagec_runtime::artifact::{Artifact, CodeRange, TrapSite};
-use stagec_runtime::{CodeMemory, Memory, PAGE_SIZE, Table, TrapKind, TrapReason, catch_traps};
+use stagec_runtime::{
+    CodeMemory, LoadError, Memory, MemoryError, PAGE_SIZE, Table, TrapReason, catch_traps,
+};
+use std::error::Error as _;
 
 /// A function that executes a trap instruction at offset 0.
 fn trapping_code() -> Vec<u8> {
@@ -68,16 +75,70 @@ fn memory_grows_up_to_its_maximum() {
 }
 
 #[test]
-fn memory_minimum_past_4gib_is_an_error() {
+fn memory_minimum_past_4gib_or_the_host_limit_is_an_error() {
+    let ty = |min| MemoryType {
+        limits: Limits { min, max: None },
+    };
+    let e = Memory::new(ty(65537)).unwrap_err();
     assert!(
-        Memory::new(MemoryType {
-            limits: Limits {
-                min: 65537,
-                max: None
-            }
-        })
-        .is_err()
+        matches!(e, MemoryError::MinimumTooLarge { pages: 65537 }),
+        "{e:?}"
     );
+    assert_eq!(
+        e.to_string(),
+        "memory minimum of 65537 pages exceeds the 4 GiB limit"
+    );
+    let e = Memory::with_limit(ty(2), Some(100_000)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            MemoryError::MinimumOverLimit {
+                pages: 2,
+                limit_bytes: 100_000
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.source().is_none());
+    assert!(Memory::with_limit(ty(1), Some(100_000)).is_ok());
+}
+
+#[test]
+fn loading_a_relocation_to_nothing_is_a_typed_error() {
+    let artifact = |target| Artifact {
+        code: vec![0; 16].into(),
+        functions: vec![CodeRange { offset: 0, len: 16 }],
+        relocations: vec![Relocation {
+            offset: 0,
+            kind: RelocKind::Abs8,
+            target,
+            addend: 0,
+        }],
+        ..Default::default()
+    };
+    let e = CodeMemory::load(&artifact(RelocTarget::DefinedFunc(1))).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LoadError::Artifact(ArtifactError::UnknownFunction { index: 1 })
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "cannot load compiled code: relocation to unknown function 1"
+    );
+    let source = e.source().expect("the artifact error");
+    assert!(source.downcast_ref::<ArtifactError>().is_some());
+    let e = CodeMemory::load(&artifact(RelocTarget::Fixed(0))).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LoadError::Artifact(ArtifactError::UnknownFixedSlot { slot: 0 })
+        ),
+        "{e:?}"
+    );
+    assert!(CodeMemory::load(&artifact(RelocTarget::DefinedFunc(0))).is_ok());
 }
 
 #[test]

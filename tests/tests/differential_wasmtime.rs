@@ -14,6 +14,15 @@
 //! A module that disagrees (or that wasmtime rejects) is written to
 //! `$CARGO_TARGET_TMPDIR/differential/seed-N.wasm`; `STAGEC_DIFF_ONLY=N` reruns that seed.
 //! For open-ended runs use the `differential` fuzz target (`fuzz/README.md`).
+//!
+//! The run also fails if it compared too little: modules compared, modules also run
+//! specialized and calls compared must reach a fraction of what the default budget gave
+//! when the minimums were set ([`DEFAULT_BUDGET_COUNTS`]), per seed tried (so
+//! `STAGEC_DIFF_MODULES`, `STAGEC_DIFF_SEED` and `STAGEC_DIFF_SECONDS` scale them). The
+//! default budget is deterministic, its counts change only with the code: 90% of them.
+//! Other seeds differ by chance (calls per module vary a lot; runs of 1,000 seeds from
+//! other bases gave 88% to 97% of the default calls per seed): 75%. Runs of fewer than
+//! [`MIN_SEEDS_FOR_MINIMUMS`] seeds (among them `STAGEC_DIFF_ONLY`) check none.
 
 #[path = "common/differential.rs"]
 mod differential;
@@ -28,6 +37,68 @@ use std::time::{Duration, Instant};
 const KNOWN_MISMATCHES: &[(u64, &str)] = &[];
 
 const DEFAULT_MODULES: u64 = 12_000;
+
+/// Modules compared, also specialized, and calls compared by the default budget (seeds
+/// 0..12,000) when the minimums were set.
+const DEFAULT_BUDGET_COUNTS: Counts = Counts {
+    compared: 11_773,
+    specialized: 8_131,
+    calls: 48_966,
+};
+/// Fraction of [`DEFAULT_BUDGET_COUNTS`] the default budget must reach.
+const DEFAULT_BUDGET_FRACTION: f64 = 0.9;
+/// Fraction of [`DEFAULT_BUDGET_COUNTS`] per seed that other runs must reach.
+const OTHER_SEEDS_FRACTION: f64 = 0.75;
+/// Smaller runs check no minimums.
+const MIN_SEEDS_FOR_MINIMUMS: u64 = 1_000;
+
+/// The counts the minimums apply to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Counts {
+    compared: u64,
+    specialized: u64,
+    calls: u64,
+}
+
+impl Counts {
+    /// The minimums for a run of `seeds` seeds from `base`: a fraction of the default
+    /// budget's counts per seed; `None` for a run too small to check.
+    fn minimums(base: u64, seeds: u64) -> Option<Counts> {
+        if seeds < MIN_SEEDS_FOR_MINIMUMS {
+            return None;
+        }
+        let fraction = if (base, seeds) == (0, DEFAULT_MODULES) {
+            DEFAULT_BUDGET_FRACTION
+        } else {
+            OTHER_SEEDS_FRACTION
+        };
+        let per_seed = fraction * seeds as f64 / DEFAULT_MODULES as f64;
+        let scale = |n: u64| (n as f64 * per_seed) as u64;
+        let d = DEFAULT_BUDGET_COUNTS;
+        Some(Counts {
+            compared: scale(d.compared),
+            specialized: scale(d.specialized),
+            calls: scale(d.calls),
+        })
+    }
+
+    /// What falls short of `minimums`, one line per count.
+    fn shortfalls(self, minimums: Counts) -> Vec<String> {
+        [
+            ("modules compared", self.compared, minimums.compared),
+            (
+                "modules also specialized",
+                self.specialized,
+                minimums.specialized,
+            ),
+            ("calls compared", self.calls, minimums.calls),
+        ]
+        .into_iter()
+        .filter(|(_, got, min)| got < min)
+        .map(|(what, got, min)| format!("{what}: {got}, at least {min} expected"))
+        .collect()
+    }
+}
 const WORKERS: usize = 2;
 const THREAD_STACK: usize = 64 << 20;
 
@@ -118,6 +189,23 @@ fn check_seed(engines: &Engines, seed: u64, totals: &Mutex<Totals>) {
 }
 
 #[test]
+fn minimums_scale_with_the_seeds_tried() {
+    assert_eq!(Counts::minimums(0, MIN_SEEDS_FOR_MINIMUMS - 1), None);
+    let full = Counts::minimums(0, DEFAULT_MODULES).unwrap();
+    assert_eq!((full.compared, full.calls), (10_595, 44_069));
+    let elsewhere = Counts::minimums(1_000_000, DEFAULT_MODULES).unwrap();
+    assert_eq!(elsewhere.compared, 8_829);
+    let half = Counts::minimums(0, DEFAULT_MODULES / 2).unwrap();
+    assert_eq!(half.specialized, 3_049);
+    assert_eq!(DEFAULT_BUDGET_COUNTS.shortfalls(full), Vec::<String>::new());
+    let short = Counts {
+        specialized: full.specialized - 1,
+        ..full
+    };
+    assert_eq!(short.shortfalls(full).len(), 1);
+}
+
+#[test]
 fn wasm_smith_modules_agree_with_wasmtime() {
     let base = env_u64("STAGEC_DIFF_SEED").unwrap_or(0);
     let only = env_u64("STAGEC_DIFF_ONLY");
@@ -157,6 +245,7 @@ fn wasm_smith_modules_agree_with_wasmtime() {
         w.join().expect("worker panicked outside a module check");
     }
     let t = totals.lock().unwrap();
+    let seeds = (t.generated + t.not_generated) as u64;
     println!(
         "differential (seeds {base}..): {} modules generated ({} inputs wasm-smith gave up on), \
          {} compared ({} also specialized on preimports, {} trapped while instantiating), \
@@ -181,6 +270,28 @@ fn wasm_smith_modules_agree_with_wasmtime() {
         t.rejected, 0,
         "wasm-smith produced modules wasmtime rejects"
     );
+    if deadline.is_none() {
+        assert_eq!(seeds, count, "not every seed of the budget was tried");
+    }
+    let counts = Counts {
+        compared: t.compared as u64,
+        specialized: t.specialized as u64,
+        calls: t.calls as u64,
+    };
+    match Counts::minimums(base, seeds) {
+        Some(minimums) => {
+            let short = counts.shortfalls(minimums);
+            assert!(
+                short.is_empty(),
+                "the run compared too little for {seeds} seeds (the engines or the \
+                 generator stopped exercising something):\n  {}",
+                short.join("\n  ")
+            );
+        }
+        None => println!(
+            "differential: {seeds} seeds, fewer than {MIN_SEEDS_FOR_MINIMUMS}: no minimum counts checked"
+        ),
+    }
     assert!(
         t.mismatches.is_empty(),
         "stagec disagrees with wasmtime on seeds {:?}",

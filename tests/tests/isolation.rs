@@ -319,6 +319,13 @@ fn loads_and_stores_near_4gib_trap_or_match_the_model() {
             "the neighbour's memory changed"
         );
         println!("isolation: {checked} memory accesses checked against the model");
+        // Every width at every (address, offset), before and after growing, and each bulk
+        // operation.
+        assert_eq!(
+            checked,
+            2 * OFFSETS.len() * ADDRS.len() * (LOADS.len() + STORES.len()) + bulk.len(),
+            "memory accesses checked"
+        );
     });
 }
 
@@ -474,6 +481,12 @@ fn preimported_bases_near_4gib_fold_soundly() {
             }
         }
         println!("isolation: {checked} accesses from preimported bases checked");
+        // 10 bases × 2 builds × 5 offsets × (2 per address + 1 absolute + 6 constants).
+        assert_eq!(
+            checked,
+            10 * 2 * 5 * (2 * ADDRS.len() + 1 + 6),
+            "accesses from preimported bases checked"
+        );
     });
 }
 
@@ -732,7 +745,7 @@ fn table_indices_are_bounds_checked() {
                 let mut pre = Preimports::new();
                 pre.bind("env", "t", Preimport::Extern(imported.into()));
                 (
-                    Module::with_preimports(&engine, TABLE_WAT, &pre).expect("compiles"),
+                    Module::with_preimports_in(&mut store, TABLE_WAT, &pre).expect("compiles"),
                     vec![],
                 )
             } else {
@@ -746,6 +759,7 @@ fn table_indices_are_bounds_checked() {
             checked += table_checks(&mut store, &instance, &imported, label);
         }
         println!("isolation: {checked} table operations checked");
+        assert_eq!(checked, 138, "table operations checked");
     });
 }
 

@@ -2,26 +2,32 @@
 //! directory, run by `stagec::wast`.
 //!
 //! A test fails iff a command failed that is not listed in `tests/spec-should-fail.txt`, or
-//! a listed command passes ("now passes, remove it from the list"). Commands needing
-//! features stagec does not support are skipped and counted separately. Before the closing
-//! `test result:` line the harness prints the totals per configuration.
+//! a listed command passes ("now passes, remove it from the list"), or the file's counts of
+//! passed and skipped commands (skipped: they need features stagec does not support) differ
+//! from its line in `tests/spec-counts.txt` for that configuration: more skipped or fewer
+//! passed is a regression, fewer skipped or more passed asks to update the file, so that
+//! it always says what the engine does. Before the closing `test result:` line the harness
+//! prints the totals per configuration.
 //!
 //! Environment:
 //! - `STAGEC_SPEC_TESTSUITE`: the testsuite root (default `../shared/testsuite`);
 //! - `CI=true`: a missing suite is a failure instead of a skip;
-//! - `STAGEC_SPEC_REPORT=FILE`: also write every file's counts and failures to FILE.
+//! - `STAGEC_SPEC_REPORT=FILE`: also write every file's counts and failures to FILE;
+//! - `STAGEC_BLESS=1`: do not compare the counts; rewrite `tests/spec-counts.txt` with
+//!   this run's (lines of files that were not run are kept, lines of files or
+//!   configurations that no longer exist are dropped).
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use stagec::wast::WastReport;
-use stagec_tests::{ShouldFail, suite_root, wast_files, workspace_root};
+use stagec_tests::{
+    CommandCounts, ShouldFail, SpecCounts, blessing, suite_root, wast_files, workspace_root,
+};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Stack of the thread each script runs on: spec scripts recurse deeply.
 const THREAD_STACK: usize = 64 << 20;
-/// Configurations every file runs under. Only `plain` for now; later also "every import
-/// bound at compile time" and "every module wrapped as a `single` stage".
 /// Configurations every file runs under: `plain` (every import linked at run time) and
 /// `preimport` (every `spectest` global import bound at compile time, so modules are
 /// compiled specialized on the values) and `single` (every module compiled as the `single`
@@ -37,12 +43,19 @@ fn wast_config(name: &str) -> stagec::wast::WastConfig {
 }
 /// Failures listed in a test's message before "... and N more".
 const MAX_LISTED: usize = 40;
+/// The committed per-file, per-configuration counts, relative to the workspace root.
+const COUNTS_FILE: &str = "tests/spec-counts.txt";
 
-/// Counts over the files run so far, printed when the last selected file is done.
+/// Counts over the files run so far, printed (and blessed) when the last selected file is
+/// done.
 #[derive(Default)]
 struct Totals {
     selected: usize,
     reports: Vec<(String, WastReport, usize)>,
+    /// The suite's file names: blessing drops lines of other files.
+    files: Vec<String>,
+    /// The committed counts, which blessing updates.
+    counts: SpecCounts,
 }
 
 fn main() {
@@ -103,16 +116,36 @@ fn trials(totals: &Arc<Mutex<Totals>>) -> Result<Vec<Trial>, String> {
             Err(message.into())
         }));
     }
+    let counts = SpecCounts::load(&workspace_root().join(COUNTS_FILE))?;
+    let stale_counts: Vec<String> = counts
+        .entries
+        .keys()
+        .filter(|(file, config)| !names.contains(file) || !CONFIGS.contains(&config.as_str()))
+        .map(|(file, config)| format!("{file} {config}"))
+        .collect();
+    if !stale_counts.is_empty() && !blessing() {
+        let message = format!(
+            "{COUNTS_FILE} has lines for files or configurations that are not run: \
+             {stale_counts:?}; drop them with `{}`",
+            stagec_tests::SPEC_BLESS_COMMAND
+        );
+        trials.push(Trial::test("spec-counts-file", move || Err(message.into())));
+    }
     for config in CONFIGS {
         for (path, name) in files.iter().zip(&names) {
             let expected = should_fail.lines(name);
+            let recorded = counts.get(name, config);
             let (path, name2, totals) = (path.clone(), name.clone(), totals.clone());
             let trial = Trial::test(name.clone(), move || {
-                run_file(&path, &name2, config, &expected, &totals)
+                run_file(&path, &name2, config, &expected, recorded, &totals)
             });
             trials.push(trial.with_kind(*config));
         }
     }
+    let mut t = lock(totals);
+    t.files = names;
+    t.counts = counts;
+    drop(t);
     Ok(trials)
 }
 
@@ -126,12 +159,14 @@ fn lock(totals: &Mutex<Totals>) -> std::sync::MutexGuard<'_, Totals> {
     totals.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs one script and checks its failures against the should-fail list.
+/// Runs one script and checks its failures against the should-fail list and its counts
+/// against the `recorded` ones (unless blessing).
 fn run_file(
     path: &Path,
     name: &str,
     config: &str,
     expected: &std::collections::BTreeMap<usize, String>,
+    recorded: Option<CommandCounts>,
     totals: &Mutex<Totals>,
 ) -> Result<(), Failed> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -187,7 +222,16 @@ fn run_file(
             "{name}:{line} now passes: remove it from tests/spec-should-fail.txt ({reason})"
         );
     }
-    record(totals, config, report, expected_failures);
+    let actual = CommandCounts {
+        passed: report.passed,
+        skipped: report.skipped,
+    };
+    if let (Err(change), false) = (actual.check(recorded), blessing()) {
+        let _ = writeln!(message, "{name} [{config}]: {change}");
+    }
+    if let Err(e) = record(totals, config, report, expected_failures) {
+        let _ = writeln!(message, "{e}");
+    }
     if message.is_empty() {
         Ok(())
     } else {
@@ -195,14 +239,20 @@ fn run_file(
     }
 }
 
-/// Adds a report to the totals; the last selected file prints them.
-fn record(totals: &Mutex<Totals>, config: &str, report: WastReport, expected_failures: usize) {
+/// Adds a report to the totals; the last selected file prints them (and blesses the
+/// counts file if asked to).
+fn record(
+    totals: &Mutex<Totals>,
+    config: &str,
+    report: WastReport,
+    expected_failures: usize,
+) -> Result<(), String> {
     let mut totals = lock(totals);
     totals
         .reports
         .push((config.to_string(), report, expected_failures));
     if totals.reports.len() != totals.selected {
-        return;
+        return Ok(());
     }
     println!();
     for config in CONFIGS {
@@ -217,6 +267,9 @@ fn record(totals: &Mutex<Totals>, config: &str, report: WastReport, expected_fai
             sum(|r| r.skipped),
         );
     }
+    if blessing() {
+        bless(&totals)?;
+    }
     if let Some(path) = std::env::var_os("STAGEC_SPEC_REPORT") {
         let path = PathBuf::from(path);
         match std::fs::write(&path, detailed_report(&totals.reports)) {
@@ -224,6 +277,45 @@ fn record(totals: &Mutex<Totals>, config: &str, report: WastReport, expected_fai
             Err(e) => println!("cannot write {}: {e}", path.display()),
         }
     }
+    Ok(())
+}
+
+/// Rewrites the counts file: the committed lines of files still in the suite, updated with
+/// every file run now.
+fn bless(totals: &Totals) -> Result<(), String> {
+    let mut counts = totals.counts.clone();
+    counts.entries.retain(|(file, config), _| {
+        totals.files.contains(file) && CONFIGS.contains(&config.as_str())
+    });
+    for (config, report, _) in &totals.reports {
+        let actual = CommandCounts {
+            passed: report.passed,
+            skipped: report.skipped,
+        };
+        counts
+            .entries
+            .insert((report.name.clone(), config.clone()), actual);
+    }
+    let changed = counts
+        .entries
+        .iter()
+        .filter(|&(key, c)| totals.counts.entries.get(key) != Some(c))
+        .count()
+        + totals
+            .counts
+            .entries
+            .keys()
+            .filter(|&key| !counts.entries.contains_key(key))
+            .count();
+    let path = workspace_root().join(COUNTS_FILE);
+    std::fs::write(&path, counts.render())
+        .map_err(|e| format!("cannot bless {}: {e}", path.display()))?;
+    println!(
+        "blessed {}: {} lines, {changed} changed",
+        path.display(),
+        counts.entries.len()
+    );
+    Ok(())
 }
 
 /// Every file's counts and failures, sorted by configuration and name.

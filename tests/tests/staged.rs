@@ -7,12 +7,31 @@
 //!   instance of the same compiled module (which shares the `pre`/`single` stages' state
 //!   with the first), in file order;
 //! - `;; ERROR: TEXT` expects compilation to fail with a message containing TEXT.
+//!
+//! A file with neither `INVOKE` nor `ERROR` lines checks nothing and fails; the suite's
+//! number of files, expected errors and invocations is fixed ([`SUITE`]).
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use stagec::{
     Config, Engine, EntityType, Linker, Module, Preimports, StagedModule, Store, Val, ValType,
 };
 use std::path::{Path, PathBuf};
+
+/// What the suite checks: files, of which expect an error, and invocations in the others.
+/// Adding a file means updating these.
+const SUITE: Checked = Checked {
+    files: 11,
+    errors: 6,
+    invokes: 13,
+};
+
+/// Counts of what the suite checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Checked {
+    files: usize,
+    errors: usize,
+    invokes: usize,
+}
 
 fn header(text: &str, key: &str) -> Vec<String> {
     text.lines()
@@ -58,18 +77,23 @@ fn show(v: &Val) -> String {
     }
 }
 
-fn run_file(engine: &Engine, path: &Path) -> Result<()> {
+/// Runs one file; returns what it checked.
+fn run_file(engine: &Engine, path: &Path) -> Result<Checked> {
     let text = std::fs::read_to_string(path)?;
     let staged = stagec_frontend::parse_swat(&text);
     let errors = header(&text, ";; ERROR:");
-    let compiled = staged.map_err(stagec::Error::from).and_then(|staged| {
-        let pre = preimports(&staged, &text).map_err(|e| stagec::Error::Usage(e.to_string()))?;
-        Module::from_staged(engine, &staged, &pre)
+    let compiled = staged.map_err(anyhow::Error::from).and_then(|staged| {
+        let pre = preimports(&staged, &text)?;
+        Ok(Module::from_staged(engine, &staged, &pre)?)
     });
     if let Some(expected) = errors.first() {
         return match compiled {
             Ok(_) => bail!("expected an error containing `{expected}`, but it compiled"),
-            Err(e) if e.to_string().contains(expected.as_str()) => Ok(()),
+            Err(e) if e.to_string().contains(expected.as_str()) => Ok(Checked {
+                files: 1,
+                errors: 1,
+                invokes: 0,
+            }),
             Err(e) => bail!("expected an error containing `{expected}`, got `{e}`"),
         };
     }
@@ -82,6 +106,10 @@ fn run_file(engine: &Engine, path: &Path) -> Result<()> {
             .map(|r| (first, r))
             .or_else(|| l.strip_prefix(";; INVOKE2:").map(|r| (second, r)))
     });
+    let mut checked = Checked {
+        files: 1,
+        ..Checked::default()
+    };
     for (instance, invoke) in invokes {
         let (call, expected) = invoke.split_once("=>").context("NAME ARGS => RESULTS")?;
         let mut words = call.split_whitespace();
@@ -105,8 +133,13 @@ fn run_file(engine: &Engine, path: &Path) -> Result<()> {
                 bail!("`{invoke}`: got {actual:?}");
             }
         }
+        checked.invokes += 1;
     }
-    Ok(())
+    ensure!(
+        checked.invokes > 0,
+        "checks nothing: add `;; INVOKE:` or `;; ERROR:` lines"
+    );
+    Ok(checked)
 }
 
 #[test]
@@ -118,17 +151,31 @@ fn staged_semantics_suite() {
         .filter(|p| p.extension().is_some_and(|e| e == "swat"))
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "the staged suite is missing files");
     let engine = Engine::new(Config::default()).unwrap();
-    let failures: Vec<String> = files
-        .iter()
-        .filter_map(|f| {
-            run_file(&engine, f)
-                .err()
-                .map(|e| format!("{}: {e:#}", f.file_name().unwrap().to_string_lossy()))
-        })
-        .collect();
+    let mut failures = Vec::new();
+    let mut total = Checked::default();
+    for f in &files {
+        match run_file(&engine, f) {
+            Ok(c) => {
+                total.files += c.files;
+                total.errors += c.errors;
+                total.invokes += c.invokes;
+            }
+            Err(e) => failures.push(format!(
+                "{}: {e:#}",
+                f.file_name().unwrap().to_string_lossy()
+            )),
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    println!(
+        "staged suite: {} files, {} expected errors, {} invocations",
+        total.files, total.errors, total.invokes
+    );
+    assert_eq!(
+        total, SUITE,
+        "the staged suite checked something else than SUITE says (update it when adding files)"
+    );
 }
 
 #[test]

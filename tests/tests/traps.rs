@@ -174,7 +174,7 @@ fn host_function_results_and_errors() {
         let (mut store, instance) = with_host(|_, params, results| {
             let x = params[0].i32().unwrap();
             if x < 0 {
-                return Err(Error::Usage(format!("negative input {x}")));
+                return Err(Error::host(format!("negative input {x}")));
             }
             results[0] = Val::I32(x * 2);
             Ok(())
@@ -186,9 +186,54 @@ fn host_function_results_and_errors() {
         let trap = err.as_trap().unwrap_or_else(|| panic!("not a trap: {err}"));
         assert_eq!(trap.kind(), None, "a host error is not a wasm trap kind");
         assert!(err.to_string().contains("negative input -3"), "{err}");
+        // The chain of sources leads from the trap to the host function's own error.
+        let mut sources = Vec::new();
+        let mut next = std::error::Error::source(&err);
+        while let Some(source) = next {
+            sources.push(source.to_string());
+            next = source.source();
+        }
+        assert_eq!(sources.len(), 3, "{sources:?}");
+        assert_eq!(sources[0], err.to_string(), "the trap");
+        assert_eq!(sources[2], "negative input -3", "the host function's error");
 
         let again = call(&mut store, &instance, "run", &[Val::I32(1)]).unwrap();
         assert_eq!(again[0].i32(), Some(3));
+    });
+}
+
+/// A host function's typed error comes back out of the trap it raised, as its own type.
+#[test]
+fn host_error_is_given_back_typed() {
+    #[derive(Debug, PartialEq)]
+    struct Negative(i32);
+    impl std::fmt::Display for Negative {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "negative {}", self.0)
+        }
+    }
+    impl std::error::Error for Negative {}
+    on_big_stack(|| {
+        let (mut store, instance) = with_host(|_, params, results| {
+            let x = params[0].i32().unwrap();
+            if x < 0 {
+                return Err(Error::host(Negative(x)));
+            }
+            if x == 0 {
+                // Not made with `Error::host`: no typed error to give back.
+                return Err(Error::CompilationDenied);
+            }
+            results[0] = Val::I32(x);
+            Ok(())
+        });
+        let err = call(&mut store, &instance, "run", &[Val::I32(-5)]).unwrap_err();
+        let host = err.into_host_error().expect("a host error");
+        assert_eq!(*host.downcast::<Negative>().expect("typed"), Negative(-5));
+
+        let err = call(&mut store, &instance, "run", &[Val::I32(0)]).unwrap_err();
+        let err = err.into_host_error().expect_err("no Error::host");
+        assert!(err.as_trap().is_some(), "given back unchanged: {err}");
+        assert!(err.to_string().contains("compilation from bytes"), "{err}");
     });
 }
 

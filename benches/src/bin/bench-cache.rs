@@ -10,11 +10,43 @@
 //! 3. resident memory growth (PSS) per instance over 1,000 live instances of one module.
 //!
 //! ```sh
-//! cargo run --release -p stagec-benches --bin bench-cache [-- --quick] [--only instantiate|cache|resident]
+//! cargo run --release -p stagec-benches --bin bench-cache [-- --quick] [--only resident|instantiate|cache|hits]
 //! ```
+//!
+//! Timed parts run their contenders in interleaved rounds (`stagec_benches::timing`).
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use stagec_benches::runner::Runner;
+use stagec_benches::runner::stagec::StagecRunner;
+use stagec_benches::runner::wasmtime::{WasmtimeRunner, wt};
+use stagec_benches::timing::{Check, Contender, interleaved};
+use std::cell::RefCell;
 use std::time::Instant;
+
+/// The code cache and instantiation, side by side with wasmtime 48.
+#[derive(Debug, Parser)]
+struct Options {
+    /// Fewer rounds, smaller batches and a smaller module: a first look
+    #[arg(long)]
+    quick: bool,
+    /// Only this part (default: all but `hits`)
+    #[arg(long, value_enum, value_name = "PART")]
+    only: Option<Part>,
+}
+
+/// The parts of the benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Part {
+    /// Resident memory (PSS) per instance over 1,000 live instances
+    Resident,
+    /// Instantiating a compiled module with a 64 KiB data segment
+    Instantiate,
+    /// A disk-cache hit against compiling a large module
+    Cache,
+    /// Disk-cache hits only, for profiling the load path
+    Hits,
+}
 
 /// One page of memory, a 64 KiB data segment filling it, and a function reading it.
 fn data_module() -> String {
@@ -54,33 +86,6 @@ fn big_module(functions: usize) -> String {
     wat
 }
 
-/// wasmtime's error as an anyhow error.
-fn wt<T>(r: wasmtime::Result<T>) -> Result<T> {
-    r.map_err(|e| anyhow::anyhow!("{e:?}"))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Median over `rounds` of the mean time per call of `f`, called `batch` times a round.
-fn time_per_call(rounds: usize, batch: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..batch {
-        f();
-    }
-    let samples = (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            start.elapsed().as_secs_f64() / batch as f64
-        })
-        .collect();
-    median(samples)
-}
-
 /// Proportional set size of this process, in bytes: resident pages, each shared page
 /// divided among the mappings that share it (RSS would count a copy-on-write image page
 /// once per instance that maps it, although it exists once).
@@ -109,8 +114,8 @@ struct Sizes {
 }
 
 fn main() -> Result<()> {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let sizes = if quick {
+    let options = Options::parse();
+    let sizes = if options.quick {
         Sizes {
             rounds: 5,
             batch: 200,
@@ -125,24 +130,26 @@ fn main() -> Result<()> {
             compile_rounds: 7,
         }
     };
-    let only = std::env::args().skip_while(|a| a != "--only").nth(1);
-    let wants = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    let wants = |part: Part| options.only.is_none_or(|o| o == part);
     println!("# stagec code cache and instantiation vs wasmtime 48\n");
     // Resident memory first, before other parts leave freed heap behind for it to reuse.
-    if wants("resident") {
+    if wants(Part::Resident) {
         resident(&sizes)?;
     }
-    if wants("instantiate") {
+    if wants(Part::Instantiate) {
         instantiate(&sizes)?;
     }
-    if wants("cache") {
+    if wants(Part::Cache) {
         cache_hit(&sizes)?;
     }
-    if only.as_deref() == Some("hits") {
+    if options.only == Some(Part::Hits) {
         hits_only(&sizes)?;
     }
     Ok(())
 }
+
+/// What `get(70)` of the data module returns: byte 70 of its data segment.
+const DATA_70: i64 = (70 * 7 + 3) % 256;
 
 fn instantiate(sizes: &Sizes) -> Result<()> {
     let wat = data_module();
@@ -150,19 +157,9 @@ fn instantiate(sizes: &Sizes) -> Result<()> {
     let engine = stagec::Engine::new(stagec::Config::default())?;
     let module = stagec::Module::new(&engine, &wat)?;
     let linker = stagec::Linker::new();
-    let check = |store: &mut stagec::Store, instance: &stagec::Instance| -> Result<i32> {
-        let f = instance.get_func(store, "get").context("get")?;
-        let mut out = [stagec::Val::I32(0)];
-        f.call(store, &[stagec::Val::I32(70)], &mut out)?;
-        Ok(out[0].i32().unwrap_or(-1))
-    };
-    {
-        let mut store = stagec::Store::new(&engine);
-        let instance = linker.instantiate(&mut store, &module)?;
-        anyhow::ensure!(
-            check(&mut store, &instance)? == (70 * 7 + 3) % 256,
-            "stagec data"
-        );
+    let mut runner = StagecRunner::new(stagec::Store::new(&engine), &module, &linker, "get")?;
+    if runner.call(&[70])? != DATA_70 {
+        bail!("stagec data");
     }
     // wasmtime: pooling + copy-on-write images + InstancePre.
     let mut config = wasmtime::Config::new();
@@ -179,36 +176,41 @@ fn instantiate(sizes: &Sizes) -> Result<()> {
         wt(wasmtime::Linker::<()>::new(&default_engine).instantiate_pre(&wt_default))?;
     {
         let mut store = wasmtime::Store::new(&pooled, ());
-        let i = wt(pre.instantiate(&mut store))?;
-        let get = wt(i.get_typed_func::<i32, i32>(&mut store, "get"))?;
-        anyhow::ensure!(
-            wt(get.call(&mut store, 70))? == (70 * 7 + 3) % 256,
-            "wasmtime data"
-        );
+        let instance = wt(pre.instantiate(&mut store))?;
+        if WasmtimeRunner::from_instance(store, instance, "get")?.call(&[70])? != DATA_70 {
+            bail!("wasmtime data");
+        }
     }
-    let mut rows = Vec::new();
-    // Interleave the engines round by round.
-    let mut samples: [Vec<f64>; 3] = Default::default();
-    for _ in 0..sizes.rounds {
-        samples[0].push(time_per_call(1, sizes.batch, || {
+    // Interleaved rounds of a batch of instantiations per engine, after one warm-up batch.
+    let mut contenders = vec![
+        Contender::batched("stagec", sizes.batch, || {
             let mut store = stagec::Store::new(&engine);
-            let _ = linker
-                .instantiate(&mut store, &module)
-                .expect("instantiate");
-        }));
-        samples[1].push(time_per_call(1, sizes.batch, || {
+            linker.instantiate(&mut store, &module)?;
+            Ok(0)
+        }),
+        Contender::batched("wasmtime, pooling + CoW + InstancePre", sizes.batch, || {
             let mut store = wasmtime::Store::new(&pooled, ());
-            let _ = pre.instantiate(&mut store).expect("instantiate");
-        }));
-        samples[2].push(time_per_call(1, sizes.batch, || {
-            let mut store = wasmtime::Store::new(&default_engine, ());
-            let _ = pre_default.instantiate(&mut store).expect("instantiate");
-        }));
-    }
-    let [s, p, d] = samples.map(median);
-    rows.push(("stagec", s));
-    rows.push(("wasmtime, pooling + CoW + InstancePre", p));
-    rows.push(("wasmtime, default allocator + InstancePre", d));
+            wt(pre.instantiate(&mut store))?;
+            Ok(0)
+        }),
+        Contender::batched(
+            "wasmtime, default allocator + InstancePre",
+            sizes.batch,
+            || {
+                let mut store = wasmtime::Store::new(&default_engine, ());
+                wt(pre_default.instantiate(&mut store))?;
+                Ok(0)
+            },
+        ),
+    ];
+    let timed = interleaved(&mut contenders, 1, sizes.rounds, Check::None)?;
+    // Seconds per instance.
+    let rows: Vec<(String, f64)> = contenders
+        .iter()
+        .zip(&timed.samples)
+        .map(|(c, t)| (c.name.clone(), t.median() / 1e3))
+        .collect();
+    let (s, p) = (rows[0].1, rows[1].1);
     println!(
         "## Instantiate: 1 page, 64 KiB data segment (new store + instantiate + drop)\n\nmedian of {} rounds × {} instantiations\n",
         sizes.rounds, sizes.batch
@@ -244,36 +246,54 @@ fn cache_hit(sizes: &Sizes) -> Result<()> {
         wt(wt(wasmtime::Module::new(&wt_engine, &binary))?.serialize())?,
     )?;
 
-    let mut compile = Vec::new();
-    let mut hit = Vec::new();
-    let mut wt_compile = Vec::new();
-    let mut wt_hit = Vec::new();
-    for _ in 0..sizes.compile_rounds {
-        let engine = stagec::Engine::new(stagec::Config::default())?;
-        let start = Instant::now();
-        let m = stagec::Module::from_binary(&engine, &binary)?;
-        compile.push(start.elapsed().as_secs_f64());
-        drop(m);
-        let engine = stagec::Engine::new(cached_config.clone())?;
-        let start = Instant::now();
-        let m = stagec::Module::from_binary(&engine, &binary)?;
-        hit.push(start.elapsed().as_secs_f64());
-        anyhow::ensure!(
-            m.timings().cache == stagec::CacheOutcome::DiskHit,
-            "expected a disk hit"
-        );
-        drop(m);
-        let start = Instant::now();
-        let m = wt(wasmtime::Module::new(&wt_engine, &binary))?;
-        wt_compile.push(start.elapsed().as_secs_f64());
-        drop(m);
-        let start = Instant::now();
-        // SAFETY: the file was written just above by this engine's `serialize`.
-        let m = wt(unsafe { wasmtime::Module::deserialize_file(&wt_engine, &wt_path) })?;
-        wt_hit.push(start.elapsed().as_secs_f64());
-        drop(m);
-    }
-    let [c, h, wc, wh] = [compile, hit, wt_compile, wt_hit].map(median);
+    // Engines made before timing: a new one per compilation, without a cache (so that
+    // nothing is reused) or on the warm disk cache (as a new process would see it).
+    let engines = |config: &stagec::Config| {
+        (0..sizes.compile_rounds)
+            .map(|_| stagec::Engine::new(config.clone()))
+            .collect::<stagec::Result<Vec<_>>>()
+    };
+    let fresh_engines = RefCell::new(engines(&stagec::Config::default())?);
+    let cached_engines = RefCell::new(engines(&cached_config)?);
+    let next = |engines: &RefCell<Vec<stagec::Engine>>| {
+        let engine = engines.borrow_mut().pop();
+        engine.context("ran out of prepared engines")
+    };
+    // The modules are kept until the rounds are over: dropping one (unmapping its code)
+    // is not part of loading it.
+    let kept = RefCell::new(Vec::new());
+    let kept_wasmtime = RefCell::new(Vec::new());
+    let mut contenders = vec![
+        Contender::new("stagec compile", || {
+            let m = stagec::Module::from_binary(&next(&fresh_engines)?, &binary)?;
+            kept.borrow_mut().push(m);
+            Ok(0)
+        }),
+        Contender::new("stagec cache hit", || {
+            let m = stagec::Module::from_binary(&next(&cached_engines)?, &binary)?;
+            if m.timings().cache != stagec::CacheOutcome::DiskHit {
+                bail!("expected a disk hit");
+            }
+            kept.borrow_mut().push(m);
+            Ok(0)
+        }),
+        Contender::new("wasmtime compile", || {
+            let m = wt(wasmtime::Module::new(&wt_engine, &binary))?;
+            kept_wasmtime.borrow_mut().push(m);
+            Ok(0)
+        }),
+        Contender::new("wasmtime deserialize", || {
+            // SAFETY: the file was written just above by this engine's `serialize`.
+            let m = wt(unsafe { wasmtime::Module::deserialize_file(&wt_engine, &wt_path) })?;
+            kept_wasmtime.borrow_mut().push(m);
+            Ok(0)
+        }),
+    ];
+    let timed = interleaved(&mut contenders, 0, sizes.compile_rounds, Check::None)?;
+    drop(contenders);
+    drop((kept, kept_wasmtime));
+    // Seconds.
+    let [c, h, wc, wh] = [0, 1, 2, 3].map(|i| timed.samples[i].median() / 1e3);
     println!(
         "## Cache hit vs compile: {} functions, {:.2} MB wasm, stagec artifact {:.2} MB\n\nmedian of {} rounds; a hit is disk → module ready to instantiate\n",
         sizes.big_functions,
@@ -390,4 +410,27 @@ fn resident(_sizes: &Sizes) -> Result<()> {
         kib(wt_rows[2])
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagec_benches::cli::try_parse;
+
+    #[test]
+    fn flags_and_defaults() {
+        let o = try_parse::<Options>(&[]).unwrap();
+        assert!(!o.quick && o.only.is_none());
+        for (name, part) in [
+            ("resident", Part::Resident),
+            ("instantiate", Part::Instantiate),
+            ("cache", Part::Cache),
+            ("hits", Part::Hits),
+        ] {
+            let o = try_parse::<Options>(&["--quick", "--only", name]).unwrap();
+            assert!(o.quick);
+            assert_eq!(o.only, Some(part));
+        }
+        assert!(try_parse::<Options>(&["--only", "all"]).is_err());
+    }
 }

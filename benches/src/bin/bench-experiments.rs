@@ -6,60 +6,25 @@
 //!     [--workloads DIR] [--quick]
 //! ```
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
+use clap::Parser;
 use stagec_benches::experiments::{self, NAMES, Options, e6_throughput};
 
-const USAGE: &str = "usage: bench-experiments e1|e2|e3|e4|e5|e6|all... [--rounds N] [--warmup N]
-    [--placements N] [--functions N] [--wasm FILE]... [--workloads DIR] [--quick]
+/// Runs experiments E1-E6 of benches/EXPERIMENTS.md; each prints Markdown tables.
+#[derive(Debug, Parser)]
+struct Args {
+    /// The experiments to run, in order (`all`: every one)
+    #[arg(required = true, value_name = "EXPERIMENT", value_parser = experiment_names())]
+    experiments: Vec<String>,
+    #[command(flatten)]
+    options: Options,
+}
 
-  --rounds N      timed interleaved rounds per placement (default 15; E4 compiles at least 21,
-                  E5 at least 51, E6 compiles between 3 and 7)
-  --warmup N      untimed rounds first (default 2)
-  --placements N  code placements of the timed kernels, E1-E3 (default 4)
-  --functions N   functions of E6's synthetic module (default 3000)
-  --wasm FILE     E6: also measure compiling FILE (.wasm or .wat)
-  --workloads DIR E4, E6: also measure the real-code workloads of DIR/manifest.toml
-                  (E6: the largest one's compile throughput and code speed)
-  --quick         tiny arguments and 3 rounds: checks that everything runs";
-
-fn options() -> Result<(Vec<String>, Options)> {
-    let mut opts = Options::default();
-    let mut names = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .with_context(|| format!("{arg} needs a value\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--rounds" => opts.rounds = value()?.parse().context("--rounds")?,
-            "--warmup" => opts.warmup = value()?.parse().context("--warmup")?,
-            "--placements" => opts.placements = value()?.parse().context("--placements")?,
-            "--functions" => opts.synth_functions = value()?.parse().context("--functions")?,
-            "--wasm" => opts.wasm.push(value()?.into()),
-            "--workloads" => opts.workloads = Some(value()?.into()),
-            "--quick" => opts.quick = true,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            "all" => names.extend(NAMES.iter().map(|n| n.to_string())),
-            _ if NAMES.contains(&arg.as_str()) => names.push(arg),
-            _ => bail!("unknown argument `{arg}`\n{USAGE}"),
-        }
-    }
-    if opts.quick {
-        opts.rounds = 3;
-        opts.warmup = 1;
-        opts.placements = 1;
-    }
-    if opts.rounds == 0 || opts.placements == 0 || opts.synth_functions == 0 {
-        bail!("--rounds, --placements and --functions must be at least 1");
-    }
-    if names.is_empty() {
-        bail!("name an experiment\n{USAGE}");
-    }
-    Ok((names, opts))
+/// `e1` ... `e6` and `all`.
+fn experiment_names() -> clap::builder::PossibleValuesParser {
+    let mut names: Vec<&str> = NAMES.to_vec();
+    names.push("all");
+    clap::builder::PossibleValuesParser::new(names)
 }
 
 fn main() -> Result<()> {
@@ -67,7 +32,19 @@ fn main() -> Result<()> {
     if args.first().map(String::as_str) == Some(e6_throughput::CHILD_ARG) {
         return e6_throughput::child(&args[1..]);
     }
-    let (names, opts) = options()?;
+    let Args {
+        experiments: given,
+        options,
+    } = Args::parse();
+    let opts = options.quickened();
+    let mut names = Vec::new();
+    for name in given {
+        if name == "all" {
+            names.extend(NAMES.iter().map(|n| n.to_string()));
+        } else {
+            names.push(name);
+        }
+    }
     for name in &names {
         eprintln!("running {name} ...");
         experiments::run(name, &opts)?;
@@ -78,60 +55,57 @@ fn main() -> Result<()> {
 #[cfg(test)]
 mod tests {
     //! The experiments' own checks on small arguments: every variant of every experiment
-    //! computes the same result, and the timing helpers do what they say.
+    //! computes the same result. (The timing and statistics helpers have their own unit
+    //! tests in the library.)
 
+    use super::Args;
     use stagec::{Config, Engine, Linker, Module, Store};
-    use stagec_benches::experiments::timing::{Check, Contender, interleaved, median, quantile};
-    use stagec_benches::experiments::{StagecRun, e1_constants, e2_calls, e3_memory_base};
+    use stagec_benches::cli::try_parse;
+    use stagec_benches::experiments::{e1_constants, e2_calls, e3_memory_base};
     use stagec_benches::experiments::{e4_compile_cost, e5_instantiation, e6_synth};
+    use stagec_benches::plan::{ModuleSpec, Plan};
+    use stagec_benches::runner::Runner;
+    use stagec_benches::runner::stagec::StagecRunner;
+    use stagec_benches::runner::wasmtime as wasmtime_runner;
 
     #[test]
-    fn quantiles_interpolate() {
-        let xs = [4.0, 1.0, 3.0, 2.0];
-        assert_eq!(median(&xs), 2.5);
-        assert_eq!(quantile(&xs, 0.0), 1.0);
-        assert_eq!(quantile(&xs, 1.0), 4.0);
-        assert_eq!(quantile(&xs, 0.25), 1.75);
-        assert!(median(&[]).is_nan());
-    }
+    fn flags_and_defaults() {
+        let args = try_parse::<Args>(&["e1"]).unwrap();
+        let o = &args.options;
+        assert_eq!((o.rounds, o.warmup, o.placements), (15, 2, 4));
+        assert_eq!(o.synth_functions, e6_synth::DEFAULT_FUNCTIONS);
+        assert!(!o.quick && o.wasm.is_empty() && o.workloads.is_none());
 
-    #[test]
-    fn interleaving_rotates_and_checks() {
-        let order = std::cell::RefCell::new(Vec::new());
-        let mut contenders = vec![
-            Contender::new("a", || {
-                order.borrow_mut().push('a');
-                Ok(7)
-            }),
-            Contender::new("b", || {
-                order.borrow_mut().push('b');
-                Ok(7)
-            }),
-        ];
-        let (times, sum) = interleaved(&mut contenders, 1, 3, Check::Equal).unwrap();
-        drop(contenders);
-        assert_eq!(sum, Some(7));
-        assert_eq!(times.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3]);
-        assert_eq!(order.into_inner(), ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b']);
+        let args = try_parse::<Args>(&[
+            "e6",
+            "all",
+            "--rounds=9",
+            "--wasm",
+            "a.wasm",
+            "--wasm",
+            "b.wat",
+            "--workloads",
+            "w",
+            "--functions",
+            "10",
+            "--quick",
+        ])
+        .unwrap();
+        assert_eq!(args.experiments, ["e6", "all"]);
+        assert_eq!(args.options.wasm.len(), 2);
+        let quick = args.options.quickened();
+        assert_eq!((quick.rounds, quick.warmup, quick.placements), (3, 1, 1));
+        assert_eq!(quick.synth_functions, 10);
 
-        let mut differing = vec![Contender::new("x", || Ok(1)), Contender::new("y", || Ok(2))];
-        assert!(interleaved(&mut differing, 0, 1, Check::Equal).is_err());
-        assert!(interleaved(&mut differing, 0, 1, Check::None).is_ok());
-    }
-
-    #[test]
-    fn paired_ratio_pairs_rounds() {
-        use stagec_benches::experiments::timing::{Placed, paired_ratio};
-        // Load doubles both in round 2: the per-round ratio stays 0.5, the medians do not
-        // see it that way.
-        let a = Placed {
-            per_placement: vec![vec![1.0, 2.0, 1.0], vec![3.0]],
-        };
-        let b = Placed {
-            per_placement: vec![vec![2.0, 4.0, 2.0], vec![6.0]],
-        };
-        assert_eq!(paired_ratio(&a, &b), 0.5);
-        assert_eq!(paired_ratio(&b, &a), 2.0);
+        for wrong in [
+            &[][..],
+            &["e7"],
+            &["e1", "--rounds", "0"],
+            &["e1", "--placements", "0"],
+            &["e1", "--bogus"],
+        ] {
+            assert!(try_parse::<Args>(wrong).is_err(), "{wrong:?}");
+        }
     }
 
     #[test]
@@ -160,8 +134,8 @@ mod tests {
     fn e1_builds_agree() {
         let engine = engine();
         let (mut spec, mut indir) = e1_constants::both_builds(&engine, 1).unwrap();
-        let sum = spec.call(1).unwrap();
-        assert_eq!(sum, indir.call(1).unwrap());
+        let sum = spec.call(&[1]).unwrap();
+        assert_eq!(sum, indir.call(&[1]).unwrap());
         assert_ne!(sum, 0);
     }
 
@@ -173,7 +147,7 @@ mod tests {
             let results: Vec<i64> = e2_calls::builds(&engine, callee, 0)
                 .unwrap()
                 .iter_mut()
-                .map(|b| b.call(1000).unwrap())
+                .map(|b| b.call(&[1000]).unwrap())
                 .collect();
             assert!(
                 results.iter().all(|&r| r == results[0]),
@@ -193,8 +167,9 @@ mod tests {
                 let staged = stagec::parse_swat(&swat).unwrap();
                 let module =
                     Module::from_staged(&engine, &staged, &stagec::Preimports::new()).unwrap();
-                let mut run = StagecRun::new(Store::new(&engine), &module, &Linker::new()).unwrap();
-                sums.push(run.call(1).unwrap());
+                let mut run =
+                    StagecRunner::new(Store::new(&engine), &module, &Linker::new(), "run").unwrap();
+                sums.push(run.call(&[1]).unwrap());
             }
             assert_eq!(sums[0], sums[1], "{}", kernel.name);
         }
@@ -213,18 +188,13 @@ mod tests {
         let bytes = wat::parse_str(e6_synth::module(60)).unwrap();
         let engine = engine();
         let module = Module::from_binary(&engine, &bytes).unwrap();
-        let mut run = StagecRun::new(Store::new(&engine), &module, &Linker::new()).unwrap();
-        let ours = run.call(240).unwrap();
+        let mut run =
+            StagecRunner::new(Store::new(&engine), &module, &Linker::new(), "run").unwrap();
+        let ours = run.call(&[240]).unwrap();
 
-        let wasmtime_engine = wasmtime::Engine::default();
-        let theirs_module = wasmtime::Module::new(&wasmtime_engine, &bytes).unwrap();
-        let mut store = wasmtime::Store::new(&wasmtime_engine, ());
-        let instance = wasmtime::Instance::new(&mut store, &theirs_module, &[]).unwrap();
-        let theirs = instance
-            .get_typed_func::<i32, i64>(&mut store, "run")
-            .unwrap()
-            .call(&mut store, 240)
-            .unwrap();
-        assert_eq!(ours, theirs);
+        let plan = Plan::new(ModuleSpec::from_binary("synthetic", bytes));
+        let wasmtime_engine = wasmtime_runner::engine(false).unwrap();
+        let mut theirs = wasmtime_runner::generic(&wasmtime_engine, &plan, "run").unwrap();
+        assert_eq!(ours, theirs.call(&[240]).unwrap());
     }
 }

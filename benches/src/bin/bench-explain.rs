@@ -8,49 +8,44 @@
 //! ```
 //! FUNC is an export name or a function index (default `run`).
 
-use anyhow::{Context, Result, bail};
-use stagec::{CompileOptions, Engine, Explanation, Module, Preimports, Provider, Val};
+use anyhow::{Context, Result};
+use clap::Parser;
+use stagec::{CompileOptions, Engine, Explanation, Module};
+use stagec_benches::runner::stagec as stagec_runner;
+use stagec_benches::runner::wasmtime::wt;
+use std::path::PathBuf;
 
-const USAGE: &str = "usage: bench-explain KERNEL [FUNC] [--cwasm DIR]";
+/// Prints stagec's optimized CLIF and machine code of one function of a kernel,
+/// specialized on the kernel's bindings next to the generic build.
+#[derive(Debug, Parser)]
+struct Options {
+    /// The kernel (struct, hashtab, matmul, interp, sha, nbody)
+    kernel: String,
+    /// The function: an export name or a function index
+    #[arg(default_value = "run")]
+    func: String,
+    /// Also write wasmtime's compiled generic and hand-specialized modules into DIR
+    /// (KERNEL.cwasm, KERNEL_hand.cwasm)
+    #[arg(long, value_name = "DIR")]
+    cwasm: Option<PathBuf>,
+}
 
 fn main() -> Result<()> {
-    let mut positional = Vec::new();
-    let mut cwasm = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--cwasm" => cwasm = Some(args.next().context("--cwasm needs a directory")?),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(());
-            }
-            _ if arg.starts_with('-') => bail!("unknown option `{arg}`\n{USAGE}"),
-            _ => positional.push(arg),
-        }
-    }
-    let (name, func) = match positional.as_slice() {
-        [k] => (k.as_str(), "run"),
-        [k, f] => (k.as_str(), f.as_str()),
-        _ => bail!("{USAGE}"),
-    };
+    let Options {
+        kernel,
+        func,
+        cwasm,
+    } = Options::parse();
+    let name = kernel.as_str();
     let kernel = stagec_benches::kernel(name).with_context(|| format!("no kernel `{name}`"))?;
 
     let engine = Engine::new(Default::default())?;
-    let mut pre = Preimports::new();
-    for &(module, name, value) in kernel.values {
-        pre.value(module, name, Val::I32(value));
-    }
-    if let Some(source) = kernel.provider {
-        let provider = Provider::new(&engine, source, Preimports::new())?;
-        for &(module, name, export) in kernel.functions {
-            pre.export(module, name, &provider, export);
-        }
-    }
+    let pre = stagec_runner::bindings(&engine, &kernel.plan(0)?)?;
     let explained = Module::explain(
         &engine,
         kernel.generic,
         &pre,
-        func,
+        &func,
         &CompileOptions::default(),
     )?;
     section("specialized", &explained.specialized);
@@ -67,10 +62,8 @@ fn main() -> Result<()> {
         let engine = wasmtime::Engine::default();
         for (suffix, source) in [("", kernel.generic), ("_hand", kernel.hand)] {
             let bytes = wat::parse_str(source)?;
-            let compiled = engine
-                .precompile_module(&bytes)
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let path = std::path::Path::new(&dir).join(format!("{name}{suffix}.cwasm"));
+            let compiled = wt(engine.precompile_module(&bytes))?;
+            let path = dir.join(format!("{name}{suffix}.cwasm"));
             std::fs::write(&path, compiled).with_context(|| path.display().to_string())?;
             eprintln!("wrote {}", path.display());
         }
@@ -86,4 +79,23 @@ fn section(title: &str, e: &Explanation) {
         e.machine_insts
     );
     println!("{}\n", e.disasm.trim_end());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagec_benches::cli::try_parse;
+
+    #[test]
+    fn flags_and_defaults() {
+        let o = try_parse::<Options>(&["struct"]).unwrap();
+        assert_eq!(
+            (o.kernel.as_str(), o.func.as_str(), o.cwasm),
+            ("struct", "run", None)
+        );
+        let o = try_parse::<Options>(&["interp", "3", "--cwasm", "/tmp"]).unwrap();
+        assert_eq!((o.kernel.as_str(), o.func.as_str()), ("interp", "3"));
+        assert_eq!(o.cwasm, Some(PathBuf::from("/tmp")));
+        assert!(try_parse::<Options>(&[]).is_err());
+    }
 }

@@ -6,9 +6,13 @@
 //! cargo run --release -p stagec-benches --bin bench-staged -- [--runs N]
 //! ```
 
-use anyhow::{Context, Result, bail};
-use stagec::{CompileOptions, Config, Engine, Instance, Linker, Module, Preimports, Store, Val};
-use std::time::Instant;
+use anyhow::{Result, bail};
+use clap::Parser;
+use stagec::{CompileOptions, Config, Engine, Linker, Module, Preimports, Store};
+use stagec_benches::cli::positive;
+use stagec_benches::runner::Runner;
+use stagec_benches::runner::stagec::StagecRunner;
+use stagec_benches::timing::{Check, Contender, interleaved};
 
 /// A loop over memory that also updates a global: the state lives either in the multi
 /// stage itself (reached through the vmctx) or in a single stage (fixed addresses).
@@ -61,24 +65,24 @@ const CALLER: &str = r#"(module
       (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $acc)))"#;
 
-struct Variant {
-    name: &'static str,
-    store: Store,
-    instance: Instance,
-    arg: i32,
+/// Times a loop whose state lives in a `multi` or in a `single` stage, and calls of an
+/// ordinary import against calls into a `single` stage; prints a Markdown table.
+#[derive(Debug, Parser)]
+struct Options {
+    /// Timed rounds (after a checked first call and one warm-up round); every variant
+    /// runs once per round, the order rotating
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive)]
+    runs: usize,
+    /// Ignored: `cargo bench` passes it to every target
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
-impl Variant {
-    fn run(&mut self) -> Result<(i64, f64)> {
-        let f = self.instance.get_func(&self.store, "run").context("run")?;
-        let mut out = [Val::I64(0)];
-        let start = Instant::now();
-        f.call(&mut self.store, &[Val::I32(self.arg)], &mut out)?;
-        Ok((
-            out[0].i64().unwrap_or_default(),
-            start.elapsed().as_secs_f64() * 1e3,
-        ))
-    }
+/// A variant: its table row, its instance and the argument of `run`.
+struct Variant {
+    name: &'static str,
+    runner: StagecRunner,
+    arg: i32,
 }
 
 fn staged(engine: &Engine, text: &str, options: &CompileOptions) -> Result<Module> {
@@ -95,28 +99,14 @@ fn variant(
     name: &'static str,
     module: &Module,
     linker: &Linker,
-    mut store: Store,
+    store: Store,
     arg: i32,
 ) -> Result<Variant> {
-    let instance = linker.instantiate(&mut store, module)?;
-    Ok(Variant {
-        name,
-        store,
-        instance,
-        arg,
-    })
+    let runner = StagecRunner::new(store, module, linker, "run")?;
+    Ok(Variant { name, runner, arg })
 }
-
 fn main() -> Result<()> {
-    let mut runs = 15;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--runs" => runs = args.next().context("--runs N")?.parse()?,
-            "--bench" => {}
-            _ => bail!("usage: bench-staged [--runs N]"),
-        }
-    }
+    let runs = Options::parse().runs;
     let engine = Engine::new(Config::default())?;
     let plain = CompileOptions::default();
     let no_inline = CompileOptions {
@@ -174,30 +164,29 @@ fn main() -> Result<()> {
         2_000_000,
     )?);
 
-    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
-    let mut checksums: Vec<Option<i64>> = vec![None; variants.len()];
-    for round in 0..runs + 2 {
-        for (i, v) in variants.iter_mut().enumerate() {
-            let (sum, ms) = v.run()?;
-            // The state variants mutate memory, so compare their first results only.
-            checksums[i].get_or_insert(sum);
-            if round >= 2 {
-                samples[i].push(ms);
-            }
-        }
+    // The first results, before anything is timed: the two state variants compute the
+    // same, and so do the three call variants. (Both kinds keep state from call to call,
+    // so only first results compare.)
+    let mut firsts = Vec::new();
+    for v in &mut variants {
+        firsts.push(v.runner.call(&[v.arg])?);
     }
-    if checksums[0] != checksums[1] {
-        bail!(
-            "state variants disagree: {:?} vs {:?}",
-            checksums[0],
-            checksums[1]
-        );
+    if firsts[0] != firsts[1] {
+        bail!("state variants disagree: {} vs {}", firsts[0], firsts[1]);
     }
-    let median = |xs: &mut Vec<f64>| {
-        xs.sort_by(f64::total_cmp);
-        xs[xs.len() / 2]
-    };
-    let medians: Vec<f64> = samples.iter_mut().map(median).collect();
+    if firsts[2..].iter().any(|&sum| sum != firsts[2]) {
+        bail!("call variants disagree: {:?}", &firsts[2..]);
+    }
+    let mut contenders: Vec<Contender> = variants
+        .iter_mut()
+        .map(|v| {
+            let (runner, arg) = (&mut v.runner, v.arg);
+            Contender::new(v.name, move || runner.call(&[arg]))
+        })
+        .collect();
+    let timed = interleaved(&mut contenders, 1, runs, Check::None)?;
+    drop(contenders);
+    let medians: Vec<f64> = timed.samples.iter().map(|s| s.median()).collect();
     println!("Medians of {runs} interleaved runs (ms per `run` call).\n");
     println!("| variant | median ms | relative |");
     println!("|---|---:|---:|");
@@ -212,4 +201,19 @@ fn main() -> Result<()> {
     }
     println!("\nrelative = time of the first row of its group / this row's time (> 1 = faster).");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagec_benches::cli::try_parse;
+
+    #[test]
+    fn flags_and_defaults() {
+        assert_eq!(try_parse::<Options>(&[]).unwrap().runs, 15);
+        let o = try_parse::<Options>(&["--runs", "3", "--bench"]).unwrap();
+        assert_eq!(o.runs, 3);
+        assert!(try_parse::<Options>(&["--runs", "0"]).is_err());
+        assert!(try_parse::<Options>(&["--rounds", "3"]).is_err());
+    }
 }

@@ -5,98 +5,67 @@
 //! cargo run --release -p stagec-benches --bin bench-table -- [--runs N] [--kernel NAME]...
 //! ```
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use clap::Parser;
+use stagec_benches::cli::positive;
+use stagec_benches::stats::{Placed, geomean};
+use stagec_benches::timing::{Check, Contender, across_placements};
 use stagec_benches::{Bench, KERNELS, Kernel};
-use std::time::{Duration, Instant};
 
-const USAGE: &str =
-    "usage: bench-table [--runs N] [--placements N] [--warmup N] [--kernel NAME]...";
-
+/// Runs every kernel four ways (stagec spec, stagec indir, wasmtime, wasmtime hand) in
+/// one process and prints a Markdown table of medians and speedups.
+#[derive(Debug, Parser)]
 struct Options {
-    /// Timed calls per variant and placement.
+    /// Timed calls per variant and placement; the variants are interleaved call by call,
+    /// rotating which goes first
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive)]
     runs: usize,
-    /// Code placements per kernel (see `stagec_benches::place`).
+    /// Code placements per kernel (see `stagec_benches::place`); medians pool them
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = positive)]
     placements: usize,
-    /// Untimed calls per variant and placement.
+    /// Untimed calls per variant and placement, after the checksum check
+    #[arg(long, value_name = "N", default_value_t = 2)]
     warmup: usize,
+    /// Only this kernel (repeatable; default: all)
+    #[arg(long = "kernel", value_name = "NAME", value_parser = kernel)]
     kernels: Vec<&'static Kernel>,
+    /// Ignored: `cargo bench` passes it to every target
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
-fn options() -> Result<Options> {
-    let mut opts = Options {
-        runs: 15,
-        placements: 4,
-        warmup: 2,
-        kernels: Vec::new(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .with_context(|| format!("{arg} needs a value\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--runs" => opts.runs = value()?.parse().context("--runs")?,
-            "--warmup" => opts.warmup = value()?.parse().context("--warmup")?,
-            "--placements" => opts.placements = value()?.parse().context("--placements")?,
-            "--kernel" => {
-                let name = value()?;
-                let kernel = stagec_benches::kernel(&name).with_context(|| {
-                    let names: Vec<_> = KERNELS.iter().map(|k| k.name).collect();
-                    format!("no kernel `{name}` (kernels: {})", names.join(", "))
-                })?;
-                opts.kernels.push(kernel);
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            // `cargo bench` passes --bench to every target; ignore it.
-            "--bench" => {}
-            _ => bail!("unknown argument `{arg}`\n{USAGE}"),
-        }
-    }
-    if opts.runs == 0 || opts.placements == 0 {
-        bail!("--runs and --placements must be at least 1");
-    }
-    if opts.kernels.is_empty() {
-        opts.kernels = KERNELS.iter().collect();
-    }
-    Ok(opts)
+/// The kernel called `name`, for clap.
+fn kernel(name: &str) -> Result<&'static Kernel, String> {
+    stagec_benches::kernel(name).ok_or_else(|| {
+        let names: Vec<_> = KERNELS.iter().map(|k| k.name).collect();
+        format!("no kernel `{name}` (kernels: {})", names.join(", "))
+    })
 }
 
-/// The measured times of one kernel: per variant (`Variant::ALL` order), per placement.
+/// The measured times of one kernel: per variant (`EngineKind::IN_PROCESS` order), every
+/// placement.
 struct Row {
     kernel: &'static Kernel,
     checksum: i64,
-    times: [Vec<Vec<Duration>>; 4],
+    times: Vec<Placed>,
 }
 
 impl Row {
     /// Median over every run at every placement, in milliseconds.
     fn median(&self, v: usize) -> f64 {
-        quantile(&self.times[v].concat(), 0.5)
+        self.times[v].median()
     }
     /// Interquartile range relative to the median (all placements pooled), the largest
     /// over the variants.
     fn noise(&self) -> f64 {
-        (0..4)
-            .map(|v| {
-                let all = self.times[v].concat();
-                (quantile(&all, 0.75) - quantile(&all, 0.25)) / self.median(v)
-            })
-            .fold(0.0, f64::max)
+        self.times.iter().map(Placed::noise).fold(0.0, f64::max)
     }
-    /// How much code placement alone moved a variant: the slowest placement's median over
-    /// the fastest's, minus one; the largest over the variants.
+    /// How much code placement alone moved a variant (see `Placed::placement_effect`),
+    /// the largest over the variants.
     fn placement_effect(&self) -> f64 {
-        (0..4)
-            .map(|v| {
-                let medians: Vec<f64> = self.times[v].iter().map(|t| quantile(t, 0.5)).collect();
-                let max = medians.iter().copied().fold(f64::MIN, f64::max);
-                let min = medians.iter().copied().fold(f64::MAX, f64::min);
-                max / min - 1.0
-            })
+        self.times
+            .iter()
+            .map(Placed::placement_effect)
             .fold(0.0, f64::max)
     }
     /// Speedup of stagec-spec over variant `v`: t_v / t_spec.
@@ -105,67 +74,36 @@ impl Row {
     }
 }
 
-/// The q-quantile (linear interpolation) of `times`, in milliseconds.
-fn quantile(times: &[Duration], q: f64) -> f64 {
-    let mut ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1e3).collect();
-    ms.sort_by(f64::total_cmp);
-    let pos = q * (ms.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    ms[lo] + (ms[hi] - ms[lo]) * (pos - lo as f64)
-}
-
-fn geomean(xs: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = xs.fold((0.0, 0), |(s, n), x| (s + x.ln(), n + 1));
-    (sum / n as f64).exp()
-}
-
 fn measure(kernel: &'static Kernel, opts: &Options) -> Result<Row> {
-    let mut times: [Vec<Vec<Duration>>; 4] = Default::default();
-    let mut checksum = None;
-    for placement in 0..opts.placements {
-        let mut bench = Bench::placed(kernel, kernel.arg, placement)?;
-        if *checksum.get_or_insert(bench.checksum) != bench.checksum {
-            bail!(
-                "kernel {}: the checksum changed with the code placement",
-                kernel.name
-            );
-        }
-        for _ in 0..opts.warmup {
-            bench.check(kernel.arg)?;
-        }
-        let mut samples: [Vec<Duration>; 4] = Default::default();
-        for run in 0..opts.runs {
-            // Interleave the variants, rotating who goes first, so that drift (frequency,
-            // other load on the machine) spreads over all four alike.
-            for i in 0..4 {
-                let v = (run + i) % 4;
-                let (variant, runner) = &mut bench.runners[v];
-                let start = Instant::now();
-                let sum = runner.run(std::hint::black_box(kernel.arg))?;
-                samples[v].push(start.elapsed());
-                if sum != bench.checksum {
-                    bail!(
-                        "kernel {}: {} returned {sum}, expected {}",
-                        kernel.name,
-                        variant.name(),
-                        bench.checksum
-                    );
-                }
-            }
-        }
-        for (all, s) in times.iter_mut().zip(samples) {
-            all.push(s);
-        }
-    }
+    let arg = kernel.arg;
+    let timed = across_placements(opts.placements, opts.warmup, opts.runs, |placement| {
+        // Instantiates the four variants and checks their checksums before timing.
+        let bench = Bench::placed(kernel, arg, placement)?;
+        let check = Check::Expect(bench.checksum);
+        let contenders = bench
+            .runners
+            .into_iter()
+            .map(|(variant, mut runner)| {
+                Contender::new(variant.name(), move || {
+                    runner.call(&[std::hint::black_box(arg)])
+                })
+            })
+            .collect();
+        Ok((contenders, check))
+    })
+    .with_context(|| format!("kernel {}", kernel.name))?;
     Ok(Row {
         kernel,
-        checksum: checksum.expect("at least one placement"),
-        times,
+        checksum: timed.checksum.context("the checksum was checked")?,
+        times: timed.placed,
     })
 }
 
 fn main() -> Result<()> {
-    let opts = options()?;
+    let mut opts = Options::parse();
+    if opts.kernels.is_empty() {
+        opts.kernels = KERNELS.iter().collect();
+    }
     let mut rows = Vec::new();
     for kernel in &opts.kernels {
         eprintln!(
@@ -206,22 +144,23 @@ fn print_table(rows: &[Row], opts: &Options) {
     let specializable: Vec<&Row> = rows.iter().filter(|r| !r.kernel.control).collect();
     let control: Vec<&Row> = rows.iter().filter(|r| r.kernel.control).collect();
     for (label, group) in [("geomean (a–d)", &specializable), ("geomean (e)", &control)] {
-        if group.is_empty() {
-            continue;
-        }
         let g = |f: &dyn Fn(&Row) -> f64| geomean(group.iter().map(|r| f(r)));
-        println!(
-            "| **{label}** | | | | | **{:.2}×** | **{:.2}×** | **{:.2}×** | {:.2}× | | |",
+        // An empty group (no kernel of it selected) has no geomeans and no row.
+        let (Some(indir), Some(hand), Some(wasmtime), Some(hand_gain)) = (
             g(&|r| r.speedup(1)),
             g(&|r| r.speedup(3)),
             g(&|r| r.speedup(2)),
             g(&|r| r.median(2) / r.median(3)),
+        ) else {
+            continue;
+        };
+        println!(
+            "| **{label}** | | | | | **{indir:.2}×** | **{hand:.2}×** | **{wasmtime:.2}×** | {hand_gain:.2}× | | |",
         );
     }
 
     println!("\nTargets:");
-    if !specializable.is_empty() {
-        let g = geomean(specializable.iter().map(|r| r.speedup(1)));
+    if let Some(g) = geomean(specializable.iter().map(|r| r.speedup(1))) {
         println!(
             "- spec >= 1.30x indir (geomean a–d): {g:.3}x  {}",
             verdict(g >= 1.30)
@@ -256,4 +195,41 @@ fn print_table(rows: &[Row], opts: &Options) {
 
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagec_benches::cli::try_parse;
+
+    #[test]
+    fn flags_and_defaults() {
+        let o = try_parse::<Options>(&[]).unwrap();
+        assert_eq!((o.runs, o.placements, o.warmup), (15, 4, 2));
+        assert!(o.kernels.is_empty() && !o.bench);
+        let o = try_parse::<Options>(&[
+            "--runs=3",
+            "--placements",
+            "1",
+            "--warmup",
+            "0",
+            "--kernel",
+            "sha",
+            "--kernel",
+            "interp",
+            "--bench",
+        ])
+        .unwrap();
+        assert_eq!((o.runs, o.placements, o.warmup), (3, 1, 0));
+        let names: Vec<&str> = o.kernels.iter().map(|k| k.name).collect();
+        assert_eq!(names, ["sha", "interp"]);
+        for wrong in [
+            &["--runs", "0"][..],
+            &["--placements", "0"],
+            &["--kernel", "nope"],
+            &["extra"],
+        ] {
+            assert!(try_parse::<Options>(wrong).is_err(), "{wrong:?}");
+        }
+    }
 }

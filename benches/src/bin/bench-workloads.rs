@@ -9,32 +9,57 @@
 //! ```
 
 use anyhow::{Context, Result, bail};
+use clap::Parser;
+use stagec_benches::cli::positive;
 use stagec_benches::report::Report;
 use stagec_benches::report::machine::{self, Machine};
-use stagec_benches::workloads::measure::{self, Options, geomean};
-use stagec_benches::workloads::{EngineKind, manifest, node};
+use stagec_benches::runner::{EngineKind, node};
+use stagec_benches::stats::geomean;
+use stagec_benches::workloads::manifest;
+use stagec_benches::workloads::measure::{self, Options};
 use std::path::{Path, PathBuf};
 
-const USAGE: &str = "usage: bench-workloads [--runs N] [--warmup N] [--quick] [--filter NAME]... \
-[--manifest PATH] [--out DIR] [--no-node]
-
-  --runs N         timed rounds per workload (default 15; --quick: 5)
-  --warmup N       untimed calls per engine after the checked first one (default 2; --quick: 1)
-  --quick          few rounds, for a first look
-  --filter NAME    only workloads whose name contains NAME (repeatable)
-  --manifest PATH  the manifest (default: workloads/manifest.toml of the repository)
-  --out DIR        where to write RESULTS.md, results.json and the plots
-                   (default: benches/results of the repository)
-  --no-node        do not run node even if it is on PATH";
-
+/// Runs the workloads of a manifest on stagec (specialized and with runtime imports),
+/// wasmtime (generic and hand-specialized) and node, checks every result against the
+/// manifest's checksum and writes RESULTS.md, results.json and SVG plots.
+#[derive(Debug, Parser)]
 struct Args {
-    options: Options,
+    /// Timed rounds per workload [default: 15; with --quick: 5]
+    #[arg(long, value_name = "N", value_parser = positive)]
+    runs: Option<usize>,
+    /// Untimed calls per engine after the checked first one [default: 2; with --quick: 1]
+    #[arg(long, value_name = "N")]
+    warmup: Option<usize>,
+    /// Few rounds, for a first look
+    #[arg(long)]
     quick: bool,
+    /// Only workloads whose name contains NAME (repeatable)
+    #[arg(long = "filter", value_name = "NAME")]
     filters: Vec<String>,
-    manifest: PathBuf,
-    out: PathBuf,
-    /// The arguments as given, for the regeneration command.
-    given: Vec<String>,
+    /// The manifest [default: workloads/manifest.toml of the repository]
+    #[arg(long, value_name = "PATH")]
+    manifest: Option<PathBuf>,
+    /// Where to write RESULTS.md, results.json and the plots [default: benches/results of
+    /// the repository]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Do not run node even if it is on PATH
+    #[arg(long)]
+    no_node: bool,
+}
+
+impl Args {
+    /// How to measure: the defaults filled in.
+    fn options(&self) -> Options {
+        let runs = self.runs.unwrap_or(if self.quick { 5 } else { 15 });
+        let warmup = self.warmup.unwrap_or(if self.quick { 1 } else { 2 });
+        Options {
+            runs,
+            warmup,
+            node_warmup: warmup.max(3),
+            node: !self.no_node,
+        }
+    }
 }
 
 /// The repository root (this crate's parent directory).
@@ -43,54 +68,6 @@ fn workspace() -> PathBuf {
         .parent()
         .expect("benches lives in the workspace")
         .to_path_buf()
-}
-
-fn parse_args() -> Result<Args> {
-    let given: Vec<String> = std::env::args().skip(1).collect();
-    let (mut runs, mut warmup, mut quick, mut no_node) = (None, None, false, false);
-    let mut filters = Vec::new();
-    let mut manifest = workspace().join("workloads/manifest.toml");
-    let mut out = workspace().join("benches/results");
-    let mut args = given.iter();
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .cloned()
-                .with_context(|| format!("{arg} needs a value\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--runs" => runs = Some(value()?.parse::<usize>().context("--runs")?),
-            "--warmup" => warmup = Some(value()?.parse::<usize>().context("--warmup")?),
-            "--quick" => quick = true,
-            "--filter" => filters.push(value()?),
-            "--manifest" => manifest = PathBuf::from(value()?),
-            "--out" => out = PathBuf::from(value()?),
-            "--no-node" => no_node = true,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            _ => bail!("unknown argument `{arg}`\n{USAGE}"),
-        }
-    }
-    let runs = runs.unwrap_or(if quick { 5 } else { 15 });
-    if runs == 0 {
-        bail!("--runs must be at least 1");
-    }
-    let warmup = warmup.unwrap_or(if quick { 1 } else { 2 });
-    Ok(Args {
-        options: Options {
-            runs,
-            warmup,
-            node_warmup: warmup.max(3),
-            node: !no_node,
-        },
-        quick,
-        filters,
-        manifest,
-        out,
-        given,
-    })
 }
 
 /// The command that regenerates the results, run from the repository root.
@@ -127,8 +104,18 @@ fn command(given: &[String]) -> String {
 }
 
 fn main() -> Result<()> {
-    let args = parse_args()?;
-    let mut workloads = manifest::load(&args.manifest)?;
+    // The arguments as given, for the regeneration command.
+    let given: Vec<String> = std::env::args().skip(1).collect();
+    let args = Args::parse();
+    let manifest_path = args
+        .manifest
+        .clone()
+        .unwrap_or_else(|| workspace().join("workloads/manifest.toml"));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| workspace().join("benches/results"));
+    let mut workloads = manifest::load(&manifest_path)?;
     if !args.filters.is_empty() {
         let names: Vec<String> = workloads.iter().map(|w| w.name.clone()).collect();
         workloads.retain(|w| args.filters.iter().any(|f| w.name.contains(f.as_str())));
@@ -140,7 +127,7 @@ fn main() -> Result<()> {
             );
         }
     }
-    let mut options = args.options.clone();
+    let mut options = args.options();
     let node_version = if options.node { node::version() } else { None };
     if options.node && node_version.is_none() {
         eprintln!("node is not on PATH: V8 is not measured");
@@ -156,13 +143,13 @@ fn main() -> Result<()> {
             .with_context(|| format!("workload `{}`", workload.name))?;
         results.push(result);
     }
-    let manifest = std::path::absolute(&args.manifest)
+    let manifest = std::path::absolute(&manifest_path)
         .ok()
         .and_then(|p| p.strip_prefix(workspace()).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| args.manifest.clone());
-    let manifest_dir = args.manifest.parent().filter(|d| !d.as_os_str().is_empty());
+        .unwrap_or_else(|| manifest_path.clone());
+    let manifest_dir = manifest_path.parent().filter(|d| !d.as_os_str().is_empty());
     let report = Report {
-        command: command(&args.given),
+        command: command(&given),
         manifest: manifest.display().to_string(),
         manifest_commit: machine::commit_of(manifest_dir.unwrap_or(Path::new(".")), &[]),
         quick: args.quick,
@@ -170,7 +157,7 @@ fn main() -> Result<()> {
         machine,
         workloads: results,
     };
-    for file in report.write(&args.out)? {
+    for file in report.write(&out)? {
         println!("wrote {}", file.display());
     }
     for engine in [
@@ -188,4 +175,39 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stagec_benches::cli::try_parse;
+
+    fn options(args: &[&str]) -> Options {
+        try_parse::<Args>(args).unwrap().options()
+    }
+
+    #[test]
+    fn flags_and_defaults() {
+        let o = options(&[]);
+        assert_eq!((o.runs, o.warmup, o.node_warmup, o.node), (15, 2, 3, true));
+        let o = options(&["--quick"]);
+        assert_eq!((o.runs, o.warmup, o.node_warmup), (5, 1, 3));
+        // Explicit counts win over --quick.
+        let o = options(&["--quick", "--runs", "7", "--warmup", "4", "--no-node"]);
+        assert_eq!((o.runs, o.warmup, o.node_warmup, o.node), (7, 4, 4, false));
+        let args = try_parse::<Args>(&[
+            "--filter",
+            "sha",
+            "--filter=png",
+            "--manifest",
+            "m.toml",
+            "--out",
+            "o",
+        ])
+        .unwrap();
+        assert_eq!(args.filters, ["sha", "png"]);
+        assert_eq!(args.manifest, Some(PathBuf::from("m.toml")));
+        assert_eq!(args.out, Some(PathBuf::from("o")));
+        assert!(try_parse::<Args>(&["--runs", "0"]).is_err());
+    }
 }

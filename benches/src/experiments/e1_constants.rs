@@ -3,14 +3,17 @@
 //! The kernel (experiments/e1_constants.wat) is an image histogram whose loops use nine
 //! imported immutable globals (sizes, stride, bytes per pixel, masks, shifts, bases).
 //! Compiled with them preimported, they are immediates; compiled generically with the
-//! same values as runtime imports ([`Preimports::link`]), each is a load of the import's
+//! same values as runtime imports (`Preimports::link`), each is a load of the import's
 //! cell pointer from the vmctx and a load of the value. Both builds run in one process,
 //! interleaved, at several code placements; `Module::explain` shows the code.
 
-use super::timing::{across_placements, paired_ratio};
-use super::{Options, StagecRun, count_lines, ms3, pct, print_table};
+use super::{Options, count_lines, ms3, pct, print_table};
+use crate::plan::{ModuleSpec, Plan, Value};
+use crate::runner::Runner;
+use crate::runner::stagec::{self as stagec_runner, StagecRunner};
+use crate::timing::{Check, Contender, across_placements};
 use anyhow::Result;
-use stagec::{CompileOptions, Config, Engine, Linker, Module, Preimports, Store, Val};
+use stagec::{CompileOptions, Config, Engine, Module};
 
 /// The kernel.
 pub const KERNEL: &str = include_str!("../../experiments/e1_constants.wat");
@@ -28,27 +31,23 @@ pub const VALUES: &[(&str, &str, i32)] = &[
     ("hist", "base", 0x40000),
 ];
 
-/// [`VALUES`] as a preimport set.
-pub fn preimports() -> Preimports {
-    let mut pre = Preimports::new();
+/// The kernel at code placement `placement`, its globals bound to [`VALUES`].
+pub fn plan(placement: usize) -> Result<Plan> {
+    let source = crate::place(KERNEL, placement);
+    let mut main = ModuleSpec::from_text("experiments/e1_constants.wat", &source)?;
     for &(module, name, value) in VALUES {
-        pre.value(module, name, Val::I32(value));
+        main.bind_value(module, name, Value::I32(value));
     }
-    pre
+    Ok(Plan::new(main))
 }
 
 /// The kernel compiled with its globals preimported, and compiled generically with them
 /// linked as runtime imports, at code placement `placement`.
-pub fn both_builds(engine: &Engine, placement: usize) -> Result<(StagecRun, StagecRun)> {
-    let source = crate::place(KERNEL, placement);
-    let pre = preimports();
-    let specialized = Module::with_preimports(engine, &source, &pre)?;
-    let spec = StagecRun::new(Store::new(engine), &specialized, &Linker::new())?;
-    let generic = Module::new(engine, &source)?;
-    let mut store = Store::new(engine);
-    let mut linker = Linker::new();
-    pre.link(&mut store, &mut linker)?;
-    let indir = StagecRun::new(store, &generic, &linker)?;
+pub fn both_builds(engine: &Engine, placement: usize) -> Result<(StagecRunner, StagecRunner)> {
+    let plan = plan(placement)?;
+    let options = CompileOptions::default();
+    let spec = stagec_runner::specialized(engine, &plan, &options, "run")?;
+    let indir = stagec_runner::indirection(engine, &plan, "run")?;
     Ok((spec, indir))
 }
 
@@ -57,34 +56,34 @@ pub fn run(opts: &Options) -> Result<()> {
     let engine = Engine::new(Config::default())?;
     let passes = opts.arg(40, 2);
     println!("## E1: constant preimports vs loads from the vmctx\n");
-    let (names, placed, checksum) =
-        across_placements(opts.placements, opts.warmup, opts.rounds, |placement| {
-            let (mut spec, mut indir) = both_builds(&engine, placement)?;
-            Ok(vec![
-                super::timing::Contender::new("preimported (immediates)", move || {
-                    spec.call(passes)
-                }),
-                super::timing::Contender::new("runtime imports (vmctx loads)", move || {
-                    indir.call(passes)
-                }),
-            ])
-        })?;
+    let timed = across_placements(opts.placements, opts.warmup, opts.rounds, |placement| {
+        let (mut spec, mut indir) = both_builds(&engine, placement)?;
+        let contenders = vec![
+            Contender::new("preimported (immediates)", move || spec.call(&[passes])),
+            Contender::new("runtime imports (vmctx loads)", move || {
+                indir.call(&[passes])
+            }),
+        ];
+        Ok((contenders, Check::Equal))
+    })?;
+    let placed = &timed.placed;
     println!(
         "`run({passes})` (histogram of a 256x192 image, {passes} passes), checksum {}; medians of {} rounds x {} placements, ms per call. Speedup = ratio of the medians; paired speedup = median over rounds of the ratio within a round.\n",
-        checksum.unwrap_or_default(),
+        timed.checksum.unwrap_or_default(),
         opts.rounds,
         opts.placements
     );
     let base = placed[1].median();
-    let rows: Vec<Vec<String>> = names
+    let rows: Vec<Vec<String>> = timed
+        .names
         .iter()
-        .zip(&placed)
+        .zip(placed)
         .map(|(name, p)| {
             vec![
                 name.clone(),
                 ms3(p.median()),
                 format!("{:.2}×", base / p.median()),
-                format!("{:.2}×", paired_ratio(&placed[1], p)),
+                format!("{:.2}×", placed[1].paired_ratio(p)),
                 pct(p.noise()).replace('+', ""),
                 pct(p.placement_effect()).replace('+', ""),
             ]
@@ -102,22 +101,16 @@ pub fn run(opts: &Options) -> Result<()> {
         &rows,
     );
     // Per placement: the same comparison within each code layout.
-    let per_placement: Vec<String> = (0..opts.placements)
-        .map(|i| {
-            let s = super::timing::median(&placed[0].per_placement[i]);
-            let g = super::timing::median(&placed[1].per_placement[i]);
-            format!("{:.2}×", g / s)
-        })
+    let per_placement: Vec<String> = placed[0]
+        .per_placement()
+        .iter()
+        .zip(placed[1].per_placement())
+        .map(|(s, g)| format!("{:.2}×", g.median() / s.median()))
         .collect();
     println!("Speedup per placement: {}\n", per_placement.join(", "));
 
-    let explained = Module::explain(
-        &engine,
-        KERNEL,
-        &preimports(),
-        "run",
-        &CompileOptions::default(),
-    )?;
+    let pre = stagec_runner::bindings(&engine, &plan(0)?)?;
+    let explained = Module::explain(&engine, KERNEL, &pre, "run", &CompileOptions::default())?;
     let (s, g) = (&explained.specialized, &explained.generic);
     println!("`Module::explain` of `run` (whole function, all loops):\n");
     print_table(

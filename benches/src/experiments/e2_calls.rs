@@ -7,10 +7,13 @@
 //! artifact), and as an ordinary runtime import (the provider instantiated on its own, the
 //! call loading code and vmctx pointers from the import slot and calling indirectly).
 
-use super::timing::{Contender, across_placements, median, paired_ratio};
-use super::{Options, StagecRun, count_lines, ms3, pct, print_table};
+use super::{Options, count_lines, ms3, pct, print_table};
+use crate::plan::{ModuleSpec, Plan};
+use crate::runner::Runner;
+use crate::runner::stagec::{self as stagec_runner, StagecRunner};
+use crate::timing::{Check, Contender, across_placements};
 use anyhow::Result;
-use stagec::{CompileOptions, Config, Engine, Linker, Module, Preimports, Provider, Store};
+use stagec::{CompileOptions, Config, Engine, Module};
 
 /// The caller.
 pub const KERNEL: &str = include_str!("../../experiments/e2_calls.wat");
@@ -19,33 +22,31 @@ pub const PROVIDER: &str = include_str!("../../experiments/e2_provider.wat");
 /// The callees measured: exports of [`PROVIDER`].
 pub const CALLEES: [&str; 2] = ["tiny", "medium"];
 
-/// `fn.mix` bound to `callee` of the provider.
-pub fn preimports(engine: &Engine, callee: &str) -> Result<Preimports> {
-    let provider = Provider::new(engine, PROVIDER, Preimports::new())?;
-    let mut pre = Preimports::new();
-    pre.export("fn", "mix", &provider, callee);
-    Ok(pre)
+/// The kernel at code placement `placement`, `fn.mix` bound to `callee` of the provider.
+pub fn plan(callee: &str, placement: usize) -> Result<Plan> {
+    let source = crate::place(KERNEL, placement);
+    let mut main = ModuleSpec::from_text("experiments/e2_calls.wat", &source)?;
+    main.bind_export("fn", "mix", 0, callee);
+    let provider = ModuleSpec::from_text("experiments/e2_provider.wat", PROVIDER)?;
+    Ok(Plan {
+        providers: vec![provider],
+        main,
+        hand: None,
+    })
 }
 
 /// The three builds of the kernel with `fn.mix` = `callee`, at code placement
 /// `placement`: inlined, direct call, runtime import.
-pub fn builds(engine: &Engine, callee: &str, placement: usize) -> Result<[StagecRun; 3]> {
-    let source = crate::place(KERNEL, placement);
-    let pre = preimports(engine, callee)?;
-    let inlined = Module::with_preimports(engine, &source, &pre)?;
+pub fn builds(engine: &Engine, callee: &str, placement: usize) -> Result<[StagecRunner; 3]> {
+    let plan = plan(callee, placement)?;
     let no_inline = CompileOptions {
         inline_threshold: 0,
         ..CompileOptions::default()
     };
-    let direct = Module::with_preimports_options(engine, &source, &pre, &no_inline)?;
-    let generic = Module::new(engine, &source)?;
-    let mut store = Store::new(engine);
-    let mut linker = Linker::new();
-    pre.link(&mut store, &mut linker)?;
     Ok([
-        StagecRun::new(Store::new(engine), &inlined, &Linker::new())?,
-        StagecRun::new(Store::new(engine), &direct, &Linker::new())?,
-        StagecRun::new(store, &generic, &linker)?,
+        stagec_runner::specialized(engine, &plan, &CompileOptions::default(), "run")?,
+        stagec_runner::specialized(engine, &plan, &no_inline, "run")?,
+        stagec_runner::indirection(engine, &plan, "run")?,
     ])
 }
 
@@ -67,22 +68,23 @@ pub fn run(opts: &Options) -> Result<()> {
     let mut rows = Vec::new();
     let mut code_rows = Vec::new();
     for callee in CALLEES {
-        let (names, placed, checksum) =
-            across_placements(opts.placements, opts.warmup, opts.rounds, |placement| {
-                let [mut a, mut b, mut c] = builds(&engine, callee, placement)?;
-                Ok(vec![
-                    Contender::new(VARIANTS[0], move || a.call(calls)),
-                    Contender::new(VARIANTS[1], move || b.call(calls)),
-                    Contender::new(VARIANTS[2], move || c.call(calls)),
-                ])
-            })?;
+        let timed = across_placements(opts.placements, opts.warmup, opts.rounds, |placement| {
+            let [mut a, mut b, mut c] = builds(&engine, callee, placement)?;
+            let contenders = vec![
+                Contender::new(VARIANTS[0], move || a.call(&[calls])),
+                Contender::new(VARIANTS[1], move || b.call(&[calls])),
+                Contender::new(VARIANTS[2], move || c.call(&[calls])),
+            ];
+            Ok((contenders, Check::Equal))
+        })?;
+        let placed = &timed.placed;
         let indirect = placed[2].median();
-        for (name, p) in names.iter().zip(&placed) {
+        for (name, p) in timed.names.iter().zip(placed) {
             let per_placement: Vec<String> = p
-                .per_placement
+                .per_placement()
                 .iter()
-                .zip(&placed[2].per_placement)
-                .map(|(t, base)| format!("{:.2}", median(base) / median(t)))
+                .zip(placed[2].per_placement())
+                .map(|(t, base)| format!("{:.2}", base.median() / t.median()))
                 .collect();
             rows.push(vec![
                 callee.to_string(),
@@ -90,15 +92,18 @@ pub fn run(opts: &Options) -> Result<()> {
                 ms3(p.median()),
                 format!("{:.2}", p.median() * 1e6 / f64::from(calls)),
                 format!("{:.2}×", indirect / p.median()),
-                format!("{:.2}×", paired_ratio(&placed[2], p)),
+                format!("{:.2}×", placed[2].paired_ratio(p)),
                 per_placement.join(" / "),
                 pct(p.noise()).replace('+', ""),
             ]);
         }
-        eprintln!("e2: {callee}: checksum {}", checksum.unwrap_or_default());
+        eprintln!(
+            "e2: {callee}: checksum {}",
+            timed.checksum.unwrap_or_default()
+        );
 
         // What the code is: with and without inlining, and generic.
-        let pre = preimports(&engine, callee)?;
+        let pre = stagec_runner::bindings(&engine, &plan(callee, 0)?)?;
         let inlined = Module::explain(&engine, KERNEL, &pre, "run", &CompileOptions::default())?;
         let direct = Module::explain(
             &engine,

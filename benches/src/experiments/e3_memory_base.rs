@@ -10,10 +10,12 @@
 //! invariant) and experiments/e3_heapsort.wat (every access in a small function of its
 //! own, called per element: the base is fetched again in every call).
 
-use super::timing::{Contender, across_placements, median, paired_ratio};
-use super::{Options, StagecRun, count_lines, ms3, pct, print_table, replace_once};
+use super::{Options, count_lines, ms3, pct, print_table, replace_once};
+use crate::runner::Runner;
+use crate::runner::stagec::StagecRunner;
+use crate::timing::{Check, Contender, across_placements};
 use anyhow::Result;
-use stagec::{CompileOptions, Config, Engine, Module, Preimports, Provider, Store};
+use stagec::{CompileOptions, Config, Engine, Linker, Module, Preimports, Provider, Store};
 
 /// The memory import every kernel has; the `multi` variant replaces it by a definition.
 const MEMORY_IMPORT: &str = r#"(import "rt" "mem" (memory 8))"#;
@@ -86,30 +88,30 @@ pub fn run(opts: &Options) -> Result<()> {
     let mut code_rows = Vec::new();
     for kernel in &KERNELS {
         let arg = opts.arg(kernel.arg.0, kernel.arg.1);
-        let (_, placed, checksum) =
-            across_placements(opts.placements, opts.warmup, opts.rounds, |placement| {
-                let multi = compile(&engine, &kernel.multi_swat(placement)?)?;
-                let single = compile(&engine, &kernel.single_swat(placement))?;
-                let mut m = StagecRun::new(Store::new(&engine), &multi, &stagec::Linker::new())?;
-                let mut s = StagecRun::new(Store::new(&engine), &single, &stagec::Linker::new())?;
-                Ok(vec![
-                    Contender::new("multi", move || m.call(arg)),
-                    Contender::new("single", move || s.call(arg)),
-                ])
-            })?;
-        let (multi, single) = (&placed[0], &placed[1]);
+        let timed = across_placements(opts.placements, opts.warmup, opts.rounds, |placement| {
+            let multi = compile(&engine, &kernel.multi_swat(placement)?)?;
+            let single = compile(&engine, &kernel.single_swat(placement))?;
+            let mut m = StagecRunner::new(Store::new(&engine), &multi, &Linker::new(), "run")?;
+            let mut s = StagecRunner::new(Store::new(&engine), &single, &Linker::new(), "run")?;
+            let contenders = vec![
+                Contender::new("multi", move || m.call(&[arg])),
+                Contender::new("single", move || s.call(&[arg])),
+            ];
+            Ok((contenders, Check::Equal))
+        })?;
+        let (multi, single) = (&timed.placed[0], &timed.placed[1]);
         let per_placement: Vec<String> = multi
-            .per_placement
+            .per_placement()
             .iter()
-            .zip(&single.per_placement)
-            .map(|(m, s)| pct(median(s) / median(m) - 1.0))
+            .zip(single.per_placement())
+            .map(|(m, s)| pct(s.median() / m.median() - 1.0))
             .collect();
         rows.push(vec![
             format!("{} `run({arg})`", kernel.name),
             ms3(multi.median()),
             ms3(single.median()),
             pct(single.median() / multi.median() - 1.0),
-            pct(paired_ratio(single, multi) - 1.0),
+            pct(single.paired_ratio(multi) - 1.0),
             per_placement.join(" / "),
             format!(
                 "{} / {}",
@@ -120,7 +122,7 @@ pub fn run(opts: &Options) -> Result<()> {
         eprintln!(
             "e3: {}: checksum {}",
             kernel.name,
-            checksum.unwrap_or_default()
+            timed.checksum.unwrap_or_default()
         );
 
         // The code: the single stage is compiled as a provider of the multi stage, so a

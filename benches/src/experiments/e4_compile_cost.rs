@@ -11,56 +11,39 @@
 //! With `--workloads DIR`, the same for every real-code workload of the manifest (its
 //! `invoke` export, checked against the manifest's checksum).
 
-use super::real::Resolved;
-use super::timing::{Check, Contender, interleaved, median};
 use super::{Options, ms3, print_table};
-use crate::workloads::manifest::{self, Workload};
-use crate::{KERNELS, Kernel, Variant};
-use anyhow::{Result, bail};
-use stagec::{Config, Engine, Module, Preimports, Provider, Val};
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+use crate::plan::Plan;
+use crate::runner::stagec as stagec_runner;
+use crate::runner::{EngineKind, Runner};
+use crate::stats::Samples;
+use crate::timing::{Check, Contender, interleaved};
+use crate::workloads::{manifest, resolve};
+use crate::{KERNELS, Kernel};
+use anyhow::Result;
+use stagec::{CompileOptions, Config, Engine, Module};
 
-/// The kernel's bindings, its provider (if any) created from `provider_bytes`.
-fn preimports(
-    engine: &Engine,
-    kernel: &Kernel,
-    provider_bytes: Option<&[u8]>,
-) -> Result<Preimports> {
-    let mut pre = Preimports::new();
-    for &(module, name, value) in kernel.values {
-        pre.value(module, name, Val::I32(value));
-    }
-    if let Some(bytes) = provider_bytes {
-        let provider = Provider::new(engine, bytes, Preimports::new())?;
-        for &(module, name, export) in kernel.functions {
-            pre.export(module, name, &provider, export);
-        }
-    }
-    Ok(pre)
-}
-
-/// Median compile times (generic, specialized) of `kernel`, in ms.
-fn compile_times(engine: &Engine, kernel: &Kernel, opts: &Options) -> Result<(f64, f64)> {
-    let bytes = wat::parse_str(kernel.generic)?;
-    let provider = kernel.provider.map(wat::parse_str).transpose()?;
+/// Median compile times (generic, specialized) of the plan's generic module, in ms, from
+/// `rounds` interleaved compilations after `warmup`. Generic includes compiling each
+/// provider as a module of its own (what the runtime-import baseline needs); specialized
+/// includes making the providers (`Provider::new`), whose functions
+/// `Module::with_preimports` compiles into the artifact.
+fn compile_times(engine: &Engine, plan: &Plan, warmup: usize, rounds: usize) -> Result<(f64, f64)> {
     let mut contenders = vec![
         Contender::new("generic", || {
-            Module::from_binary(engine, &bytes)?;
-            if let Some(p) = &provider {
-                Module::from_binary(engine, p)?;
+            Module::from_binary(engine, &plan.main.binary)?;
+            for provider in &plan.providers {
+                Module::from_binary(engine, &provider.binary)?;
             }
             Ok(0)
         }),
         Contender::new("specialized", || {
-            let pre = preimports(engine, kernel, provider.as_deref())?;
-            Module::with_preimports(engine, &bytes, &pre)?;
+            let pre = stagec_runner::bindings(engine, plan)?;
+            Module::with_preimports(engine, &plan.main.binary, &pre)?;
             Ok(0)
         }),
     ];
-    let rounds = opts.rounds_between(21, 41);
-    let (times, _) = interleaved(&mut contenders, opts.warmup, rounds, Check::None)?;
-    Ok((median(&times[0]), median(&times[1])))
+    let timed = interleaved(&mut contenders, warmup, rounds, Check::None)?;
+    Ok((timed.samples[0].median(), timed.samples[1].median()))
 }
 
 /// Call times of the two builds.
@@ -75,13 +58,12 @@ struct Calls {
 }
 
 impl Calls {
-    /// From the times of interleaved runs, specialized first.
-    fn new(times: &[Vec<f64>]) -> Calls {
-        let ratios: Vec<f64> = times[0].iter().zip(&times[1]).map(|(s, g)| s / g).collect();
+    /// From the times of interleaved runs.
+    fn new(spec: &Samples, generic: &Samples) -> Calls {
         Calls {
-            spec: median(&times[0]),
-            generic: median(&times[1]),
-            paired: median(&ratios),
+            spec: spec.median(),
+            generic: generic.median(),
+            paired: spec.paired_ratios(generic).median(),
         }
     }
 
@@ -92,17 +74,56 @@ impl Calls {
     }
 }
 
-/// Times of one `run(arg)` call of each build.
-fn call_times(kernel: &'static Kernel, opts: &Options) -> Result<Calls> {
-    let arg = opts.arg(kernel.arg, kernel.test_arg);
-    let mut spec = crate::instantiate(kernel, Variant::StagecSpec, 0)?;
-    let mut indir = crate::instantiate(kernel, Variant::StagecIndir, 0)?;
+/// Times of one call with `args` of each build, interleaved, checked as `check` says.
+fn call_times(
+    spec: &mut dyn Runner,
+    generic: &mut dyn Runner,
+    args: &[i32],
+    check: Check,
+    opts: &Options,
+) -> Result<Calls> {
     let mut contenders = vec![
-        Contender::new("specialized", move || spec.run(arg)),
-        Contender::new("runtime imports", move || indir.run(arg)),
+        Contender::new("specialized", || spec.call(args)),
+        Contender::new("runtime imports", || generic.call(args)),
     ];
-    let (times, _) = interleaved(&mut contenders, opts.warmup, opts.rounds, Check::Equal)?;
-    Ok(Calls::new(&times))
+    let timed = interleaved(&mut contenders, opts.warmup, opts.rounds, check)?;
+    Ok(Calls::new(&timed.samples[0], &timed.samples[1]))
+}
+
+/// The row of a kernel: its compile times, and the call times of the bench-table
+/// kernels' `stagec-spec` and `stagec-indir` variants.
+fn kernel_row(engine: &Engine, kernel: &'static Kernel, opts: &Options) -> Result<Vec<String>> {
+    let (generic_ms, spec_ms) = compile_times(
+        engine,
+        &kernel.plan(0)?,
+        opts.warmup,
+        opts.rounds_between(21, 41),
+    )?;
+    let arg = opts.arg(kernel.arg, kernel.test_arg);
+    let mut spec = crate::instantiate(kernel, EngineKind::StagecSpec, 0)?;
+    let mut indir = crate::instantiate(kernel, EngineKind::StagecIndir, 0)?;
+    let calls = call_times(&mut *spec, &mut *indir, &[arg], Check::Equal, opts)?;
+    let call = format!("run({arg})");
+    Ok(row(kernel.name, &call, generic_ms, spec_ms, calls))
+}
+
+/// The row of a real-code workload: its compile times, and the call times of its
+/// `invoke` export, every call checked against the manifest's checksum.
+fn workload_row(engine: &Engine, w: &manifest::Workload, opts: &Options) -> Result<Vec<String>> {
+    let (plan, warnings) = resolve::plan(w)?;
+    for warning in warnings {
+        eprintln!("e4: workload {}: warning: {warning}", w.name);
+    }
+    let (generic_ms, spec_ms) = compile_times(engine, &plan, 1, opts.rounds_between(5, 11))?;
+    let options = CompileOptions::default();
+    let mut spec = stagec_runner::specialized(engine, &plan, &options, &w.invoke)?;
+    let mut generic = stagec_runner::indirection(engine, &plan, &w.invoke)?;
+    let check = Check::Expect(w.checksum);
+    let calls = call_times(&mut spec, &mut generic, &[], check, opts)?;
+    let kib = plan.main.binary.len() as f64 / 1024.0;
+    let name = format!("workload {} ({kib:.1} KiB)", w.name);
+    let call = format!("{}()", w.invoke);
+    Ok(row(&name, &call, generic_ms, spec_ms, calls))
 }
 
 /// Break-even number of calls, as text.
@@ -149,58 +170,6 @@ fn row(name: &str, call: &str, generic_ms: f64, spec_ms: f64, calls: Calls) -> V
     ]
 }
 
-/// Compile and call times of a real-code workload: medians of generic and specialized
-/// compilation in ms, and the call times. Generic compilation includes compiling each
-/// provider file as a module (what [`Preimports::link`] does).
-fn workload_times(engine: &Engine, w: &Workload, opts: &Options) -> Result<(f64, f64, Calls)> {
-    let bytes = w.bytes()?;
-    let provider_files: BTreeSet<PathBuf> = w
-        .resolve(&bytes)?
-        .into_iter()
-        .filter_map(|r| match r.bound {
-            Resolved::Export { file, .. } => Some(file),
-            Resolved::Value(_) => None,
-        })
-        .collect();
-    let providers = provider_files
-        .iter()
-        .map(|f| Ok(wat::parse_file(f)?))
-        .collect::<Result<Vec<Vec<u8>>>>()?;
-    let mut contenders = vec![
-        Contender::new("generic", || {
-            Module::from_binary(engine, &bytes)?;
-            for p in &providers {
-                Module::from_binary(engine, p)?;
-            }
-            Ok(0)
-        }),
-        Contender::new("specialized", || {
-            let pre = w.stagec_preimports(engine, &bytes)?;
-            Module::with_preimports(engine, &bytes, &pre)?;
-            Ok(0)
-        }),
-    ];
-    let rounds = opts.rounds_between(5, 11);
-    let (compile, _) = interleaved(&mut contenders, 1, rounds, Check::None)?;
-    drop(contenders);
-
-    let mut spec = w.stagec_specialized(engine, &bytes)?;
-    let mut generic = w.stagec_generic(engine, &bytes)?;
-    let mut calls = vec![
-        Contender::new("specialized", move || spec.call()),
-        Contender::new("generic", move || generic.call()),
-    ];
-    let (times, sum) = interleaved(&mut calls, opts.warmup, opts.rounds, Check::Equal)?;
-    if sum != Some(w.checksum) {
-        bail!(
-            "workload {}: checksum {sum:?}, the manifest says {}",
-            w.name,
-            w.checksum
-        );
-    }
-    Ok((median(&compile[0]), median(&compile[1]), Calls::new(&times)))
-}
-
 /// Runs E4 and prints its table.
 pub fn run(opts: &Options) -> Result<()> {
     let engine = Engine::new(Config::default())?;
@@ -208,19 +177,12 @@ pub fn run(opts: &Options) -> Result<()> {
     let mut rows = Vec::new();
     for kernel in KERNELS {
         eprintln!("e4: {} ...", kernel.name);
-        let (generic_ms, spec_ms) = compile_times(&engine, kernel, opts)?;
-        let calls = call_times(kernel, opts)?;
-        let call = format!("run({})", opts.arg(kernel.arg, kernel.test_arg));
-        rows.push(row(kernel.name, &call, generic_ms, spec_ms, calls));
+        rows.push(kernel_row(&engine, kernel, opts)?);
     }
     if let Some(dir) = &opts.workloads {
         for w in manifest::load(&dir.join("manifest.toml"))? {
             eprintln!("e4: workload {} ...", w.name);
-            let (generic_ms, spec_ms, calls) = workload_times(&engine, &w, opts)?;
-            let kib = w.bytes()?.len() as f64 / 1024.0;
-            let name = format!("workload {} ({kib:.1} KiB)", w.name);
-            let call = format!("{}()", w.invoke);
-            rows.push(row(&name, &call, generic_ms, spec_ms, calls));
+            rows.push(workload_row(&engine, &w, opts)?);
         }
     }
     println!(

@@ -9,10 +9,12 @@
 //! have). The stores are kept until the rounds are over, so the times exclude tearing an
 //! instance down; that is timed separately.
 
-use super::timing::{Check, Contender, interleaved, median, ms, noise};
-use super::{Options, StagecRun, ms3, pct, print_table};
+use super::{Options, ms3, pct, print_table};
+use crate::runner::Runner;
+use crate::runner::stagec::StagecRunner;
+use crate::timing::{Check, Contender, interleaved, ms};
 use anyhow::{Result, bail};
-use stagec::{Config, Engine, Instance, Module, Preimports, StagedModule, Store, Val};
+use stagec::{Config, Engine, Instance, Linker, Module, Preimports, StagedModule, Store, Val};
 use std::cell::RefCell;
 use std::time::Instant;
 
@@ -39,8 +41,8 @@ pub fn compile(engine: &Engine, staged: &StagedModule) -> Result<Module> {
 
 /// Checks that an instance of `module` computes the CRC-32 zlib computes.
 pub fn check_crc(engine: &Engine, module: &Module) -> Result<()> {
-    let mut run = StagecRun::new(Store::new(engine), module, &stagec::Linker::new())?;
-    let (once, twice) = (run.call(1)?, run.call(2)?);
+    let mut run = StagecRunner::new(Store::new(engine), module, &Linker::new(), "run")?;
+    let (once, twice) = (run.call(&[1])?, run.call(&[2])?);
     if (once, twice) != (CRC_ONCE, CRC_TWICE) {
         bail!("CRC-32 is {once} / {twice}, expected {CRC_ONCE} / {CRC_TWICE}");
     }
@@ -88,7 +90,7 @@ pub fn run(opts: &Options) -> Result<()> {
             None => bail!("ran out of prepared engines"),
         }
     };
-    let (times, _) = {
+    let times = {
         let mut contenders = vec![
             Contender::new("instantiate the compiled module", || {
                 kept_compiled.borrow_mut().push(instantiate(&compiled)?);
@@ -116,13 +118,13 @@ pub fn run(opts: &Options) -> Result<()> {
                 Ok(0)
             }),
         ];
-        interleaved(&mut contenders, opts.warmup, rounds, Check::None)?
+        interleaved(&mut contenders, opts.warmup, rounds, Check::None)?.samples
     };
     // Every instance works: call `run(1)` on the last of each kind.
     let _ = std::fs::remove_dir_all(&cache_dir);
     for kept in [&kept_compiled, &kept_fresh, &kept_memory, &kept_disk] {
         let (store, instance) = kept.borrow_mut().pop().expect("at least one round");
-        if StagecRun::from_instance(store, instance)?.call(1)? != CRC_ONCE {
+        if StagecRunner::from_instance(store, instance, "run")?.call(&[1])? != CRC_ONCE {
             bail!("a new instance computes a wrong CRC");
         }
     }
@@ -137,13 +139,13 @@ pub fn run(opts: &Options) -> Result<()> {
     let (teardown_memory, teardown_disk) = (teardown(&kept_memory), teardown(&kept_disk));
 
     // What one call of the module costs, for scale.
-    let mut runner = StagecRun::new(Store::new(&engine), &compiled, &stagec::Linker::new())?;
-    let mut call = vec![Contender::new("run(1)", move || runner.call(1))];
-    let (call_times, _) = interleaved(&mut call, opts.warmup, opts.rounds, Check::Equal)?;
-    let call_ms = median(&call_times[0]);
+    let mut runner = StagecRunner::new(Store::new(&engine), &compiled, &Linker::new(), "run")?;
+    let mut call = vec![Contender::new("run(1)", move || runner.call(&[1]))];
+    let call_ms =
+        interleaved(&mut call, opts.warmup, opts.rounds, Check::Equal)?.samples[0].median();
 
-    let (inst, fresh) = (median(&times[0]), median(&times[1]));
-    let (memory_hit, disk_hit) = (median(&times[2]), median(&times[3]));
+    let (inst, fresh) = (times[0].median(), times[1].median());
+    let (memory_hit, disk_hit) = (times[2].median(), times[3].median());
     println!("## E5: instantiating a compiled multi stage vs recompiling per instance\n");
     println!(
         "e5_crc.swat (pre stage + multi stage with 8 KiB of data, {} bytes of wasm in the multi stage); medians of {rounds} interleaved rounds, ms per instance; teardown = dropping the store, averaged over all instances of the kind.\n",
@@ -159,26 +161,26 @@ pub fn run(opts: &Options) -> Result<()> {
             vec![
                 "Store::new + Instance::new (compiled once)".into(),
                 ms3(inst),
-                pct(noise(&times[0])).replace('+', ""),
+                pct(times[0].noise()).replace('+', ""),
                 ms3(teardown_compiled),
             ],
             vec![
                 "Module::from_staged (compiles) + Store::new + Instance::new".into(),
                 ms3(fresh),
-                pct(noise(&times[1])).replace('+', ""),
+                pct(times[1].noise()).replace('+', ""),
                 ms3(teardown_fresh),
             ],
             vec![
                 "Module::from_staged (memory-cache hit) + Store::new + Instance::new".into(),
                 ms3(memory_hit),
-                pct(noise(&times[2])).replace('+', ""),
+                pct(times[2].noise()).replace('+', ""),
                 ms3(teardown_memory),
             ],
             vec![
                 "Module::from_staged (disk-cache hit, new engine) + Store::new + Instance::new"
                     .into(),
                 ms3(disk_hit),
-                pct(noise(&times[3])).replace('+', ""),
+                pct(times[3].noise()).replace('+', ""),
                 ms3(teardown_disk),
             ],
         ],

@@ -17,13 +17,19 @@
 //! Compilations are interleaved round by round. Then both engines' instances of the
 //! synthetic module run `run(n)`, interleaved, and must return the same checksum.
 
-use super::timing::{Check, Contender, interleaved, median, noise};
-use super::{Options, StagecRun, ms3, pct, print_table};
+use super::{Options, ms3, pct, print_table};
+use crate::plan::{ModuleSpec, Plan};
+use crate::runner::Runner;
+use crate::runner::stagec as stagec_runner;
+use crate::runner::wasmtime::{self as wasmtime_runner, wt};
+use crate::stats::Samples;
+use crate::timing::{Check, Contender, interleaved, interleaved_with_progress, ms};
 use crate::workloads::manifest::{self, Workload};
+use crate::workloads::resolve;
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The first argument that makes this binary a compile child.
 pub const CHILD_ARG: &str = "__e6-compile-child";
@@ -85,12 +91,13 @@ pub fn child(args: &[String]) -> Result<()> {
     stagec::Module::from_binary(&engine, &bytes)?;
     let start = Instant::now();
     stagec::Module::from_binary(&engine, &bytes)?;
-    println!("{}", super::timing::ms(start.elapsed()));
+    println!("{}", ms(start.elapsed()));
     Ok(())
 }
 
-/// One compilation of `source` by stagec on one thread, in a child process; ms.
-fn compile_in_child(source: &Source) -> Result<f64> {
+/// One compilation of `source` by stagec on one thread, in a child process: the time
+/// the child measured.
+fn compile_in_child(source: &Source) -> Result<Duration> {
     let exe = std::env::current_exe()?;
     let out = Command::new(exe)
         .arg(CHILD_ARG)
@@ -104,49 +111,38 @@ fn compile_in_child(source: &Source) -> Result<f64> {
         );
     }
     let text = String::from_utf8(out.stdout)?;
-    text.trim()
+    let ms: f64 = text
+        .trim()
         .parse()
+        .map_err(|e| anyhow!("the compile child printed `{}`: {e}", text.trim()))?;
+    Duration::try_from_secs_f64(ms / 1e3)
         .map_err(|e| anyhow!("the compile child printed `{}`: {e}", text.trim()))
-}
-
-fn wt<T>(r: wasmtime::Result<T>) -> Result<T> {
-    r.map_err(|e| anyhow!("{e:?}"))
 }
 
 /// Compile times of `source` (ms per compilation): stagec parallel, stagec one thread,
 /// wasmtime; interleaved rounds.
-fn compile_times(source: &Source, bytes: &[u8], rounds: usize) -> Result<[Vec<f64>; 3]> {
+fn compile_times(source: &Source, bytes: &[u8], rounds: usize) -> Result<Vec<Samples>> {
     let engine = stagec::Engine::new(stagec::Config::default())?;
-    let wasmtime_engine = wt(wasmtime::Engine::new(&wasmtime::Config::new()))?;
+    let wasmtime_engine = wasmtime_runner::engine(false)?;
     // Warm up the in-process compilers once (the child warms up itself).
     stagec::Module::from_binary(&engine, bytes)?;
     wt(wasmtime::Module::new(&wasmtime_engine, bytes))?;
-    let mut times: [Vec<f64>; 3] = Default::default();
-    for round in 0..rounds {
-        eprintln!(
-            "e6: {}: compile round {}/{rounds}",
-            source.label(),
-            round + 1
-        );
-        for i in 0..3 {
-            let k = (round + i) % 3;
-            let t = match k {
-                0 => {
-                    let start = Instant::now();
-                    stagec::Module::from_binary(&engine, bytes)?;
-                    super::timing::ms(start.elapsed())
-                }
-                1 => compile_in_child(source)?,
-                _ => {
-                    let start = Instant::now();
-                    wt(wasmtime::Module::new(&wasmtime_engine, bytes))?;
-                    super::timing::ms(start.elapsed())
-                }
-            };
-            times[k].push(t);
-        }
-    }
-    Ok(times)
+    let mut contenders = vec![
+        Contender::new(COMPILERS[0], || {
+            stagec::Module::from_binary(&engine, bytes)?;
+            Ok(0)
+        }),
+        Contender::self_timed(COMPILERS[1], || compile_in_child(source)),
+        Contender::new(COMPILERS[2], || {
+            wt(wasmtime::Module::new(&wasmtime_engine, bytes))?;
+            Ok(0)
+        }),
+    ];
+    let label = source.label();
+    let timed = interleaved_with_progress(&mut contenders, 0, rounds, Check::None, |round| {
+        eprintln!("e6: {label}: compile round {}/{rounds}", round + 1);
+    })?;
+    Ok(timed.samples)
 }
 
 const COMPILERS: [&str; 3] = [
@@ -162,14 +158,14 @@ fn compile_rows(source: &Source, bytes: &[u8], rounds: usize) -> Result<Vec<Vec<
         .iter()
         .zip(&times)
         .map(|(name, t)| {
-            let ms = median(t);
+            let ms = t.median();
             vec![
                 source.label(),
                 format!("{:.2}", mb),
                 name.to_string(),
                 format!("{ms:.0}"),
                 format!("{:.2}", mb / (ms / 1e3)),
-                pct(noise(t)).replace('+', ""),
+                pct(t.noise()).replace('+', ""),
             ]
         })
         .collect())
@@ -207,7 +203,8 @@ pub fn run(opts: &Options) -> Result<()> {
     let rounds = opts.rounds_between(3, 7);
     let mut sources = vec![(synthetic, bytes.clone())];
     if let Some(w) = &workload {
-        sources.push((Source::File(w.wasm.clone()), w.bytes()?));
+        let (binary, _) = crate::plan::read_binary(&w.wasm)?;
+        sources.push((Source::File(w.wasm.clone()), binary));
     }
     for path in &opts.wasm {
         let source = Source::File(path.clone());
@@ -236,29 +233,25 @@ pub fn run(opts: &Options) -> Result<()> {
 
     // Code speed: the synthetic module's `run`, and the workload's export.
     let n = opts.arg(functions as i32, functions as i32 / 4);
-    let engine = stagec::Engine::new(stagec::Config::default())?;
-    let wasmtime_engine = wt(wasmtime::Engine::new(&wasmtime::Config::new()))?;
+    let engine = stagec_runner::engine()?;
+    let wasmtime_engine = wasmtime_runner::engine(false)?;
     let mut speed_rows = Vec::new();
     {
-        let module = stagec::Module::from_binary(&engine, &bytes)?;
-        let mut ours =
-            StagecRun::new(stagec::Store::new(&engine), &module, &stagec::Linker::new())?;
-        let theirs_module = wt(wasmtime::Module::new(&wasmtime_engine, &bytes))?;
-        let mut store = wasmtime::Store::new(&wasmtime_engine, ());
-        let instance = wt(wasmtime::Instance::new(&mut store, &theirs_module, &[]))?;
-        let theirs = wt(instance.get_typed_func::<i32, i64>(&mut store, "run"))?;
+        let plan = Plan::new(ModuleSpec::from_binary("synthetic", bytes.clone()));
+        let mut ours = stagec_runner::indirection(&engine, &plan, "run")?;
+        let mut theirs = wasmtime_runner::generic(&wasmtime_engine, &plan, "run")?;
         let label = format!("synthetic `run({n})`");
         speed_rows.extend(code_speed(
             &label,
             opts,
-            Contender::new("stagec", move || ours.call(n)),
-            Contender::new("wasmtime", move || wt(theirs.call(&mut store, n))),
+            Contender::new("stagec", move || ours.call(&[n])),
+            Contender::new("wasmtime", move || theirs.call(&[n])),
         )?);
     }
     if let Some(w) = &workload {
-        let wasm = w.bytes()?;
-        let mut ours = w.stagec_generic(&engine, &wasm)?;
-        let mut theirs = w.wasmtime_generic(&wasmtime_engine, &wasm)?;
+        let (plan, _) = resolve::plan(w)?;
+        let mut ours = stagec_runner::indirection(&engine, &plan, &w.invoke)?;
+        let mut theirs = wasmtime_runner::generic(&wasmtime_engine, &plan, &w.invoke)?;
         let label = format!(
             "workload {} `{}()` (imports linked at run time)",
             w.name, w.invoke
@@ -266,8 +259,8 @@ pub fn run(opts: &Options) -> Result<()> {
         speed_rows.extend(code_speed(
             &label,
             opts,
-            Contender::new("stagec", move || ours.call()),
-            Contender::new("wasmtime", move || theirs.call()),
+            Contender::new("stagec", move || ours.call(&[])),
+            Contender::new("wasmtime", move || theirs.call(&[])),
         )?);
     }
     println!(
@@ -296,19 +289,20 @@ fn code_speed(
     theirs: Contender<'_>,
 ) -> Result<Vec<Vec<String>>> {
     let mut contenders = vec![ours, theirs];
-    let (times, checksum) = interleaved(&mut contenders, opts.warmup, opts.rounds, Check::Equal)?;
-    eprintln!("e6: {label}: checksum {}", checksum.unwrap_or_default());
-    let base = median(&times[1]);
+    let timed = interleaved(&mut contenders, opts.warmup, opts.rounds, Check::Equal)?;
+    let checksum = timed.checksum.unwrap_or_default();
+    eprintln!("e6: {label}: checksum {checksum}");
+    let base = timed.samples[1].median();
     Ok(["stagec (generic)", "wasmtime 48"]
         .iter()
-        .zip(&times)
+        .zip(&timed.samples)
         .map(|(engine, t)| {
             vec![
                 label.to_string(),
                 engine.to_string(),
-                ms3(median(t)),
-                format!("{:.2}×", median(t) / base),
-                pct(noise(t)).replace('+', ""),
+                ms3(t.median()),
+                format!("{:.2}×", t.median() / base),
+                pct(t.noise()).replace('+', ""),
             ]
         })
         .collect())

@@ -13,10 +13,12 @@
 //! | E6 | [`e6_throughput`] | compile throughput and code speed of generic stagec vs wasmtime 48 |
 //!
 //! With `--workloads DIR`, E4 and E6 also measure the real-code workloads of
-//! `DIR/manifest.toml` ([`crate::workloads::manifest`], [`real`]).
+//! `DIR/manifest.toml` ([`crate::workloads::manifest`], resolved by
+//! [`crate::workloads::resolve`]).
 //!
-//! Timing: interleaved rounds and medians ([`timing`]); kernels whose loops are timed are
-//! measured at several code placements ([`crate::place`]).
+//! Timing: interleaved rounds ([`crate::timing`]) and medians ([`crate::stats`]); kernels
+//! whose loops are timed are measured at several code placements ([`crate::place`]).
+//! Instances: the runners of [`crate::runner`].
 
 pub mod e1_constants;
 pub mod e2_calls;
@@ -25,47 +27,52 @@ pub mod e4_compile_cost;
 pub mod e5_instantiation;
 pub mod e6_synth;
 pub mod e6_throughput;
-pub mod real;
-pub mod timing;
 
-use anyhow::{Context, Result, anyhow};
-use stagec::{Func, Instance, Linker, Module, Store, Val};
+use crate::cli::positive;
+use anyhow::{Result, anyhow};
 use std::path::PathBuf;
 
-/// Settings shared by the experiments.
-#[derive(Clone, Debug)]
+/// Settings shared by the experiments; also the options of `bench-experiments`.
+#[derive(Clone, Debug, clap::Args)]
 pub struct Options {
-    /// Timed rounds per placement (each contender runs once per round).
+    /// Timed interleaved rounds per placement, each contender once per round (E4 compiles
+    /// at least 21 times, E5 at least 51, E6 between 3 and 7)
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = positive)]
     pub rounds: usize,
-    /// Untimed rounds before them.
+    /// Untimed rounds before them
+    #[arg(long, value_name = "N", default_value_t = 2)]
     pub warmup: usize,
-    /// Code placements per kernel (E1–E3).
+    /// Code placements of the timed kernels, E1-E3
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = positive)]
     pub placements: usize,
-    /// Small arguments and few rounds: checks that everything runs, numbers meaningless.
+    /// Tiny arguments and 3 rounds (1 warm-up, 1 placement): checks that everything runs,
+    /// numbers meaningless
+    #[arg(long)]
     pub quick: bool,
-    /// E6: the number of functions of the synthetic module.
+    /// E6: the number of functions of the synthetic module
+    #[arg(long = "functions", value_name = "N", default_value_t = e6_synth::DEFAULT_FUNCTIONS,
+          value_parser = positive)]
     pub synth_functions: usize,
-    /// E6: measure the compile throughput of this module (`.wasm`/`.wat`) as well.
+    /// E6: also measure compiling FILE (`.wasm` or `.wat`); repeatable
+    #[arg(long, value_name = "FILE")]
     pub wasm: Vec<PathBuf>,
-    /// E4 and E6: the directory of a workloads `manifest.toml` (real-code workloads).
+    /// E4, E6: also measure the real-code workloads of DIR/manifest.toml (E6: the largest
+    /// one's compile throughput and code speed)
+    #[arg(long, value_name = "DIR")]
     pub workloads: Option<PathBuf>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            rounds: 15,
-            warmup: 2,
-            placements: 4,
-            quick: false,
-            synth_functions: e6_synth::DEFAULT_FUNCTIONS,
-            wasm: Vec::new(),
-            workloads: None,
-        }
-    }
-}
-
 impl Options {
+    /// With `--quick`: 3 rounds, 1 warm-up round and 1 placement, whatever was given.
+    pub fn quickened(mut self) -> Options {
+        if self.quick {
+            self.rounds = 3;
+            self.warmup = 1;
+            self.placements = 1;
+        }
+        self
+    }
+
     /// `full` normally, `quick` with `--quick`.
     pub fn arg(&self, full: i32, quick: i32) -> i32 {
         if self.quick { quick } else { full }
@@ -94,41 +101,6 @@ pub fn run(name: &str, opts: &Options) -> Result<()> {
             "no experiment `{name}` (one of {})",
             NAMES.join(", ")
         )),
-    }
-}
-
-/// An instance of a stagec module whose export `run(i32) -> i64` (or `-> i32`) is called.
-pub struct StagecRun {
-    store: Store,
-    run: Func,
-}
-
-impl StagecRun {
-    /// Instantiates `module` in `store` through `linker`.
-    pub fn new(mut store: Store, module: &Module, linker: &Linker) -> Result<StagecRun> {
-        let instance = linker.instantiate(&mut store, module)?;
-        Self::from_instance(store, instance)
-    }
-
-    /// The `run` export of `instance`.
-    pub fn from_instance(store: Store, instance: Instance) -> Result<StagecRun> {
-        let run = instance
-            .get_func(&store, "run")
-            .context("the module exports no function `run`")?;
-        Ok(StagecRun { store, run })
-    }
-
-    /// `run(arg)`, its result widened to i64.
-    pub fn call(&mut self, arg: i32) -> Result<i64> {
-        let ty = self.run.ty(&self.store);
-        let result = ty.results.first().context("`run` returns nothing")?;
-        let mut out = [Val::default_for(*result)];
-        self.run.call(&mut self.store, &[Val::I32(arg)], &mut out)?;
-        match out[0] {
-            Val::I64(v) => Ok(v),
-            Val::I32(v) => Ok(i64::from(v)),
-            other => Err(anyhow!("run returned {other:?}")),
-        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! RESULTS.md.
 
 use super::{Report, SPEEDUP_PLOT, TIME_PLOT};
-use crate::workloads::EngineKind;
-use crate::workloads::measure::geomean;
+use crate::runner::EngineKind;
+use crate::stats::geomean;
 use std::fmt::Write as _;
 
 /// The engines stagec spec is compared with, in the speedup table.
@@ -101,7 +101,7 @@ fn write_all(md: &mut String, r: &Report) -> std::fmt::Result {
              process per workload and module, `benches/node/run-workload.mjs`, with the same \
              imports (`WebAssembly.Global`, exports of an instantiated provider module); the \
              checked first call, {} warm-up calls, then {} calls timed with `performance.now()`.",
-            crate::workloads::node::NODE_FLAGS.join(" "),
+            crate::runner::node::NODE_FLAGS.join(" "),
             r.options.node_warmup,
             r.options.runs
         )?;

@@ -5,7 +5,7 @@ pub mod machine;
 mod markdown;
 mod plots;
 
-use crate::workloads::EngineKind;
+use crate::runner::EngineKind;
 use crate::workloads::measure::{Options, WorkloadResult};
 use anyhow::{Context, Result};
 use machine::Machine;

@@ -2,8 +2,8 @@
 //! plotters' built-in size estimate, so no font files are read).
 
 use super::Report;
-use crate::workloads::EngineKind;
-use crate::workloads::measure::geomean;
+use crate::runner::EngineKind;
+use crate::stats::geomean;
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

@@ -2,11 +2,12 @@
 //! checksum, then time the in-process engines interleaved round by round and node in its
 //! own process per variant.
 
-use super::EngineKind;
-use super::engines::{self, Built};
 use super::manifest::Workload;
-use super::node::{self, Scratch};
-use super::plan;
+use super::resolve;
+use crate::runner::node::{self, Scratch};
+use crate::runner::{self, BuildOptions, EngineKind, Runner};
+use crate::stats::Samples;
+use crate::timing::{Check, Contender, interleaved_with_progress, ms};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::io::{IsTerminal as _, Write as _};
@@ -35,26 +36,23 @@ pub struct EngineResult {
     /// Compiling and instantiating, in milliseconds (one measurement, not a median).
     pub compile_ms: f64,
     /// One timed call each, in milliseconds.
-    pub samples_ms: Vec<f64>,
+    pub samples_ms: Samples,
 }
 
 impl EngineResult {
     /// The median sample.
     pub fn median(&self) -> f64 {
-        quantile(&self.samples_ms, 0.5)
+        self.samples_ms.median()
     }
 
     /// The fastest sample.
     pub fn min(&self) -> f64 {
-        self.samples_ms
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min)
+        self.samples_ms.min()
     }
 
     /// Interquartile range over the median.
     pub fn spread(&self) -> f64 {
-        (quantile(&self.samples_ms, 0.75) - quantile(&self.samples_ms, 0.25)) / self.median()
+        self.samples_ms.noise()
     }
 }
 
@@ -94,24 +92,12 @@ impl WorkloadResult {
     }
 }
 
-/// The q-quantile (linear interpolation) of `samples`; NaN if there are none.
-pub fn quantile(samples: &[f64], q: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-/// The geometric mean; None for no values.
-pub fn geomean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    let (sum, n) = values
-        .into_iter()
-        .fold((0.0, 0usize), |(s, n), x| (s + x.ln(), n + 1));
-    (n > 0).then(|| (sum / n as f64).exp())
+/// An in-process engine's instance of a workload and how long building it took.
+struct Built {
+    engine: EngineKind,
+    runner: Box<dyn Runner>,
+    /// Compilation plus instantiation (engine creation included), in milliseconds.
+    compile_ms: f64,
 }
 
 /// Measures `workload`; `progress` prefixes the lines written to stderr. Fails if any
@@ -122,35 +108,36 @@ pub fn measure(
     scratch: &Scratch,
     progress: &str,
 ) -> Result<WorkloadResult> {
-    let (plan, warnings) = plan::plan(workload)?;
+    let (plan, warnings) = resolve::plan(workload)?;
     for warning in warnings {
         eprintln!("{progress} warning: {warning}");
     }
     let invoke = workload.invoke.as_str();
     eprintln!("{progress} compiling");
-    let mut in_process: Vec<(EngineKind, Built)> = Vec::new();
-    let builders: [(EngineKind, engines::Builder); 4] = [
-        (EngineKind::StagecSpec, engines::stagec_specialized),
-        (EngineKind::StagecIndir, engines::stagec_indirection),
-        (EngineKind::Wasmtime, engines::wasmtime_generic),
-        (EngineKind::WasmtimeHand, engines::wasmtime_hand),
-    ];
-    for (engine, build) in builders {
+    let mut in_process: Vec<Built> = Vec::new();
+    for engine in EngineKind::IN_PROCESS {
         if engine.is_hand() && plan.hand.is_none() {
             continue;
         }
-        let built = build(&plan, invoke).with_context(|| engine.label())?;
-        in_process.push((engine, built));
+        let start = Instant::now();
+        let runner = runner::build(engine, &plan, invoke, BuildOptions::default())
+            .with_context(|| engine.label())?;
+        let compile_ms = ms(start.elapsed());
+        in_process.push(Built {
+            engine,
+            runner,
+            compile_ms,
+        });
     }
 
     // Every result against the manifest first: a wrong engine must not be timed.
     let mut results = Vec::new();
-    for (engine, built) in &mut in_process {
+    for built in &mut in_process {
         let result = built
             .runner
-            .call()
-            .with_context(|| format!("{}: {invoke}()", engine.label()))?;
-        results.push((*engine, result));
+            .call(&[])
+            .with_context(|| format!("{}: {invoke}()", built.engine.label()))?;
+        results.push((built.engine, result));
     }
     let mut node_runs = Vec::new();
     if options.node {
@@ -191,52 +178,41 @@ pub fn measure(
         );
     }
 
-    for _ in 0..options.warmup {
-        for (engine, built) in &mut in_process {
-            built.runner.call().with_context(|| engine.label())?;
-        }
-    }
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(options.runs); in_process.len()];
     let k = in_process.len();
     // A terminal sees the round counter move; a log gets one line.
     let terminal = std::io::stderr().is_terminal();
     if !terminal {
         eprintln!("{progress} timing {} rounds of {k} engines", options.runs);
     }
-    for round in 0..options.runs {
-        if terminal {
-            eprint!("\r{progress} round {}/{}", round + 1, options.runs);
-            let _ = std::io::stderr().flush();
-        }
-        // Rotate which engine goes first, so that drift (frequency, other load on the
-        // machine) falls on all of them alike.
-        for i in 0..k {
-            let v = (round + i) % k;
-            let (engine, built) = &mut in_process[v];
-            let start = Instant::now();
-            let result = built.runner.call();
-            let elapsed = start.elapsed().as_secs_f64() * 1e3;
-            let result = result.with_context(|| engine.label())?;
-            if result != workload.checksum {
-                bail!(
-                    "{}: {invoke}() returned {result} in round {}, expected {}",
-                    engine.label(),
-                    round + 1,
-                    workload.checksum
-                );
+    let mut contenders: Vec<Contender> = in_process
+        .iter_mut()
+        .map(|built| {
+            let name = built.engine.label();
+            Contender::new(name, move || built.runner.call(&[]))
+        })
+        .collect();
+    let timed = interleaved_with_progress(
+        &mut contenders,
+        options.warmup,
+        options.runs,
+        Check::Expect(workload.checksum),
+        |round| {
+            if terminal {
+                eprint!("\r{progress} round {}/{}", round + 1, options.runs);
+                let _ = std::io::stderr().flush();
             }
-            samples[v].push(elapsed);
-        }
-    }
+        },
+    )?;
+    drop(contenders);
     if terminal {
         eprintln!();
     }
 
     let mut engines: Vec<EngineResult> = in_process
         .iter()
-        .zip(samples)
-        .map(|((engine, built), samples_ms)| EngineResult {
-            engine: *engine,
+        .zip(timed.samples)
+        .map(|(built, samples_ms)| EngineResult {
+            engine: built.engine,
             result: workload.checksum,
             compile_ms: built.compile_ms,
             samples_ms,
@@ -247,7 +223,7 @@ pub fn measure(
             engine,
             result: workload.checksum,
             compile_ms: run.compile_ms,
-            samples_ms: run.samples_ms,
+            samples_ms: Samples::new(run.samples_ms).context("node timed no calls")?,
         });
     }
     Ok(WorkloadResult {
@@ -358,7 +334,7 @@ mod tests {
         for e in &result.engines {
             assert_eq!(e.result, expected());
             assert_eq!(e.samples_ms.len(), 3, "{:?}", e.engine);
-            assert!(e.samples_ms.iter().all(|&t| t > 0.0) && e.median() >= e.min());
+            assert!(e.samples_ms.values().iter().all(|&t| t > 0.0) && e.median() >= e.min());
         }
         assert!(
             result

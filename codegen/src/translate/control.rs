@@ -15,7 +15,7 @@
 
 use super::{ControlFrame, FrameKind, Result, Translator, block_args};
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData};
-use stagec_runtime::TrapKind;
+use stagec_environ::TrapKind;
 use wasmparser::{BlockType, BrTable, Operator};
 
 impl Translator<'_, '_> {

@@ -5,13 +5,13 @@
 //! [`FuncEnvironment::heap_address`](crate::env::FuncEnvironment::heap_address).
 
 use super::{Result, Translator};
-use crate::CodegenError;
 use crate::env::heap_flags;
+use crate::{CodegenError, Unsupported};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
-use stagec_runtime::Builtin;
-use stagec_runtime::TrapKind;
+use stagec_environ::Builtin;
+use stagec_environ::TrapKind;
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
 use types::{F32, F64, I32, I64};
@@ -210,9 +210,6 @@ impl<'a> Translator<'a, '_> {
 fn memory_index(memarg: &MemArg) -> Result<u32> {
     match memarg.target {
         MemArgTarget::Memory(index) => Ok(index),
-        MemArgTarget::Array(_) => Err(CodegenError {
-            unsupported: true,
-            ..CodegenError::new("unsupported feature: memory access to a GC array")
-        }),
+        MemArgTarget::Array(_) => Err(CodegenError::new(Unsupported::GcArrayAccess)),
     }
 }

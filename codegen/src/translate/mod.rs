@@ -26,8 +26,8 @@ mod offsets;
 mod tables;
 mod variables;
 
-use crate::CodegenError;
 use crate::env::{FuncEnvironment, POINTER, clif_types};
+use crate::{CodegenError, CodegenErrorKind, Unsupported};
 use cranelift_codegen::ir::{self, Block, BlockArg, InstBuilder, SourceLoc, Type, Value, types};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -231,7 +231,7 @@ impl FuncTranslator {
         reader.finish()?;
         if !translator.control.is_empty() {
             return Err(CodegenError::at(
-                "control frames remain at end of function body",
+                CodegenErrorKind::UnclosedFrames,
                 reader.original_position(),
             ));
         }
@@ -252,9 +252,23 @@ fn wasm_local_type(ty: wasmparser::ValType, offset: u64) -> Result<Type> {
         wasmparser::ValType::F64 => types::F64,
         wasmparser::ValType::Ref(_) => POINTER,
         wasmparser::ValType::V128 => {
-            return Err(CodegenError::unsupported("v128", offset));
+            return Err(CodegenError::at(Unsupported::V128, offset));
         }
     })
+}
+
+/// The name of `op`'s variant in wasmparser's `Operator`, such as `"TryTable"`.
+fn operator_name(op: &Operator<'_>) -> &'static str {
+    macro_rules! operator_names {
+        ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+            match op {
+                $( Operator::$op { .. } => stringify!($op), )*
+                // `Operator` is non-exhaustive; every operator is listed above.
+                _ => "(unknown)",
+            }
+        };
+    }
+    wasmparser::for_each_operator!(operator_names)
 }
 
 /// The zero value of `ty` (also the null reference).
@@ -305,8 +319,8 @@ impl<'a> Translator<'a, '_> {
         if handled {
             Ok(())
         } else {
-            Err(CodegenError::unsupported(
-                format_args!("operator {op:?}"),
+            Err(CodegenError::at(
+                Unsupported::Operator(operator_name(op)),
                 offset,
             ))
         }
@@ -443,5 +457,29 @@ impl<'a> Translator<'a, '_> {
     /// Whether an `i32` condition is known to be non-zero (`Some(true)`) or zero.
     fn known_condition(&self, condition: Value) -> Option<bool> {
         consts::known_int(self.builder.func, condition).map(|c| c != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_are_named_by_their_variant() {
+        assert_eq!(operator_name(&Operator::Nop), "Nop");
+        assert_eq!(operator_name(&Operator::I32Const { value: 7 }), "I32Const");
+        assert_eq!(
+            operator_name(&Operator::ReturnCallIndirect {
+                type_index: 0,
+                table_index: 0
+            }),
+            "ReturnCallIndirect"
+        );
+        let e = CodegenError::at(Unsupported::Operator(operator_name(&Operator::Nop)), 3);
+        assert!(e.is_unsupported());
+        assert_eq!(
+            e.to_string(),
+            "unsupported feature: operator Nop (at offset 0x3)"
+        );
     }
 }

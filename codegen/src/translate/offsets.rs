@@ -16,7 +16,7 @@ use cranelift_codegen::ir::{
 
 use super::consts;
 use crate::traps::trap_code;
-use stagec_runtime::TrapKind;
+use stagec_environ::TrapKind;
 
 /// One access to rewrite: its new index (zero-extended into the address) and the
 /// constant that moves into its displacement.

@@ -5,7 +5,7 @@ use super::{Result, Translator};
 use crate::env::{POINTER, runtime_flags};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, types};
-use stagec_runtime::{Builtin, TrapKind};
+use stagec_environ::{Builtin, TrapKind};
 use wasmparser::Operator;
 
 impl Translator<'_, '_> {

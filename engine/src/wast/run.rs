@@ -395,9 +395,8 @@ impl Runner<'_> {
     fn instantiate_single(&mut self, module: &Module) -> Result<Instance, Error> {
         let mut preimports = crate::Preimports::new();
         for (m, n, _) in module.imports() {
-            let item = self.linker.get(m, n).ok_or_else(|| Error::UnknownImport {
-                module: m.to_string(),
-                name: n.to_string(),
+            let item = self.linker.get(m, n).ok_or_else(|| {
+                Error::UnknownImport(Box::new(crate::error::ImportName::new(m, n)))
             })?;
             preimports.bind(m, n, crate::Preimport::Extern(item));
         }
@@ -410,7 +409,7 @@ impl Runner<'_> {
             }],
             custom_sections: Vec::new(),
         };
-        let compiled = Module::from_staged(&self.engine, &staged, &preimports)?;
+        let compiled = Module::from_staged_in(&mut self.store, &staged, &preimports)?;
         crate::Linker::new().instantiate(&mut self.store, &compiled)
     }
 
@@ -512,7 +511,7 @@ impl Runner<'_> {
             .iter()
             .map(values::arg)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(Outcome::Skip)?;
+            .map_err(|reason| Outcome::Skip(reason.to_string()))?;
         let ty = func.ty(&self.store);
         let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t)).collect();
         func.call(&mut self.store, &args, &mut results)
@@ -543,7 +542,7 @@ impl Runner<'_> {
 
     fn assert_return(&mut self, exec: WastExecute<'_>, expected: &[WastRet<'_>]) -> Outcome {
         if let Some(reason) = values::unsupported_result(expected) {
-            return Outcome::Skip(reason);
+            return Outcome::Skip(reason.to_string());
         }
         let vals = match self.exec(exec) {
             Ok(vals) => vals,
@@ -572,7 +571,7 @@ impl Runner<'_> {
                         shown_vals()
                     ));
                 }
-                Err(reason) => return Outcome::Skip(reason),
+                Err(reason) => return Outcome::Skip(reason.to_string()),
             }
         }
         Outcome::Pass
@@ -610,9 +609,9 @@ impl Runner<'_> {
                 "module was linked, expected a link error `{message}`"
             )),
             Err(ExecError::Outcome(o)) => o,
-            Err(ExecError::Engine(
-                Error::UnknownImport { .. } | Error::IncompatibleImport { .. },
-            )) => Outcome::Pass,
+            Err(ExecError::Engine(Error::UnknownImport(_) | Error::IncompatibleImport(_))) => {
+                Outcome::Pass
+            }
             Err(ExecError::Engine(e)) => {
                 Outcome::Fail(format!("expected a link error `{message}`, got: {e}"))
             }

@@ -4,26 +4,47 @@ use crate::{ExternRef, Val};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
 
-/// Why a value cannot be used by stagec (the command is skipped).
-pub(super) type Unsupported = String;
+/// Why a value cannot be used by stagec (the command is skipped); displayed as the skip
+/// reason the report counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Unsupported {
+    ComponentValue,
+    V128,
+    RefHost,
+    GcReference,
+    /// A null reference of a heap type stagec has no type for (as the parser shows it).
+    ReferenceType(String),
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsupported::ComponentValue => f.write_str("component-model value"),
+            Unsupported::V128 => f.write_str("v128 value"),
+            Unsupported::RefHost => f.write_str("ref.host value"),
+            Unsupported::GcReference => f.write_str("GC reference value"),
+            Unsupported::ReferenceType(heap) => write!(f, "reference type {heap}"),
+        }
+    }
+}
 
 /// The [`Val`] of a script argument.
 pub(super) fn arg(arg: &WastArg<'_>) -> Result<Val, Unsupported> {
     let WastArg::Core(arg) = arg else {
-        return Err("component-model value".into());
+        return Err(Unsupported::ComponentValue);
     };
     Ok(match arg {
         WastArgCore::I32(v) => Val::I32(*v),
         WastArgCore::I64(v) => Val::I64(*v),
         WastArgCore::F32(v) => Val::F32(v.bits),
         WastArgCore::F64(v) => Val::F64(v.bits),
-        WastArgCore::V128(_) => return Err("v128 value".into()),
+        WastArgCore::V128(_) => return Err(Unsupported::V128),
         WastArgCore::RefNull(heap) => match null_kind(heap)? {
             NullKind::Func => Val::FuncRef(None),
             NullKind::Extern => Val::ExternRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef(u64::from(*n)))),
-        WastArgCore::RefHost(_) => return Err("ref.host value".into()),
+        WastArgCore::RefHost(_) => return Err(Unsupported::RefHost),
     })
 }
 
@@ -42,14 +63,14 @@ fn null_kind(heap: &HeapType<'_>) -> Result<NullKind, Unsupported> {
             shared: false,
             ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
         } => Ok(NullKind::Extern),
-        other => Err(format!("reference type {other:?}")),
+        other => Err(Unsupported::ReferenceType(format!("{other:?}"))),
     }
 }
 
 /// Whether `val` matches the expected result `expected`.
 pub(super) fn matches(val: &Val, expected: &WastRet<'_>) -> Result<bool, Unsupported> {
     let WastRet::Core(expected) = expected else {
-        return Err("component-model value".into());
+        return Err(Unsupported::ComponentValue);
     };
     matches_core(val, expected)
 }
@@ -91,7 +112,7 @@ fn matches_core(val: &Val, expected: &WastRetCore<'_>) -> Result<bool, Unsupport
             }
             return unsupported.map_or(Ok(false), Err);
         }
-        (WastRetCore::V128(_), _) => return Err("v128 value".into()),
+        (WastRetCore::V128(_), _) => return Err(Unsupported::V128),
         (
             WastRetCore::RefHost(_)
             | WastRetCore::RefAny
@@ -101,7 +122,7 @@ fn matches_core(val: &Val, expected: &WastRetCore<'_>) -> Result<bool, Unsupport
             | WastRetCore::RefI31
             | WastRetCore::RefI31Shared,
             _,
-        ) => return Err("GC reference value".into()),
+        ) => return Err(Unsupported::GcReference),
         // A number pattern against a value of another type.
         (WastRetCore::I32(_) | WastRetCore::I64(_), _)
         | (WastRetCore::F32(_) | WastRetCore::F64(_), _) => false,
@@ -112,13 +133,13 @@ fn matches_core(val: &Val, expected: &WastRetCore<'_>) -> Result<bool, Unsupport
 pub(super) fn unsupported_result(expected: &[WastRet<'_>]) -> Option<Unsupported> {
     expected.iter().find_map(|e| match e {
         WastRet::Core(core) => unsupported_core(core),
-        _ => Some("component-model value".into()),
+        _ => Some(Unsupported::ComponentValue),
     })
 }
 
 fn unsupported_core(e: &WastRetCore<'_>) -> Option<Unsupported> {
     match e {
-        WastRetCore::V128(_) => Some("v128 value".into()),
+        WastRetCore::V128(_) => Some(Unsupported::V128),
         WastRetCore::RefNull(Some(heap)) => null_kind(heap).err(),
         WastRetCore::RefHost(_)
         | WastRetCore::RefAny
@@ -126,7 +147,7 @@ fn unsupported_core(e: &WastRetCore<'_>) -> Option<Unsupported> {
         | WastRetCore::RefArray
         | WastRetCore::RefStruct
         | WastRetCore::RefI31
-        | WastRetCore::RefI31Shared => Some("GC reference value".into()),
+        | WastRetCore::RefI31Shared => Some(Unsupported::GcReference),
         WastRetCore::Either(alternatives) => {
             // Usable if at least one alternative is.
             let errors: Vec<_> = alternatives.iter().filter_map(unsupported_core).collect();

@@ -12,7 +12,7 @@
 //! before stage k + 1 has arrived ([`SwasmReader`]).
 
 use super::{Stage, StageKind, StagedModule};
-use crate::FrontendError;
+use crate::{FrontendError, StagedErrorKind as K, SwasmField};
 use std::io::{ErrorKind, Read};
 
 /// The 8-byte header of every `.swasm`.
@@ -119,7 +119,7 @@ impl<R: Read> SwasmReader<R> {
         let read = (&mut this.reader)
             .take(HEADER.len() as u64)
             .read_to_end(&mut header)
-            .map_err(|e| error(format!("cannot read the input: {e}"), 0))?;
+            .map_err(|e| error(K::Read(e), 0))?;
         this.offset = read as u64;
         check_header(&header)?;
         Ok(this)
@@ -134,12 +134,9 @@ impl<R: Read> SwasmReader<R> {
                 return Ok(None);
             };
             if id != CUSTOM_SECTION && id != STAGE_SECTION {
-                return Err(error(
-                    format!("unknown section id {id:#04x} (expected 0x00 custom or 0x01 stage)"),
-                    start,
-                ));
+                return Err(error(K::UnknownSection { id }, start));
             }
-            let size = self.read_u32("a section size")?;
+            let size = self.read_u32(SwasmField::SectionSize)?;
             let body_offset = self.offset;
             let body = self.read_vec(size)?;
             let mut cursor = Cursor {
@@ -148,7 +145,7 @@ impl<R: Read> SwasmReader<R> {
                 base: body_offset,
             };
             if id == CUSTOM_SECTION {
-                let name = cursor.read_name("custom section name")?;
+                let name = cursor.read_name(SwasmField::CustomSectionName)?;
                 self.custom_sections
                     .push((name, cursor.data[cursor.pos..].to_vec()));
                 continue;
@@ -183,14 +180,14 @@ impl<R: Read> SwasmReader<R> {
                     return Ok(Some(byte[0]));
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(error(format!("cannot read the input: {e}"), self.offset)),
+                Err(e) => return Err(error(K::Read(e), self.offset)),
             }
         }
     }
 
-    fn read_u32(&mut self, what: &str) -> Result<u32, FrontendError> {
+    fn read_u32(&mut self, field: SwasmField) -> Result<u32, FrontendError> {
         let start = self.offset;
-        read_leb_u32(start, "input", what, || self.read_byte())
+        read_leb_u32(start, false, field, || self.read_byte())
     }
 
     /// Exactly `len` bytes; the input ending first is an error.
@@ -202,16 +199,10 @@ impl<R: Read> SwasmReader<R> {
         let read = (&mut self.reader)
             .take(u64::from(len))
             .read_to_end(&mut buf)
-            .map_err(|e| error(format!("cannot read the input: {e}"), self.offset))?;
+            .map_err(|e| error(K::Read(e), self.offset))?;
         self.offset += read as u64;
         if buf.len() < len as usize {
-            return Err(error(
-                format!(
-                    "unexpected end of input in a section of {len} bytes starting at offset \
-                     {start:#x}"
-                ),
-                self.offset,
-            ));
+            return Err(error(K::SectionPastEnd { len, start }, self.offset));
         }
         Ok(buf)
     }
@@ -221,32 +212,17 @@ impl<R: Read> SwasmReader<R> {
 fn check_header(header: &[u8]) -> Result<(), FrontendError> {
     let magic_len = header.len().min(4);
     if header[..magic_len] != HEADER[..magic_len] {
-        return Err(error(
-            "not a staged binary: bad magic number (expected \"\\0asm\")".into(),
-            0,
-        ));
+        return Err(error(K::BadMagic, 0));
     }
     if header.len() < HEADER.len() {
-        return Err(error(
-            "unexpected end of input in the header".into(),
-            header.len() as u64,
-        ));
+        return Err(error(K::TruncatedHeader, header.len() as u64));
     }
     if header[4..] == CORE_VERSION {
-        return Err(error(
-            "this is a core module, not a staged binary (expected version 01 00 53 47)".into(),
-            4,
-        ));
+        return Err(error(K::CoreModule, 4));
     }
     if header[4..] != HEADER[4..] {
-        return Err(error(
-            format!(
-                "unsupported staged binary version {:02x} {:02x} {:02x} {:02x} (expected 01 00 \
-                 53 47)",
-                header[4], header[5], header[6], header[7]
-            ),
-            4,
-        ));
+        let version = [header[4], header[5], header[6], header[7]];
+        return Err(error(K::UnsupportedVersion(version), 4));
     }
     Ok(())
 }
@@ -254,20 +230,13 @@ fn check_header(header: &[u8]) -> Result<(), FrontendError> {
 /// The body of a stage section that starts at `section_offset`.
 fn read_stage(mut cursor: Cursor<'_>, section_offset: u64) -> Result<Stage, FrontendError> {
     let kind_offset = cursor.offset();
-    let code = cursor.read_byte("a stage kind")?;
-    let kind = StageKind::from_code(code).ok_or_else(|| {
-        error(
-            format!("unknown stage kind {code:#04x} (expected 0 pre, 1 single or 2 multi)"),
-            kind_offset,
-        )
-    })?;
-    let name = cursor.read_name("stage name")?;
+    let code = cursor.read_byte(SwasmField::StageKind)?;
+    let kind = StageKind::from_code(code)
+        .ok_or_else(|| error(K::UnknownStageKind { code }, kind_offset))?;
+    let name = cursor.read_name(SwasmField::StageName)?;
     let module = cursor.data[cursor.pos..].to_vec();
     if module.is_empty() {
-        return Err(error(
-            format!("stage `{name}` ({kind}) has an empty module"),
-            cursor.offset(),
-        ));
+        return Err(error(K::EmptyModule { stage: name, kind }, cursor.offset()));
     }
     Ok(Stage {
         name,
@@ -289,20 +258,19 @@ impl Cursor<'_> {
         self.base + self.pos as u64
     }
 
-    fn read_byte(&mut self, what: &str) -> Result<u8, FrontendError> {
-        let byte = self.data.get(self.pos).copied().ok_or_else(|| {
-            error(
-                format!("unexpected end of section: expected {what}"),
-                self.offset(),
-            )
-        })?;
+    fn read_byte(&mut self, field: SwasmField) -> Result<u8, FrontendError> {
+        let byte = self
+            .data
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| error(K::MissingField { field }, self.offset()))?;
         self.pos += 1;
         Ok(byte)
     }
 
-    fn read_name(&mut self, what: &str) -> Result<String, FrontendError> {
+    fn read_name(&mut self, field: SwasmField) -> Result<String, FrontendError> {
         let start = self.offset();
-        let len = read_leb_u32(start, "section", &format!("the length of a {what}"), || {
+        let len = read_leb_u32(start, true, field.length(), || {
             let byte = self.data.get(self.pos).copied();
             self.pos += usize::from(byte.is_some());
             Ok(byte)
@@ -311,14 +279,9 @@ impl Cursor<'_> {
             .data
             .get(self.pos..)
             .and_then(|rest| rest.get(..len))
-            .ok_or_else(|| {
-                error(
-                    format!("{what} of {len} bytes runs past the end of its section"),
-                    start,
-                )
-            })?;
+            .ok_or_else(|| error(K::NamePastSection { field, len }, start))?;
         let name = std::str::from_utf8(bytes)
-            .map_err(|_| error(format!("{what} is not valid UTF-8"), self.offset()))?;
+            .map_err(|_| error(K::NameNotUtf8 { field }, self.offset()))?;
         self.pos += len;
         Ok(name.to_string())
     }
@@ -326,25 +289,25 @@ impl Cursor<'_> {
 
 /// An unsigned LEB128 u32 as in core wasm (at most 5 bytes, unused bits zero), starting
 /// at `start`; `next` gives the following byte, `None` at the end of the input or
-/// section (`end` says which).
+/// section (`in_section` says which).
 fn read_leb_u32(
     start: u64,
-    end: &str,
-    what: &str,
+    in_section: bool,
+    field: SwasmField,
     mut next: impl FnMut() -> Result<Option<u8>, FrontendError>,
 ) -> Result<u32, FrontendError> {
     let mut value = 0u32;
     for i in 0..5u32 {
         let offset = start + u64::from(i);
         let byte =
-            next()?.ok_or_else(|| error(format!("unexpected end of {end} in {what}"), offset))?;
+            next()?.ok_or_else(|| error(K::TruncatedInteger { field, in_section }, offset))?;
         if i == 4 && byte & 0xf0 != 0 {
-            let problem = if byte & 0x80 != 0 {
-                "integer representation too long"
+            let kind = if byte & 0x80 != 0 {
+                K::IntegerTooLong { field }
             } else {
-                "integer too large"
+                K::IntegerTooLarge { field }
             };
-            return Err(error(format!("{problem} in {what}"), offset));
+            return Err(error(kind, offset));
         }
         value |= u32::from(byte & 0x7f) << (7 * i);
         if byte & 0x80 == 0 {
@@ -354,10 +317,6 @@ fn read_leb_u32(
     Ok(value)
 }
 
-fn error(message: String, offset: u64) -> FrontendError {
-    FrontendError {
-        message,
-        offset,
-        unsupported: false,
-    }
+fn error(kind: K, offset: u64) -> FrontendError {
+    FrontendError::staged(kind, offset)
 }

@@ -12,7 +12,7 @@ mod text;
 pub use binary::{SwasmReader, encode_swasm, is_swasm, parse_swasm};
 pub use text::parse_swat;
 
-use crate::FrontendError;
+use crate::{FrontendError, StagedErrorKind};
 use std::fmt;
 
 /// When a stage is compiled and how often it can be instantiated.
@@ -112,13 +112,14 @@ impl StagedModule {
     /// An import naming the stage itself or a later stage is an error. Only the stage's
     /// import section is read; the rest of its module is not validated here.
     pub fn references(&self, stage: usize) -> Result<Vec<(usize, usize)>, FrontendError> {
-        let this = self.stages.get(stage).ok_or_else(|| FrontendError {
-            message: format!(
-                "no stage {stage}: the staged module has {} stages",
-                self.stages.len()
-            ),
-            offset: 0,
-            unsupported: false,
+        let this = self.stages.get(stage).ok_or_else(|| {
+            FrontendError::staged(
+                StagedErrorKind::NoSuchStage {
+                    index: stage,
+                    count: self.stages.len(),
+                },
+                0,
+            )
         })?;
         let mut references = Vec::new();
         for (index, (module, name)) in import_names(this)?.into_iter().enumerate() {
@@ -130,18 +131,14 @@ impl StagedModule {
                 references.push((index, target));
                 continue;
             }
-            let reason = if target == stage {
-                format!("but that is stage `{module}` itself")
-            } else {
-                format!("but stage `{module}` comes later")
-            };
             return Err(stage_error(
                 this,
-                format!(
-                    "stage `{}` imports `{module}`.`{name}`, {reason}: stages may only \
-                     reference earlier stages",
-                    this.name
-                ),
+                StagedErrorKind::ForwardReference {
+                    stage: this.name.clone(),
+                    module,
+                    name,
+                    itself: target == stage,
+                },
             ));
         }
         Ok(references)
@@ -152,7 +149,10 @@ impl StagedModule {
             if stage.name.is_empty() {
                 return Err(stage_error(
                     stage,
-                    format!("stage {index} ({}) has an empty name", stage.kind),
+                    StagedErrorKind::EmptyName {
+                        index,
+                        kind: stage.kind,
+                    },
                 ));
             }
             if let Some(first) = self.stages[..index]
@@ -161,11 +161,11 @@ impl StagedModule {
             {
                 return Err(stage_error(
                     stage,
-                    format!(
-                        "stage name `{}` is used twice (stages {first} and {index}): stage \
-                         names must be unique",
-                        stage.name
-                    ),
+                    StagedErrorKind::DuplicateName {
+                        name: stage.name.clone(),
+                        first,
+                        second: index,
+                    },
                 ));
             }
         }
@@ -179,11 +179,11 @@ impl StagedModule {
             if let Some(multi) = multi {
                 return Err(stage_error(
                     stage,
-                    format!(
-                        "stage `{}` ({}) comes after stage `{}` (multi): a multi stage must be \
-                         last",
-                        stage.name, stage.kind, multi.name
-                    ),
+                    StagedErrorKind::AfterMulti {
+                        stage: stage.name.clone(),
+                        kind: stage.kind,
+                        multi: multi.name.clone(),
+                    },
                 ));
             }
             match stage.kind {
@@ -191,11 +191,10 @@ impl StagedModule {
                     if let Some(single) = last_single {
                         return Err(stage_error(
                             stage,
-                            format!(
-                                "stage `{}` (pre) comes after single stage `{}`: pre stages \
-                                 come first",
-                                stage.name, single.name
-                            ),
+                            StagedErrorKind::PreAfterSingle {
+                                stage: stage.name.clone(),
+                                single: single.name.clone(),
+                            },
                         ));
                     }
                 }
@@ -208,21 +207,16 @@ impl StagedModule {
 }
 
 /// An error about a whole stage, located at its section (0 for `.swat`).
-fn stage_error(stage: &Stage, message: String) -> FrontendError {
-    FrontendError {
-        message,
-        offset: stage.offset,
-        unsupported: false,
-    }
+fn stage_error(stage: &Stage, kind: StagedErrorKind) -> FrontendError {
+    FrontendError::staged(kind, stage.offset)
 }
 
 /// An error inside a stage's module, prefixed with the stage's name; the offset stays
 /// within the module.
 fn in_stage(stage: &Stage, e: impl Into<FrontendError>) -> FrontendError {
-    let e = e.into();
-    FrontendError {
-        message: format!("stage `{}`: {}", stage.name, e.message),
-        ..e
+    FrontendError::InStage {
+        stage: stage.name.clone(),
+        source: Box::new(e.into()),
     }
 }
 

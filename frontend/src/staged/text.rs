@@ -35,10 +35,10 @@ const SINGLE_MODULE_NAME: &str = "main";
 pub fn parse_swat(text: &str) -> Result<StagedModule, FrontendError> {
     let located = |e: wast::Error| {
         let (line, col) = e.span().linecol_in(text);
-        FrontendError {
-            message: format!("{}:{}: {}", line + 1, col + 1, e.message()),
-            offset: e.span().offset() as u64,
-            unsupported: false,
+        FrontendError::Text {
+            line: line + 1,
+            column: col + 1,
+            source: e,
         }
     };
     let buffer = wast::parser::ParseBuffer::new(text).map_err(located)?;

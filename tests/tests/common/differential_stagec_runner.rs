@@ -154,7 +154,7 @@ pub fn run_stagec(
                 }
             }
         }
-        stagec::Module::with_preimports(engine, bytes, &pre)
+        stagec::Module::with_preimports_in(&mut store, bytes, &pre)
     } else {
         stagec::Module::from_binary(engine, bytes)
     }

@@ -1,0 +1,177 @@
+//! Compiled modules as instances use them: loaded code, engine-wide type ids, how the
+//! preimported imports are filled in, the memory image, and whatever compile-time state
+//! the code refers to (kept alive, type-erased: this module knows nothing of how it was
+//! made). Stores and instances hold a [`CompiledModule`]; the public
+//! [`Module`](crate::Module) wraps one with what compiling it produced.
+
+use crate::engine::Engine;
+use crate::error::Result;
+use stagec_codegen::ImportBinding;
+use stagec_environ::artifact::Artifact;
+use stagec_frontend::{ExternKind, ModuleInfo};
+use stagec_runtime::vm::{VMFuncImport, VMGlobal};
+use stagec_runtime::{CodeMemory, MemoryImage};
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
+
+/// Where an entity bound at compile time lives: how an import of it is filled in at
+/// instantiation, and (as [`BoundImport::fixed_binding`]) how code reaches it at its fixed
+/// address. The only conversions of live objects to addresses are the constructors
+/// [`BoundImport::of_export`] and `Extern::address`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BoundImport {
+    Func(VMFuncImport),
+    Global(*mut VMGlobal),
+    Memory {
+        memory: *mut stagec_runtime::Memory,
+        /// The memory's base (fixed: memories never move).
+        base: usize,
+        /// Its `VMMemoryDefinition`.
+        def: usize,
+    },
+    Table {
+        table: *mut stagec_runtime::Table,
+        /// Its `VMTableDefinition`.
+        def: usize,
+    },
+}
+
+impl BoundImport {
+    /// The entity `index` of kind `kind` of `instance`.
+    pub(crate) fn of_export(
+        instance: &stagec_runtime::Instance,
+        kind: ExternKind,
+        index: u32,
+    ) -> BoundImport {
+        match kind {
+            ExternKind::Func => {
+                // SAFETY: a funcref of a live instance, which holds it as long as it lives.
+                let funcref = unsafe { &*instance.funcref(index) };
+                BoundImport::Func(VMFuncImport {
+                    code: funcref.code,
+                    vmctx: funcref.vmctx,
+                })
+            }
+            ExternKind::Global => BoundImport::Global(instance.global(index)),
+            // SAFETY: the memories and tables of a live instance are live.
+            ExternKind::Memory => unsafe { BoundImport::of_memory(instance.memory(index)) },
+            // SAFETY: as above.
+            ExternKind::Table => unsafe { BoundImport::of_table(instance.table(index)) },
+        }
+    }
+
+    /// The memory at `memory`.
+    ///
+    /// # Safety
+    /// `memory` must point to a live memory not borrowed elsewhere.
+    pub(crate) unsafe fn of_memory(memory: *mut stagec_runtime::Memory) -> BoundImport {
+        // SAFETY: forwarded from the caller.
+        let m = unsafe { &mut *memory };
+        BoundImport::Memory {
+            memory,
+            base: m.base() as usize,
+            def: m.definition() as usize,
+        }
+    }
+
+    /// The table at `table`.
+    ///
+    /// # Safety
+    /// `table` must point to a live table not borrowed elsewhere.
+    pub(crate) unsafe fn of_table(table: *mut stagec_runtime::Table) -> BoundImport {
+        // SAFETY: forwarded from the caller.
+        let def = unsafe { (*table).definition() } as usize;
+        BoundImport::Table { table, def }
+    }
+
+    /// How compiled code reaches the entity at its fixed address (a function: through its
+    /// import slot, which instantiation fills in).
+    pub(crate) fn fixed_binding(&self) -> ImportBinding {
+        match *self {
+            BoundImport::Func(_) => ImportBinding::Runtime,
+            BoundImport::Global(g) => ImportBinding::GlobalAt(g as usize),
+            BoundImport::Memory { base, def, .. } => ImportBinding::MemoryAt { base, def },
+            BoundImport::Table { def, .. } => ImportBinding::TableAt { def },
+        }
+    }
+}
+
+/// A stage of a compiled module, for extension stages to refer to by name.
+#[derive(Clone, Debug)]
+pub(crate) struct StageInfo {
+    pub(crate) name: String,
+    /// The provider id of a `pre` or `single` stage (its instance lives in the
+    /// compilation's private store); `None` for the `multi` stage (the live instance).
+    pub(crate) provider: Option<u64>,
+}
+
+impl StageInfo {
+    /// The one stage of a core module.
+    pub(crate) fn main() -> StageInfo {
+        StageInfo {
+            name: "main".into(),
+            provider: None,
+        }
+    }
+}
+
+/// Compile-time state that compiled code refers to (provider instances, constants),
+/// owned by the module and shared by everything holding it.
+pub(crate) type KeepAlive = Arc<dyn Any + Send + Sync>;
+
+/// A module's code and everything instantiating it needs.
+pub(crate) struct CompiledModule {
+    pub(crate) info: Arc<ModuleInfo>,
+    pub(crate) code: Arc<CodeMemory>,
+    pub(crate) type_ids: Box<[u32]>,
+    /// Per import: how a preimported import is filled in; `None` for runtime imports.
+    pub(crate) bound: Vec<Option<BoundImport>>,
+    /// The stages of a staged module (a core module is one `multi` stage, `main`).
+    pub(crate) stages: Vec<StageInfo>,
+    /// The store whose live objects are bound into the code (`Preimport::Extern`): the
+    /// module may only be instantiated there.
+    pub(crate) required_store: Option<u64>,
+    /// What the code and `bound` point into.
+    pub(crate) state: Option<KeepAlive>,
+    /// The copy-on-write image of memory 0, built at the first instantiation.
+    memory_image: OnceLock<Option<MemoryImage>>,
+}
+
+// SAFETY: the raw pointers in `bound` point into `state` (shared by design, see
+// `CompileState`) or into the objects of `required_store`, which only instantiation in
+// that store (with the store borrowed mutably) reads.
+unsafe impl Send for CompiledModule {}
+// SAFETY: as above.
+unsafe impl Sync for CompiledModule {}
+
+impl CompiledModule {
+    /// Loads `artifact`, the code of module `info`.
+    pub(crate) fn load(
+        engine: &Engine,
+        info: Arc<ModuleInfo>,
+        artifact: Artifact,
+        bound: Vec<Option<BoundImport>>,
+        state: Option<KeepAlive>,
+    ) -> Result<CompiledModule> {
+        let code = Arc::new(CodeMemory::load_owned(artifact)?);
+        let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
+        Ok(CompiledModule {
+            info,
+            code,
+            type_ids,
+            bound,
+            stages: vec![StageInfo::main()],
+            required_store: None,
+            state,
+            memory_image: OnceLock::new(),
+        })
+    }
+
+    /// The module's memory image, if instantiating from one is equivalent to applying its
+    /// data segments (see `MemoryImage::for_module`).
+    pub(crate) fn memory_image(&self) -> Option<&MemoryImage> {
+        self.memory_image
+            .get_or_init(|| MemoryImage::for_module(&self.info))
+            .as_ref()
+    }
+}
