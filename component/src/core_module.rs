@@ -1,10 +1,10 @@
 //! What the plan needs to know of a static core module: its imports and exports, read
 //! with wasmparser from the (already validated) module bytes.
 
-use crate::plan::{CoreExport, CoreImport, CoreKind, StaticModule};
+use crate::plan::{CoreExport, CoreGlobal, CoreImport, CoreKind, GlobalInit, StaticModule};
 use crate::{Error, Result};
 use std::sync::Arc;
-use wasmparser::{CompositeInnerType, ExternalKind, Parser, Payload, TypeRef};
+use wasmparser::{CompositeInnerType, ConstExpr, ExternalKind, Operator, Parser, Payload, TypeRef};
 
 /// The kind of an export or import type, `None` for a tag (not in the subset).
 pub(crate) fn core_kind(kind: ExternalKind) -> Option<CoreKind> {
@@ -25,6 +25,8 @@ pub(crate) fn scan(bytes: &[u8], offset: u64) -> Result<StaticModule> {
     let mut exports = Vec::new();
     let mut imported_counts = [0u32; 4];
     let mut has_start = false;
+    let mut globals = Vec::new();
+    let mut body_sizes = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.map_err(Error::Invalid)? {
             Payload::TypeSection(section) => {
@@ -93,6 +95,18 @@ pub(crate) fn scan(bytes: &[u8], offset: u64) -> Result<StaticModule> {
                     }
                 }
             }
+            Payload::GlobalSection(section) => {
+                for global in section {
+                    let global = global.map_err(Error::Invalid)?;
+                    globals.push(CoreGlobal {
+                        mutable: global.ty.mutable,
+                        init: global_init(&global.init_expr),
+                    });
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                body_sizes.push((body.range().end - body.range().start) as usize)
+            }
             Payload::StartSection { .. } => has_start = true,
             _ => {}
         }
@@ -104,8 +118,29 @@ pub(crate) fn scan(bytes: &[u8], offset: u64) -> Result<StaticModule> {
         exports,
         imported_counts,
         has_start,
+        globals,
+        body_sizes,
         instantiations: Vec::new(),
     })
+}
+
+/// A global's initializer, when it is one constant or `global.get` (validated bytes).
+fn global_init(expr: &ConstExpr<'_>) -> GlobalInit {
+    let mut reader = expr.get_operators_reader();
+    let (Ok(first), Ok(Operator::End)) = (reader.read(), reader.read()) else {
+        return GlobalInit::Other;
+    };
+    if !reader.eof() {
+        return GlobalInit::Other;
+    }
+    match first {
+        Operator::I32Const { value } => GlobalInit::I32(value),
+        Operator::I64Const { value } => GlobalInit::I64(value),
+        Operator::F32Const { value } => GlobalInit::F32(value.bits()),
+        Operator::F64Const { value } => GlobalInit::F64(value.bits()),
+        Operator::GlobalGet { global_index } => GlobalInit::Global(global_index),
+        _ => GlobalInit::Other,
+    }
 }
 
 fn limits(min: u64, max: Option<u64>) -> String {

@@ -101,6 +101,11 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A static module index outside the component's list.
+    UnknownModule {
+        /// The index given.
+        module: usize,
+    },
 }
 
 /// How values did not fit a function's type.
@@ -227,6 +232,9 @@ impl fmt::Display for Error {
                 "cannot enter the component instance: it trapped before (it is poisoned)",
             ),
             Error::Io { path, .. } => write!(f, "cannot read {}", path.display()),
+            Error::UnknownModule { module } => {
+                write!(f, "the component has no static module {module}")
+            }
         }
     }
 }

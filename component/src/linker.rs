@@ -1,6 +1,6 @@
 //! Instantiating a component: the linker supplies its imports as host functions; the
-//! plan's initializers run in order, each an ordinary instantiation of a compiled static
-//! module with its imports supplied at runtime (phase 1: no wiring edge is specialized).
+//! plan's initializers run in order, each an instantiation of a compiled static module
+//! with the imports not compiled as constants supplied at runtime.
 
 use crate::error::SignatureMismatch;
 use crate::plan::CoreDef;
@@ -101,10 +101,11 @@ impl Linker {
         }
         let mut instances = Vec::with_capacity(plan.instantiations.len());
         for inst in &plan.instantiations {
-            let imports: Vec<stagec::Extern> = inst
-                .wiring
+            // Imports compiled as constants are not supplied.
+            let imports: Vec<stagec::Extern> = component
+                .runtime_imports(inst.module)
                 .iter()
-                .map(|w| resolve(store, &instances, &lowered, &w.def))
+                .map(|&i| resolve(store, &instances, &lowered, &inst.wiring[i].def))
                 .collect();
             let module = &component.modules()[inst.module.index()];
             let instance = stagec::Instance::new(store, module, &imports).map_err(|source| {

@@ -5,7 +5,7 @@
 //! exports, aliases and re-exports, to its [`CoreDef`]: the *defining* export of one
 //! instantiated instance, or a host import lowered with `canon lower`. So the wiring of
 //! every import of every instantiation is known before anything is compiled, which is
-//! what specialization across the wiring (phase 2) needs: [`Plan::import_feeds`] says,
+//! what specialization across the wiring (`wiring.rs`) needs: [`Plan::import_feeds`] says,
 //! per import of a static module, which definition each of its instantiations feeds it
 //! from and whether they all agree.
 
@@ -168,6 +168,10 @@ pub struct StaticModule {
     pub imported_counts: [u32; 4],
     /// Whether it has a start function.
     pub has_start: bool,
+    /// Its defined globals, in order (after the imported ones in the global index space).
+    pub globals: Vec<CoreGlobal>,
+    /// The body size in bytes of each defined function, in order.
+    pub body_sizes: Vec<usize>,
     /// The instances made of it, in order.
     pub instantiations: Vec<RuntimeInstanceIndex>,
 }
@@ -192,6 +196,32 @@ impl StaticModule {
     pub fn imported(&self, kind: CoreKind) -> u32 {
         self.imported_counts[kind as usize]
     }
+}
+
+/// A defined global of a static module, as far as wiring specialization needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreGlobal {
+    /// Whether it is mutable.
+    pub mutable: bool,
+    /// Its initializer.
+    pub init: GlobalInit,
+}
+
+/// The initializer of a defined global.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlobalInit {
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `f32.const`, as IEEE bits.
+    F32(u32),
+    /// `f64.const`, as IEEE bits.
+    F64(u64),
+    /// `global.get` of global `index` (global index space).
+    Global(u32),
+    /// Anything else (extended constant expressions, references, `v128`).
+    Other,
 }
 
 /// An argument of an instantiation, as written: `(with "name" (instance i))`.
@@ -288,7 +318,7 @@ pub struct Plan {
 }
 
 /// What feeds one import of a static module across all its instantiations (the fact
-/// phase-2 specialization attaches to each module import).
+/// wiring specialization (`wiring.rs`) attaches to each module import).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportFeed {
     /// Position of the import in the module's import list.
@@ -355,10 +385,21 @@ impl Plan {
     }
 }
 
-/// The text `stagec inspect COMP` prints: modules, instances and their arguments, and how
-/// every import of every module is wired.
+/// The plan as text: modules, instances and their arguments, and how every import of
+/// every module is wired (`Component::inspect` adds how each is compiled).
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, &|_, _| String::new())
+    }
+}
+
+impl Plan {
+    /// Writes the plan; `edge(module, import)` is inserted before each import's wiring.
+    pub(crate) fn write(
+        &self,
+        f: &mut impl fmt::Write,
+        edge: &dyn Fn(usize, usize) -> String,
+    ) -> fmt::Result {
         writeln!(
             f,
             "component: {} static modules, {} core instances ({} instantiated), \
@@ -402,8 +443,11 @@ impl fmt::Display for Plan {
                 let import = &module.imports[feed.import];
                 write!(
                     f,
-                    "  import \"{}\" \"{}\" ({}): ordinary import (phase 1); ",
-                    import.module, import.name, import.ty
+                    "  import \"{}\" \"{}\" ({}): {}",
+                    import.module,
+                    import.name,
+                    import.ty,
+                    edge(m, feed.import)
                 )?;
                 match feed.known_definition() {
                     Some(def) if feed.sources.len() == 1 => {

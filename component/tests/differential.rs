@@ -4,13 +4,16 @@
 //! called on stagec and on wasmtime; instantiation success, every call's result (floats
 //! bit-exact except that NaNs are equal), trap (by class) or poisoning, and the host's
 //! log must agree. A call that overflows the stack on either engine ends the comparison
-//! of that component (frame sizes differ). `STAGEC_COMPONENT_DIFF_SEED` moves the seeds;
+//! of that component (frame sizes differ). stagec runs every component with its wiring
+//! specialized (the default), and the fixtures also with `Specialize::Off`. `STAGEC_COMPONENT_DIFF_SEED` moves the seeds;
 //! `STAGEC_COMPONENT_DIFF_ONLY=N` reruns one seed and prints its plan.
 
 mod common;
 
 use common::generate::generate_component;
 use common::{Outcome, Run, Step, compare, fixtures_dir, load_fixtures, run_stagec, run_wasmtime};
+use stagec_component::plan::ModuleIndex;
+use stagec_component::{Component, Edge};
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
@@ -31,6 +34,9 @@ struct Totals {
     from_exports_args: usize,
     sibling_args: usize,
     host_imports: usize,
+    /// Wiring edges compiled as known code, as constants.
+    known_code_edges: usize,
+    constant_edges: usize,
     not_generated: usize,
     mismatches: Vec<String>,
 }
@@ -85,13 +91,21 @@ fn components_agree_with_wasmtime() {
 
     let fixtures = load_fixtures(&fixtures_dir());
     for f in &fixtures {
-        let component = stagec_component::Component::from_binary(&engine, f.text.as_bytes())
+        let component = Component::from_binary(&engine, f.text.as_bytes())
             .unwrap_or_else(|e| panic!("{}: {e}", f.name));
         let wt_component = wasmtime::component::Component::new(&wt, &f.text)
             .unwrap_or_else(|e| panic!("{}: wasmtime: {e:?}", f.name));
         let a = run_stagec(&engine, &component, &f.steps);
         let b = run_wasmtime(&wt, &wt_component, &f.steps);
         tally(&mut t, &format!("fixture {}", f.name), &a, &b);
+        let off = stagec_component::ComponentOptions {
+            specialize: stagec_component::Specialize::Off,
+            ..Default::default()
+        };
+        let generic = Component::from_binary_with(&engine, f.text.as_bytes(), &off)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.name));
+        let a = run_stagec(&engine, &generic, &f.steps);
+        tally(&mut t, &format!("fixture {} (off)", f.name), &a, &b);
     }
     let fixture_components = t.components;
 
@@ -118,7 +132,7 @@ fn components_agree_with_wasmtime() {
                 continue;
             }
         };
-        let component = match stagec_component::Component::from_binary(&engine, &g.bytes) {
+        let component = match Component::from_binary(&engine, &g.bytes) {
             Ok(c) => c,
             Err(e) => {
                 t.mismatches.push(format!(
@@ -139,6 +153,15 @@ fn components_agree_with_wasmtime() {
             .iter()
             .filter(|m| m.instantiations.len() > 1)
             .count();
+        for m in 0..component.plan().modules.len() {
+            for edge in component.edges(ModuleIndex(m as u32)) {
+                match edge {
+                    Edge::KnownCode { .. } => t.known_code_edges += 1,
+                    Edge::Constant(_) => t.constant_edges += 1,
+                    Edge::Ordinary(_) => {}
+                }
+            }
+        }
         t.from_exports_args += g.from_exports_args;
         t.sibling_args += g.sibling_args;
         t.host_imports += g.host_imports;
@@ -152,7 +175,8 @@ fn components_agree_with_wasmtime() {
         "component differential: {} components ({fixture_components} fixtures, {generated} \
          generated from {count} seeds, {} not generated), {} modules, {} core instances \
          ({} modules instantiated more than once, {} arguments built from exports, {} fed \
-         by a sibling instance), {} host imports, {} calls ({} returned, {} trapped, {} \
+         by a sibling instance), {} host imports, {} edges specialized as known code and {} \
+         as constants, {} calls ({} returned, {} trapped, {} \
          poisoned), {} instantiations failed on both, {} cut short by a stack overflow, \
          {} mismatches, {:.1} s",
         t.components,
@@ -163,6 +187,8 @@ fn components_agree_with_wasmtime() {
         t.from_exports_args,
         t.sibling_args,
         t.host_imports,
+        t.known_code_edges,
+        t.constant_edges,
         t.calls,
         t.returned,
         t.trapped,
@@ -191,5 +217,8 @@ fn components_agree_with_wasmtime() {
         assert!(t.from_exports_args >= 250, "{t:?}");
         assert!(t.sibling_args >= 50, "{t:?}");
         assert!(t.host_imports >= 600, "{t:?}");
+        // (857 known-code and 74 constant edges.)
+        assert!(t.known_code_edges >= 700, "{t:?}");
+        assert!(t.constant_edges >= 50, "{t:?}");
     }
 }
