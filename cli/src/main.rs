@@ -5,6 +5,7 @@
 mod bench;
 mod bindings;
 mod cache_cmd;
+mod component_cmd;
 mod explain;
 mod limits;
 mod staged;
@@ -82,8 +83,10 @@ impl BindingArgs {
 enum Command {
     /// Compile and instantiate a module, run its start function, then call
     /// `--invoke NAME ARGS...` or else an exported `_start` or `main` without parameters.
+    /// A component (`.wat` or `.wasm`) is instantiated, its wiring specialized unless
+    /// `--specialize off`, and `--invoke NAME ARGS...` called.
     Run {
-        /// The module (`.wat` or `.wasm`).
+        /// The module (`.wat` or `.wasm`), or a component.
         file: PathBuf,
         #[command(flatten)]
         bindings: BindingArgs,
@@ -134,13 +137,19 @@ enum Command {
     /// as runtime imports (after checking that both return the same results).
     Bench(bench::BenchArgs),
     /// Show the optimized CLIF and machine code of a function, specialized on the given
-    /// preimports next to the generic build, with instruction counts.
+    /// preimports next to the generic build, with instruction counts. For a component:
+    /// which wiring edges are specialized and how, or with --func a function of one of
+    /// its modules as compiled in the component.
     Explain {
-        /// The module (`.wat` or `.wasm`).
+        /// The module (`.wat` or `.wasm`), or a component.
         file: PathBuf,
-        /// The function: an export name, or a function index.
+        /// The function: an export name, or a function index (of a component: a
+        /// component export, or with --module an export or index of that module).
         #[arg(long, value_name = "NAME")]
-        func: String,
+        func: Option<String>,
+        /// A component's static module (index in its plan) the function belongs to.
+        #[arg(long, value_name = "N")]
+        module: Option<u32>,
         /// Print only the specialized build's optimized CLIF (for golden tests).
         #[arg(long)]
         clif_only: bool,
@@ -156,9 +165,10 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Show a staged module's stages and, per stage, its preimports, stage references,
-    /// runtime imports, preexports and exports.
+    /// runtime imports, preexports and exports; or a component's instantiation plan, with
+    /// how each import of each module is compiled.
     Inspect {
-        /// The staged module (`.swat`, `.swasm`, `.wat` or `.wasm`).
+        /// The staged module (`.swat`, `.swasm`, `.wat` or `.wasm`), or a component.
         file: PathBuf,
     },
     /// Run `.wast` scripts and report passed / failed / skipped commands.
@@ -274,10 +284,25 @@ fn main() -> ExitCode {
             Command::Explain {
                 file,
                 func,
+                module,
                 clif_only,
                 bindings,
-            } => report(&file, explain::explain(&file, &func, clif_only, &bindings)),
+            } => {
+                let result = if component_cmd::is_component_file(&file) {
+                    component_cmd::explain(&file, func.as_deref(), module, clif_only, &bindings)
+                } else {
+                    match (func, module) {
+                        (_, Some(_)) => Err(anyhow!("--module applies to components")),
+                        (Some(func), None) => explain::explain(&file, &func, clif_only, &bindings),
+                        (None, None) => Err(anyhow!("give the function: --func NAME")),
+                    }
+                };
+                report(&file, result)
+            }
             Command::Pack { file, output } => report(&file, staged::pack(&file, output.as_deref())),
+            Command::Inspect { file } if component_cmd::is_component_file(&file) => {
+                report(&file, component_cmd::inspect(&file))
+            }
             Command::Inspect { file } => report(&file, staged::inspect(&file)),
             Command::Wast {
                 files,
@@ -536,6 +561,12 @@ fn link(store: &mut Store, module: &Module, runtime: &stagec::Preimports) -> Res
 
 fn run(file: &Path, options: &RunOptions<'_>, invoke: Option<&str>, args: &[String]) -> Result<()> {
     let engine = engine_cached(options.limits, options.cache)?;
+    if component_cmd::is_component_file(file) {
+        if !options.extensions.is_empty() {
+            bail!("--extend applies to core modules, not components");
+        }
+        return component_cmd::run(&engine, file, options.bindings, invoke, args);
+    }
     // The store's limits are checked before compiling, so a bad value is reported first.
     let mut store = Store::new(&engine);
     options.limits.apply(&mut store)?;

@@ -169,6 +169,35 @@ impl Component {
     }
 }
 
+/// Whether `bytes` are a component rather than a core module: a binary with the component
+/// layer in its header, or text whose first form (after comments) is `(component`.
+pub fn is_component(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\0asm") {
+        return bytes.get(4..8) == Some(&[0x0d, 0x00, 0x01, 0x00]);
+    }
+    let Ok(mut text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    loop {
+        text = text.trim_start();
+        if let Some(rest) = text.strip_prefix(";;") {
+            text = rest.split_once('\n').map_or("", |(_, after)| after);
+        } else if text.starts_with("(;") {
+            let Some(end) = text.find(";)") else {
+                return false;
+            };
+            text = &text[end + 2..];
+        } else {
+            break;
+        }
+    }
+    text.strip_prefix("(component").is_some_and(|rest| {
+        rest.chars()
+            .next()
+            .is_none_or(|c| c.is_whitespace() || c == ')' || c == '$')
+    })
+}
+
 /// The binary form of component bytes given in binary or text format.
 fn to_binary(bytes: &[u8]) -> Result<Vec<u8>> {
     if bytes.starts_with(b"\0asm") {

@@ -28,7 +28,7 @@ mod translate;
 mod types;
 mod wiring;
 
-pub use component::Component;
+pub use component::{Component, is_component};
 pub use error::{Error, Result, SignatureMismatch};
 pub use linker::{ComponentInstance, HostError, HostFunc, Linker};
 pub use plan::Plan;
