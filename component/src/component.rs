@@ -209,3 +209,23 @@ fn to_binary(bytes: &[u8]) -> Result<Vec<u8>> {
         Err(_) => Ok(bytes.to_vec()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_component;
+
+    #[test]
+    fn components_are_told_from_core_modules() {
+        assert!(is_component(b"(component)"));
+        assert!(is_component(
+            b";; a comment\n(; block ;) (component $c (core module))"
+        ));
+        assert!(is_component(b"\0asm\x0d\x00\x01\x00"));
+        assert!(!is_component(b"\0asm\x01\x00\x00\x00"));
+        assert!(!is_component(b"(module)"));
+        assert!(!is_component(b"(componentx)"));
+        assert!(!is_component(b";; (component)\n(module)"));
+        assert!(!is_component(b"(; unterminated"));
+        assert!(!is_component(&[0xff, 0xfe]));
+    }
+}
