@@ -15,9 +15,9 @@
 //! - everything else stays an ordinary import, and [`Ordinary`] says why.
 //!
 //! The defining instance of a known edge precedes every instantiation of the importer, so
-//! modules are decided in the order of their first instantiation: the constants a callee
-//! module is compiled with (which its known code must be compiled with too) are known by
-//! then.
+//! modules are decided in the order of their first instantiation: what a callee module is
+//! compiled with (its constants and its own known code, which the copy of its code must
+//! be compiled with too) is known by then.
 
 use crate::plan::{CoreDef, CoreKind, GlobalInit, ImportFeed, ModuleIndex, Plan};
 use crate::plan::{CoreImport, RuntimeInstanceIndex};
@@ -159,7 +159,6 @@ pub(crate) struct Wiring {
 pub(crate) fn decide(plan: &Plan, specialize: Specialize) -> Result<Wiring> {
     let n = plan.modules.len();
     let mut edges: Vec<Option<Vec<Edge>>> = vec![None; n];
-    let mut constants = vec![stagec::Preimports::new(); n];
     let mut preimports = vec![stagec::Preimports::new(); n];
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&m| plan.modules[m].instantiations.first().map(|r| r.0));
@@ -174,7 +173,6 @@ pub(crate) fn decide(plan: &Plan, specialize: Specialize) -> Result<Wiring> {
             };
             match &edge {
                 Edge::Constant(v) => {
-                    constants[m].value(&import.module, &import.name, *v);
                     preimports[m].value(&import.module, &import.name, *v);
                 }
                 Edge::KnownCode {
@@ -182,7 +180,9 @@ pub(crate) fn decide(plan: &Plan, specialize: Specialize) -> Result<Wiring> {
                 } => {
                     assert!(edges[d.index()].is_some(), "callees are decided first");
                     let callee = &plan.modules[d.index()];
-                    let code = stagec::KnownCode::new(&callee.bytes, &constants[d.index()], *func)
+                    // Compiled as the callee module is: its constants and its own known
+                    // code (known code is transitive).
+                    let code = stagec::KnownCode::new(&callee.bytes, &preimports[d.index()], *func)
                         .map_err(|source| Error::Compile { module: m, source })?;
                     preimports[m].code(&import.module, &import.name, &code);
                 }

@@ -283,3 +283,48 @@ fn each_module_compiles_once_per_distinct_wiring() {
         "the generic App is shared, whatever Lib's constant"
     );
 }
+
+/// Known code is transitive across the wiring: App → Mid → Lib, all inlined into App.
+#[test]
+fn a_call_chain_is_specialized_end_to_end() {
+    let text = r#"(component
+  (core module $Lib
+    (global $n (mut i32) (i32.const 0))
+    (global (export "k") i32 (i32.const 9))
+    (func (export "step") (param i32) (result i32)
+      (global.set $n (i32.add (global.get $n) (local.get 0)))
+      (global.get $n)))
+  (core instance $lib (instantiate $Lib))
+  (core module $Mid
+    (import "lib" "step" (func $step (param i32) (result i32)))
+    (import "lib" "k" (global $k i32))
+    (func (export "f") (param i32) (result i32)
+      (i32.mul (call $step (local.get 0)) (global.get $k))))
+  (core instance $mid (instantiate $Mid (with "lib" (instance $lib))))
+  (core module $App
+    (import "mid" "f" (func $f (param i32) (result i32)))
+    (func (export "run") (param i32) (result i32) (i32.add (call $f (local.get 0)) (i32.const 1))))
+  (core instance $app (instantiate $App (with "mid" (instance $mid))))
+  (func (export "run") (param "x" u32) (result u32) (canon lift (core func $app "run")))
+)"#;
+    let engine = engine();
+    let component = Component::from_binary(&engine, text.as_bytes()).unwrap();
+    let explained = component.explain(&engine, ModuleIndex(2), "run").unwrap();
+    let clif = &explained.specialized.clif;
+    assert!(
+        !clif.contains("call_indirect") && !clif.contains(" call "),
+        "{clif}"
+    );
+    assert!(
+        clif.contains("iconst.i32 9"),
+        "Lib's constant, two hops away: {clif}"
+    );
+    let generic = Component::from_binary_with(&engine, text.as_bytes(), &OFF).unwrap();
+    for c in [&component, &generic] {
+        let mut store = stagec::Store::new(&engine);
+        let instance = Linker::new().instantiate(&mut store, c).unwrap();
+        let mut call = |x| instance.call(&mut store, "run", &[Value::U32(x)]).unwrap();
+        assert_eq!(call(2), Some(Value::U32(19)));
+        assert_eq!(call(3), Some(Value::U32(46)));
+    }
+}

@@ -97,25 +97,41 @@ impl BoundImport {
 }
 
 /// What a module's code is, as far as known code compiled from it elsewhere depends on
-/// (`Preimport::Code`): its bytes, and the constant each import was compiled with. Two
-/// compilations with the same identity have the same vmctx layout and fold the same
-/// values, whatever else they bind.
+/// (`Preimport::Code`): its bytes, and per import the constant it was compiled with or
+/// the known code it calls. Two compilations with the same identity have the same vmctx
+/// layout, fold the same values and call the same known code, whatever else they bind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct CodeIdentity([u8; 32]);
 
+/// What one import contributes to a [`CodeIdentity`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ImportKey {
+    /// Reached through the vmctx (a runtime import, or a fixed address).
+    Runtime,
+    /// Compiled as this constant.
+    Constant(ConstValue),
+    /// Compiled as known code: function `func` of code of that identity.
+    Known(CodeIdentity, u32),
+}
+
 impl CodeIdentity {
-    /// The identity of module `bytes` compiled with `constants` (one per import).
-    pub(crate) fn of(bytes: &[u8], constants: &[Option<ConstValue>]) -> CodeIdentity {
+    /// The identity of module `bytes` compiled with `imports` (one key per import).
+    pub(crate) fn of(bytes: &[u8], imports: &[ImportKey]) -> CodeIdentity {
         let mut h = blake3::Hasher::new();
         h.update(&(bytes.len() as u64).to_le_bytes());
         h.update(bytes);
-        for c in constants {
-            let (tag, bits) = match *c {
-                None => (0u8, 0u64),
-                Some(ConstValue::I32(x)) => (1, x as u32 as u64),
-                Some(ConstValue::I64(x)) => (2, x as u64),
-                Some(ConstValue::F32(x)) => (3, u64::from(x)),
-                Some(ConstValue::F64(x)) => (4, x),
+        for key in imports {
+            let (tag, bits) = match *key {
+                ImportKey::Runtime => (0u8, 0u64),
+                ImportKey::Constant(ConstValue::I32(x)) => (1, x as u32 as u64),
+                ImportKey::Constant(ConstValue::I64(x)) => (2, x as u64),
+                ImportKey::Constant(ConstValue::F32(x)) => (3, u64::from(x)),
+                ImportKey::Constant(ConstValue::F64(x)) => (4, x),
+                ImportKey::Known(identity, func) => {
+                    h.update(&[5]);
+                    h.update(&identity.0);
+                    (5, u64::from(func))
+                }
             };
             h.update(&[tag]);
             h.update(&bits.to_le_bytes());

@@ -3,7 +3,7 @@
 //! from serialized bytes — and keeps what serializing it again needs.
 
 use crate::artifact_source::ArtifactSource;
-use crate::compiled::{CodeIdentity, CompiledModule, StageInfo};
+use crate::compiled::{CodeIdentity, CompiledModule, ImportKey, StageInfo};
 use crate::engine::{CacheEvent, Engine};
 use crate::error::{ArtifactError, RequiredCheck, Result, UsageError};
 use crate::preimports::{Preimports, Provider};
@@ -241,8 +241,8 @@ fn build(
             let artifact = source.artifact(engine, &units, &inputs.options)?;
             source.check_exhausted()?;
             let bound = parsed.info.imports.iter().map(|_| None).collect();
-            let constants = vec![None; parsed.info.imports.len()];
-            let identity = CodeIdentity::of(&parsed.bytes, &constants);
+            let keys = vec![ImportKey::Runtime; parsed.info.imports.len()];
+            let identity = CodeIdentity::of(&parsed.bytes, &keys);
             let info = Arc::new(parsed.info);
             let mut compiled = CompiledModule::load(engine, info, artifact, bound, None)?;
             compiled.identity = Some(identity);

@@ -12,7 +12,7 @@
 //! bindings as ordinary runtime imports: the indirection baseline that every
 //! specialization is measured against.
 
-use crate::compiled::CodeIdentity;
+use crate::compiled::{CodeIdentity, ImportKey};
 use crate::engine::Engine;
 use crate::error::{Error, ImportName, PreimportError, PreimportProblem, Result, UsageError};
 use crate::handles::Extern;
@@ -121,7 +121,8 @@ impl Preimports {
 }
 
 /// Known code with a runtime context: a function import known, before compilation, to be
-/// function `func` of a module (its bytes, with constants `preimports` bound) whose
+/// function `func` of a module (its bytes, with `preimports` bound: constants, and known
+/// code for its own function imports) whose
 /// *instance* is only supplied at instantiation — as when a component's wiring feeds an
 /// import from the same function of the same module in every instantiation.
 ///
@@ -130,10 +131,11 @@ impl Preimports {
 /// ([`KNOWN_CODE_CALLEE_BUDGET`](stagec_codegen::KNOWN_CODE_CALLEE_BUDGET)), compiled as
 /// that module's own build is; calls of the import become direct calls of the copy
 /// (inlined when small) with the callee's vmctx read from the import slot, so the callee's
-/// state stays per instance and one artifact serves every instantiation. Instantiation
-/// checks that the function supplied is that function of an instance of that module
-/// compiled with those constants ([`ImportMismatch::NotKnownCode`](crate::error::ImportMismatch)
-/// otherwise).
+/// state stays per instance and one artifact serves every instantiation. Known code is
+/// transitive: the copy's own known-code imports are copies too, called directly with
+/// the vmctx of *its* import slot. Instantiation checks that the function supplied is
+/// that function of an instance of that module compiled with the same bindings
+/// ([`ImportMismatch::NotKnownCode`](crate::error::ImportMismatch) otherwise).
 #[derive(Clone)]
 pub struct KnownCode {
     pub(crate) inner: Arc<KnownCodeInner>,
@@ -141,8 +143,10 @@ pub struct KnownCode {
 
 pub(crate) struct KnownCodeInner {
     pub(crate) bytes: Arc<[u8]>,
-    /// Constants only.
+    /// Constants and known code only.
     pub(crate) preimports: Preimports,
+    /// The function's type.
+    pub(crate) ty: stagec_frontend::FuncType,
     pub(crate) func: u32,
     /// What an instance of the code must have been compiled from.
     pub(crate) identity: CodeIdentity,
@@ -158,51 +162,40 @@ impl std::fmt::Debug for KnownCode {
 
 impl KnownCode {
     /// Function `func` (function index space, a defined function) of the module `bytes`
-    /// (binary or text), compiled with the constants `preimports` (only
-    /// [`Preimport::Value`]s of its immutable global imports). The module is validated.
+    /// (binary or text), compiled with `preimports`: [`Preimport::Value`]s of its
+    /// immutable global imports and [`Preimport::Code`] for its function imports (known
+    /// code is transitive). The module is validated.
     pub fn new(bytes: impl AsRef<[u8]>, preimports: &Preimports, func: u32) -> Result<KnownCode> {
         let binary = to_binary(bytes.as_ref())?;
         let parsed = stagec_frontend::parse(binary.clone())?;
-        let info = &parsed.info;
-        if info.defined_func_index(func).is_none() {
-            return Err(UsageError::KnownCodeFunction { func }.into());
-        }
-        let constants = known_code_constants(info, preimports)?;
-        Ok(KnownCode::from_parts(
-            binary,
-            preimports.clone(),
-            func,
-            &constants,
-        ))
+        KnownCode::from_parsed(parsed, preimports.clone(), func)
     }
 
     /// Known code of module bytes validated before (a serialized recipe's).
     pub(crate) fn trusted(bytes: Vec<u8>, preimports: Preimports, func: u32) -> Result<KnownCode> {
-        let parsed = stagec_frontend::parse_trusted(bytes.clone())?;
-        let constants = known_code_constants(&parsed.info, &preimports)?;
-        Ok(KnownCode::from_parts(bytes, preimports, func, &constants))
+        let parsed = stagec_frontend::parse_trusted(bytes)?;
+        KnownCode::from_parsed(parsed, preimports, func)
     }
 
-    /// Known code of validated module bytes whose constants per import are `constants`.
-    fn from_parts(
-        bytes: Vec<u8>,
-        preimports: Preimports,
-        func: u32,
-        constants: &[Option<Val>],
-    ) -> KnownCode {
-        let constants: Vec<_> = constants
+    fn from_parsed(parsed: ParsedModule, preimports: Preimports, func: u32) -> Result<KnownCode> {
+        let info = &parsed.info;
+        if info.defined_func_index(func).is_none() {
+            return Err(UsageError::KnownCodeFunction { func }.into());
+        }
+        let keys: Vec<ImportKey> = known_code_bindings(info, &preimports)?
             .iter()
-            .map(|c| c.and_then(Val::to_const))
+            .map(KnownCodeImport::key)
             .collect();
-        let identity = CodeIdentity::of(&bytes, &constants);
-        KnownCode {
+        let identity = CodeIdentity::of(&parsed.bytes, &keys);
+        Ok(KnownCode {
             inner: Arc::new(KnownCodeInner {
-                bytes: bytes.into(),
+                ty: info.func_type(func).clone(),
+                bytes: parsed.bytes.clone(),
                 preimports,
                 func,
                 identity,
             }),
-        }
+        })
     }
 
     /// The function index.
@@ -215,18 +208,43 @@ impl KnownCode {
         &self.inner.bytes
     }
 
-    /// The constants the module is compiled with.
+    /// What the module is compiled with.
     pub fn preimports(&self) -> &Preimports {
         &self.inner.preimports
     }
 }
 
-/// Per import of `info`: the constant `preimports` bind it to. Anything but a constant for
-/// an immutable global import of its type is an error naming the import.
-pub(crate) fn known_code_constants(
+/// How an import of known code's module is compiled.
+#[derive(Clone, Debug)]
+pub(crate) enum KnownCodeImport {
+    /// Through the vmctx.
+    Runtime,
+    /// As a constant.
+    Constant(Val),
+    /// As known code itself.
+    Code(KnownCode),
+}
+
+impl KnownCodeImport {
+    /// What the import contributes to the module's [`CodeIdentity`].
+    pub(crate) fn key(&self) -> ImportKey {
+        match self {
+            KnownCodeImport::Runtime => ImportKey::Runtime,
+            KnownCodeImport::Constant(v) => {
+                v.to_const().map_or(ImportKey::Runtime, ImportKey::Constant)
+            }
+            KnownCodeImport::Code(c) => ImportKey::Known(c.inner.identity, c.inner.func),
+        }
+    }
+}
+
+/// Per import of `info`: how `preimports` bind it. Anything but a constant for an
+/// immutable global import of its type, or known code of a function import's type, is an
+/// error naming the import.
+pub(crate) fn known_code_bindings(
     info: &stagec_frontend::ModuleInfo,
     preimports: &Preimports,
-) -> Result<Vec<Option<Val>>> {
+) -> Result<Vec<KnownCodeImport>> {
     let error = |import: ImportName, problem| -> Error {
         PreimportError {
             provider: Some("known code".into()),
@@ -240,8 +258,21 @@ pub(crate) fn known_code_constants(
         let Some(import) = info.imports.iter().find(|i| i.module == m && i.name == n) else {
             return Err(error(name(), PreimportProblem::NotImported));
         };
-        let Preimport::Value(v) = p else {
-            return Err(error(name(), PreimportProblem::KnownCodeBinding));
+        let v = match (p, &import.ty) {
+            (Preimport::Value(v), _) => v,
+            (Preimport::Code(code), EntityType::Func(t)) => {
+                let expected = &info.types[*t as usize];
+                if *expected != code.inner.ty {
+                    let reason = crate::error::ImportMismatch::FuncType {
+                        expected: expected.clone(),
+                        actual: code.inner.ty.clone(),
+                        supplier: crate::error::Supplier::Provider,
+                    };
+                    return Err(error(name(), PreimportProblem::Mismatch(reason)));
+                }
+                continue;
+            }
+            _ => return Err(error(name(), PreimportProblem::KnownCodeBinding)),
         };
         match import.ty {
             EntityType::Global(g) if !g.mutable && g.ty == v.ty() && !v.ty().is_ref() => {}
@@ -265,8 +296,9 @@ pub(crate) fn known_code_constants(
         .imports
         .iter()
         .map(|i| match preimports.get(&i.module, &i.name) {
-            Some(Preimport::Value(v)) => Some(*v),
-            _ => None,
+            Some(Preimport::Value(v)) => KnownCodeImport::Constant(*v),
+            Some(Preimport::Code(c)) => KnownCodeImport::Code(c.clone()),
+            _ => KnownCodeImport::Runtime,
         })
         .collect())
 }

@@ -16,7 +16,9 @@
 //! anything is compiled or instantiated ([`check_live_bindings`]).
 
 use crate::artifact_source::ArtifactSource;
-use crate::compiled::{BoundImport, CodeIdentity, CompiledModule, KeepAlive, KnownCheck};
+use crate::compiled::{
+    BoundImport, CodeIdentity, CompiledModule, ImportKey, KeepAlive, KnownCheck,
+};
 use crate::engine::Engine;
 use crate::error::ImportMismatch;
 use crate::error::{
@@ -25,7 +27,9 @@ use crate::error::{
 };
 use crate::handles::{Extern, extern_of};
 use crate::instantiate::{check_import, instantiate};
-use crate::preimports::{KnownCode, Preimport, Preimports, Provider, known_code_constants};
+use crate::preimports::{
+    KnownCode, KnownCodeImport, Preimport, Preimports, Provider, known_code_bindings,
+};
 use crate::snapshot::{self, ProviderState, Snapshot};
 use crate::store::Store;
 use crate::values::Val;
@@ -256,11 +260,15 @@ impl Binding {
         }
     }
 
-    /// The constant the import is compiled with, if any (for [`CodeIdentity`]).
-    fn constant(&self) -> Option<stagec_codegen::ConstValue> {
-        match self {
-            Binding::Constant(v) => v.to_const(),
-            _ => None,
+    /// What the import contributes to the module's [`CodeIdentity`], in a compilation
+    /// whose known-code modules are `contexts`.
+    fn key(&self, contexts: &[ContextUnit]) -> ImportKey {
+        match *self {
+            Binding::Constant(v) => v.to_const().map_or(ImportKey::Runtime, ImportKey::Constant),
+            Binding::KnownCode { context, func } => {
+                ImportKey::Known(contexts[context].identity, func)
+            }
+            _ => ImportKey::Runtime,
         }
     }
 }
@@ -348,8 +356,8 @@ pub(crate) fn compile(
             _ => None,
         })
         .collect();
-    let constants: Vec<_> = bindings.iter().map(Binding::constant).collect();
-    let identity = CodeIdentity::of(&parsed.bytes, &constants);
+    let keys: Vec<_> = bindings.iter().map(|b| b.key(&state.contexts)).collect();
+    let identity = CodeIdentity::of(&parsed.bytes, &keys);
     let has_instances = !state.store.instances.is_empty();
     let state: KeepAlive = Arc::new(state);
     let required_store = live.filter(|_| binds_live).map(|live| {
@@ -530,10 +538,7 @@ fn resolve(
                         supplier: Supplier::Provider,
                     }));
                 }
-                let entries = &mut state.contexts[context].entries;
-                if !entries.contains(&code.func()) {
-                    entries.push(code.func());
-                }
+                add_entry(state, context, code.func());
                 Binding::KnownCode {
                     context,
                     func: code.func(),
@@ -560,10 +565,22 @@ fn add_context(state: &mut CompileState, code: &KnownCode) -> Result<usize> {
     } else {
         stagec_frontend::parse(bytes)?
     };
-    let bindings = known_code_constants(&parsed.info, code.preimports())?
-        .into_iter()
-        .map(|c| c.map_or(Binding::Runtime, Binding::Constant))
-        .collect();
+    // Known code the module calls is a context unit of this compilation too.
+    let mut bindings = Vec::new();
+    for import in known_code_bindings(&parsed.info, code.preimports())? {
+        bindings.push(match import {
+            KnownCodeImport::Runtime => Binding::Runtime,
+            KnownCodeImport::Constant(v) => Binding::Constant(v),
+            KnownCodeImport::Code(callee) => {
+                let context = add_context(state, &callee)?;
+                add_entry(state, context, callee.func());
+                Binding::KnownCode {
+                    context,
+                    func: callee.func(),
+                }
+            }
+        });
+    }
     state.contexts.push(ContextUnit {
         identity,
         parsed,
@@ -571,6 +588,14 @@ fn add_context(state: &mut CompileState, code: &KnownCode) -> Result<usize> {
         entries: Vec::new(),
     });
     Ok(state.contexts.len() - 1)
+}
+
+/// Makes context unit `context` compile function `func`.
+fn add_entry(state: &mut CompileState, context: usize, func: u32) {
+    let entries = &mut state.contexts[context].entries;
+    if !entries.contains(&func) {
+        entries.push(func);
+    }
 }
 
 /// Instantiates `provider` once in this compilation; returns its index.

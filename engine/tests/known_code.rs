@@ -367,3 +367,61 @@ fn export_positions_find_exports_without_names() {
     assert_eq!(Some(by_index), l.get_func(&store, "div"));
     assert!(l.export_at(&store, 3).is_none());
 }
+
+/// Known code is transitive: App knows Mid's `f`, which knows Lib's `bump`; the copy of
+/// `f` in App's artifact calls the copy of `bump` directly (through Mid's import slot's
+/// vmctx), and an instance of Mid compiled without that knowledge is refused.
+#[test]
+fn known_code_is_transitive() {
+    const MID: &str = r#"(module
+      (import "lib" "bump" (func $bump (result i32)))
+      (func (export "f") (result i32) (i32.mul (call $bump) (i32.const 10))))"#;
+    const TOP: &str = r#"(module
+      (import "mid" "f" (func $f (result i32)))
+      (func (export "run") (result i32) (i32.add (call $f) (i32.const 1))))"#;
+    let engine = engine();
+    let lib_code = KnownCode::new(LIB, &lib_constants(3), BUMP).unwrap();
+    let mut mid_pre = Preimports::new();
+    mid_pre.code("lib", "bump", &lib_code);
+    let mut top_pre = Preimports::new();
+    top_pre.code("mid", "f", &KnownCode::new(MID, &mid_pre, 1).unwrap());
+
+    let explained =
+        Module::explain(&engine, TOP, &top_pre, "run", &CompileOptions::default()).unwrap();
+    let clif = &explained.specialized.clif;
+    assert!(
+        !clif.contains("call_indirect") && !clif.contains(" call "),
+        "{clif}"
+    );
+    assert!(
+        clif.contains("iconst.i32 3"),
+        "Lib's constant folded two hops away: {clif}"
+    );
+
+    let lib = lib_module(&engine, 3);
+    let mid = Module::with_preimports(&engine, MID, &mid_pre).unwrap();
+    let top = Module::with_preimports(&engine, TOP, &top_pre).unwrap();
+    let mut store = Store::new(&engine);
+    let l = Instance::new(&mut store, &lib, &[]).unwrap();
+    let bump = l.get_func(&store, "bump").unwrap();
+    let m = Instance::new(&mut store, &mid, &[bump.into()]).unwrap();
+    let f = m.get_func(&store, "f").unwrap();
+    let t = Instance::new(&mut store, &top, &[f.into()]).unwrap();
+    assert_eq!(call(&mut store, &t, "run", &[]).unwrap()[0].i32(), Some(31));
+    assert_eq!(call(&mut store, &t, "run", &[]).unwrap()[0].i32(), Some(61));
+    // Mid compiled generically (its import an ordinary one) is other code.
+    let generic_mid = Module::new(&engine, MID).unwrap();
+    let gm = Instance::new(&mut store, &generic_mid, &[bump.into()]).unwrap();
+    let gf = gm.get_func(&store, "f").unwrap();
+    assert!(matches!(
+        Instance::new(&mut store, &top, &[gf.into()]),
+        Err(Error::IncompatibleImport(e)) if matches!(e.reason, ImportMismatch::NotKnownCode { .. })
+    ));
+    // Serialized, the nested known code survives.
+    let loaded = Module::deserialize(&engine, &top.serialize().unwrap()).unwrap();
+    let t2 = Instance::new(&mut store, &loaded, &[f.into()]).unwrap();
+    assert_eq!(
+        call(&mut store, &t2, "run", &[]).unwrap()[0].i32(),
+        Some(91)
+    );
+}
