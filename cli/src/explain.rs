@@ -16,14 +16,21 @@ pub fn explain(file: &Path, func: &str, clif_only: bool, args: &BindingArgs) -> 
     let preimports = binder.preimports_for(&imports)?;
     binder.check_all_used()?;
     let explained = Module::explain(&engine, &binary, &preimports, func, &args.options())?;
+    print_explained(&format!("`{func}`"), &explained, clif_only);
+    Ok(())
+}
+
+/// Prints an explanation: both builds' CLIF and machine code and a summary titled
+/// `title`, or only the specialized CLIF.
+pub fn print_explained(title: &str, explained: &stagec::Explained, clif_only: bool) {
     if clif_only {
         println!("{}", explained.specialized.clif.trim_end());
-        return Ok(());
+        return;
     }
     print_section("specialized", &explained.specialized);
     print_section("generic", &explained.generic);
     let (s, g) = (&explained.specialized, &explained.generic);
-    println!("== summary: `{func}`");
+    println!("== summary: {title}");
     println!(
         "CLIF instructions:    specialized {:>5}   generic {:>5}",
         s.clif_insts, g.clif_insts
@@ -32,7 +39,6 @@ pub fn explain(file: &Path, func: &str, clif_only: bool, args: &BindingArgs) -> 
         "machine instructions: specialized {:>5}   generic {:>5}",
         s.machine_insts, g.machine_insts
     );
-    Ok(())
 }
 
 fn print_section(title: &str, e: &Explanation) {

@@ -6,6 +6,7 @@ mod bench;
 mod bench_program;
 mod bindings;
 mod cache_cmd;
+mod component_cmd;
 mod explain;
 mod limits;
 mod program;
@@ -129,6 +130,9 @@ enum Command {
     /// [ARGS...]`, everything after PROG.wasm being the program's (argv[0] is PROG.wasm
     /// as written); the exit status is the program's, 134 after a trap (whose message and
     /// wasm backtrace go to stderr).
+    ///
+    /// A component (`.wat` or `.wasm`) is instantiated, its wiring specialized unless
+    /// `--specialize off`, and `--invoke NAME ARGS...` called.
     Run {
         #[command(flatten)]
         options: RunArgs,
@@ -186,13 +190,19 @@ enum Command {
         module_and_args: Vec<String>,
     },
     /// Show the optimized CLIF and machine code of a function, specialized on the given
-    /// preimports next to the generic build, with instruction counts.
+    /// preimports next to the generic build, with instruction counts. For a component:
+    /// which wiring edges are specialized and how, or with --func a function of one of
+    /// its modules as compiled in the component.
     Explain {
-        /// The module (`.wat` or `.wasm`).
+        /// The module (`.wat` or `.wasm`), or a component.
         file: PathBuf,
-        /// The function: an export name, or a function index.
+        /// The function: an export name, or a function index (of a component: a
+        /// component export, or with --module an export or index of that module).
         #[arg(long, value_name = "NAME")]
-        func: String,
+        func: Option<String>,
+        /// A component's static module (index in its plan) the function belongs to.
+        #[arg(long, value_name = "N")]
+        module: Option<u32>,
         /// Print only the specialized build's optimized CLIF (for golden tests).
         #[arg(long)]
         clif_only: bool,
@@ -208,9 +218,10 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Show a staged module's stages and, per stage, its preimports, stage references,
-    /// runtime imports, preexports and exports.
+    /// runtime imports, preexports and exports; or a component's instantiation plan, with
+    /// how each import of each module is compiled.
     Inspect {
-        /// The staged module (`.swat`, `.swasm`, `.wat` or `.wasm`).
+        /// The staged module (`.swat`, `.swasm`, `.wat` or `.wasm`), or a component.
         file: PathBuf,
     },
     /// Run `.wast` scripts and report passed / failed / skipped commands.
@@ -322,10 +333,25 @@ fn main() -> ExitCode {
             Command::Explain {
                 file,
                 func,
+                module,
                 clif_only,
                 bindings,
-            } => report(&file, explain::explain(&file, &func, clif_only, &bindings)),
+            } => {
+                let result = if component_cmd::is_component_file(&file) {
+                    component_cmd::explain(&file, func.as_deref(), module, clif_only, &bindings)
+                } else {
+                    match (func, module) {
+                        (_, Some(_)) => Err(anyhow!("--module applies to components")),
+                        (Some(func), None) => explain::explain(&file, &func, clif_only, &bindings),
+                        (None, None) => Err(anyhow!("give the function: --func NAME")),
+                    }
+                };
+                report(&file, result)
+            }
             Command::Pack { file, output } => report(&file, staged::pack(&file, output.as_deref())),
+            Command::Inspect { file } if component_cmd::is_component_file(&file) => {
+                report(&file, component_cmd::inspect(&file))
+            }
             Command::Inspect { file } => report(&file, staged::inspect(&file)),
             Command::Wast {
                 files,
@@ -666,6 +692,19 @@ fn call_and_print(
 
 /// `stagec run` of a module that is not a program.
 fn run(file: &Path, options: &RunArgs, args: &[String]) -> Result<()> {
+    if component_cmd::is_component_file(file) {
+        if !options.extend.is_empty() {
+            bail!("--extend applies to core modules, not components");
+        }
+        let engine = engine_cached(&options.limits, &options.cache)?;
+        return component_cmd::run(
+            &engine,
+            file,
+            &options.bindings,
+            options.invoke.as_deref(),
+            args,
+        );
+    }
     let mut prepared = prepare(file, options, |_, _| Ok(()))?;
     let name = match &options.invoke {
         Some(name) => name.clone(),

@@ -138,6 +138,28 @@ pub enum BindingProblem {
         /// The function index named.
         func: u32,
     },
+    /// Known code (`ImportBinding::KnownFunction`) in unit 0 or a fixed unit: known code
+    /// lives in a context unit, whose vmctx comes from the import slot.
+    NotContextUnit {
+        /// The unit named.
+        unit: usize,
+    },
+    /// A function bound to a function its unit does not compile (a context unit compiles
+    /// only the functions it lists).
+    NotCompiled {
+        /// The unit named.
+        unit: usize,
+        /// The function index named.
+        func: u32,
+    },
+    /// A known-code import of a unit reached from another unit: its callee's vmctx is in
+    /// the import slot of the importing unit's own vmctx.
+    KnownCodeElsewhere {
+        /// The unit whose import it is.
+        unit: usize,
+        /// The calling unit.
+        caller: usize,
+    },
     /// A function bound to a function of another type.
     FunctionType {
         /// The import's type.
@@ -180,6 +202,18 @@ pub enum UnitsProblem {
     },
     /// More functions than a u32 counts.
     TooManyFunctions,
+    /// A list of functions to compile given for unit 0 or a fixed unit (only context units
+    /// are compiled in part).
+    PartialUnit {
+        /// The unit.
+        unit: usize,
+    },
+    /// A unit's list of functions to compile is not ascending defined-function indices of
+    /// its module.
+    FunctionList {
+        /// The unit.
+        unit: usize,
+    },
     /// A direct call into a unit that is not instantiated at compile time.
     NotInstantiated {
         /// The called unit.
@@ -390,6 +424,19 @@ impl fmt::Display for BindingProblem {
                 write!(f, "bound to unit {unit}, but there are {count} units")
             }
             P::NoSuchFunction { unit, func } => write!(f, "unit {unit} has no function {func}"),
+            P::NotContextUnit { unit } => write!(
+                f,
+                "known code must be in a context unit (neither unit 0 nor fixed), unit {unit} \
+                 is not one"
+            ),
+            P::NotCompiled { unit, func } => {
+                write!(f, "function {func} of unit {unit} is not compiled")
+            }
+            P::KnownCodeElsewhere { unit, caller } => write!(
+                f,
+                "a known-code import of unit {unit} cannot be called from unit {caller} (its \
+                 callee's context is in unit {unit}'s import slot)"
+            ),
             P::FunctionType {
                 expected,
                 unit,
@@ -430,6 +477,15 @@ impl fmt::Display for UnitsProblem {
                 "fixed unit {unit} lists {given} {what}, its module has {expected}"
             ),
             P::TooManyFunctions => f.write_str("too many functions"),
+            P::PartialUnit { unit } => write!(
+                f,
+                "unit {unit} is unit 0 or fixed: only context units are compiled in part"
+            ),
+            P::FunctionList { unit } => write!(
+                f,
+                "the functions to compile of unit {unit} are not ascending defined-function \
+                 indices of its module"
+            ),
             P::NotInstantiated { target, caller } => write!(
                 f,
                 "unit {target} is not instantiated at compile time: unit {caller} cannot call \

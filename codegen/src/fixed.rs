@@ -77,7 +77,8 @@ fn walk(units: &[CompileUnit<'_>]) -> Vec<usize> {
                 ImportBinding::TableAt { def } => out.push(def),
                 ImportBinding::Runtime
                 | ImportBinding::Constant(_)
-                | ImportBinding::Function { .. } => {}
+                | ImportBinding::Function { .. }
+                | ImportBinding::KnownFunction { .. } => {}
             }
         }
     }

@@ -10,13 +10,19 @@
 //! instructions.
 //!
 //! Source locations: Cranelift does not carry the callee's source locations into the
-//! caller, so every inlined instruction gets the source location of the call it replaced
-//! (for nested inlining, of the outermost call in the caller's own module). A trap inside
-//! inlined code therefore reports the wasm offset of the `call` operator in the caller's
-//! module — the offset of the module that the trap is reported against.
+//! caller, so every inlined instruction of a provider (a fixed unit) gets the source
+//! location of the call it replaced (for nested inlining, of the outermost call in the
+//! caller's own module). A trap inside inlined provider code therefore reports the wasm
+//! offset of the `call` operator in the caller's module — the offset of the module that
+//! the trap is reported against. Known code of a context unit keeps its own locations
+//! instead: it stands for a call through an import, whose trap reports the callee
+//! module's offset, and inlining must not change what a trap reports. Cranelift copies a
+//! callee's instructions in a depth-first pre-order of its blocks, one new instruction
+//! each, so the copies are matched with the originals by that order.
 
 use cranelift_codegen::inline::{Inline, InlineCommand};
-use cranelift_codegen::ir::{self, ExternalName, Function, Inst};
+use cranelift_codegen::ir::{self, ExternalName, Function, Inst, SourceLoc};
+use cranelift_codegen::traversals::Dfs;
 use cranelift_entity::EntityRef;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -33,6 +39,22 @@ pub(crate) fn inst_count(func: &Function) -> usize {
         .blocks()
         .map(|block| func.layout.block_insts(block).count())
         .sum()
+}
+
+/// The source locations of `callee`'s instructions in the order Cranelift's inliner copies
+/// them: blocks in depth-first pre-order from the entry, instructions in layout order.
+fn copied_locations(callee: &Function) -> Vec<SourceLoc> {
+    let mut dfs = Dfs::new();
+    let mut locs = Vec::new();
+    for block in dfs.pre_order_iter(callee) {
+        locs.extend(
+            callee
+                .layout
+                .block_insts(block)
+                .map(|inst| callee.srcloc(inst)),
+        );
+    }
+    locs
 }
 
 /// One call that was inlined.
@@ -57,6 +79,8 @@ pub(crate) struct Inliner<'a> {
     functions: &'a [Option<Function>],
     /// Instruction counts of `functions`.
     sizes: &'a [usize],
+    /// Per function: whether its inlined instructions keep their own source locations.
+    own_offsets: &'a [bool],
     /// Artifact indices of the caller's own unit (never inlined).
     own_unit: Range<u32>,
     threshold: usize,
@@ -69,12 +93,14 @@ impl<'a> Inliner<'a> {
     pub(crate) fn new(
         functions: &'a [Option<Function>],
         sizes: &'a [usize],
+        own_offsets: &'a [bool],
         own_unit: Range<u32>,
         threshold: usize,
     ) -> Self {
         Inliner {
             functions,
             sizes,
+            own_offsets,
             own_unit,
             threshold,
             budget: MAX_GROWTH,
@@ -101,17 +127,27 @@ impl<'a> Inliner<'a> {
     }
 
     /// After inlining: gives every inlined instruction without a source location the one
-    /// of the call it came from.
+    /// of the call it came from, or (known code) the one it had in its callee.
     pub(crate) fn fix_source_locations(&self, func: &mut Function) {
         let end = func.dfg.num_insts();
         for (k, site) in self.sites.iter().enumerate() {
             let loc = func.srcloc(site.call);
             let until = self.sites.get(k + 1).map_or(end, |next| next.first_inst);
+            let own = self
+                .own_offsets
+                .get(site.callee as usize)
+                .is_some_and(|&own| own)
+                .then(|| self.functions[site.callee as usize].as_ref())
+                .flatten()
+                .map(copied_locations)
+                .filter(|locs| locs.len() == until - site.first_inst);
             for i in site.first_inst..until {
                 let inst = Inst::new(i);
-                if func.srcloc(inst).is_default() {
-                    func.set_srcloc(inst, loc);
+                if !func.srcloc(inst).is_default() {
+                    continue;
                 }
+                let callee_loc = own.as_ref().map(|locs| locs[i - site.first_inst]);
+                func.set_srcloc(inst, callee_loc.filter(|l| !l.is_default()).unwrap_or(loc));
             }
         }
     }

@@ -14,7 +14,7 @@
 //! constant-tracking layer `translate/consts.rs`), `units.rs` the compilation units and the
 //! checked plan of where each unit's entities live, `env/` the one environment that
 //! answers every runtime question from that plan (its calls in `env/calls.rs`),
-//! `inline.rs` the inlining policy, `trampolines.rs` the host glue, `compile.rs` the
+//! `inline.rs` the inlining policy, `known.rs` the functions a context unit copies, `trampolines.rs` the host glue, `compile.rs` the
 //! Cranelift driver and artifact linking, `traps.rs` the mapping of `stagec_environ`'s
 //! trap kinds to Cranelift trap codes, `error.rs` the typed errors.
 
@@ -25,6 +25,7 @@ mod env;
 mod error;
 mod fixed;
 mod inline;
+mod known;
 mod trampolines;
 mod translate;
 mod traps;
@@ -35,6 +36,7 @@ pub use error::{
     UnitsProblem, Unsupported,
 };
 pub use fixed::fixed_addresses;
+pub use known::{KNOWN_CODE_CALLEE_BUDGET, KNOWN_CODE_MAX_BODY, known_code_functions};
 pub use stagec_environ::artifact::Artifact;
 pub use units::{
     CompileOptions, CompileUnit, ConstValue, DEFAULT_INLINE_THRESHOLD, Explanation, FixedInstance,
@@ -225,10 +227,11 @@ impl Compiler {
         for plan in &plans {
             check_bodies(plan.module)?;
         }
+        // In artifact order: job `i` is artifact function `i`.
         let functions: Vec<(usize, u32)> = plans
             .iter()
             .enumerate()
-            .flat_map(|(u, plan)| (0..plan.num_defined()).map(move |d| (u, d)))
+            .flat_map(|(u, plan)| plan.compiled.iter().map(move |&d| (u, d)))
             .collect();
 
         let compiled = if opts.inline_threshold > 0 && plans.len() > 1 {
@@ -288,15 +291,16 @@ impl Compiler {
             .iter()
             .map(|f| f.as_ref().map_or(0, inst_count))
             .collect();
-        Ok(run_jobs(owned, |worker, (u, d, func)| {
-            let index = (starts[u] + d) as usize;
+        let own_offsets = own_offsets(plans);
+        let jobs = owned.into_iter().enumerate().collect();
+        Ok(run_jobs(jobs, |worker, (index, (u, d, func))| {
             let func = func.unwrap_or_else(|| {
                 candidates[index]
                     .clone()
                     .expect("functions of units other than 0 are candidates")
             });
             let own = unit_range(plans, starts, u);
-            let inliner = Inliner::new(&candidates, &sizes, own, threshold);
+            let inliner = Inliner::new(&candidates, &sizes, &own_offsets, own, threshold);
             self.compile_translated(worker, &plans[u], d, func, Some(inliner))
         }))
     }
@@ -320,10 +324,9 @@ impl Compiler {
         let mut candidates: Vec<Option<Function>> = Vec::new();
         if inlining {
             candidates.resize(starts[1] as usize, None);
-            for (u, plan) in plans.iter().enumerate().skip(1) {
-                for d in 0..plan.num_defined() {
-                    let callee =
-                        self.translate_defined_function(&mut worker, &plans[u], d, opts)?;
+            for plan in plans.iter().skip(1) {
+                for &d in &plan.compiled {
+                    let callee = self.translate_defined_function(&mut worker, plan, d, opts)?;
                     candidates.push(Some(callee));
                 }
             }
@@ -340,7 +343,14 @@ impl Compiler {
         ctx.set_disasm(true);
         if inlining {
             let own = unit_range(&plans, &starts, 0);
-            let mut inliner = Inliner::new(&candidates, &sizes, own, opts.inline_threshold);
+            let own_offsets = own_offsets(&plans);
+            let mut inliner = Inliner::new(
+                &candidates,
+                &sizes,
+                &own_offsets,
+                own,
+                opts.inline_threshold,
+            );
             inline_calls(ctx, &mut inliner).map_err(|e| e.in_function(func_index))?;
         }
         compile_context(&*self.isa, ctx).map_err(|e| e.in_function(func_index))?;
@@ -412,8 +422,11 @@ impl Compiler {
             ty: seed.ty,
             features: seed.features,
         };
+        let artifact_index = plan
+            .artifact_index(defined_index)
+            .ok_or_else(|| CodegenError::new(CodegenErrorKind::NoSuchFunction { defined_index }))?;
         let mut func = Function::with_name_signature(
-            UserFuncName::user(0, plan.first_function + defined_index),
+            UserFuncName::user(0, artifact_index),
             wasm_signature(self.call_conv(), info.func_type(func_index)),
         );
         let mut env = FuncEnvironment::new(plan, self.call_conv(), opts);
@@ -503,7 +516,22 @@ fn run_jobs<T: Send, R: Send>(jobs: Vec<T>, f: impl Fn(&mut Worker, T) -> R + Sy
 
 /// Artifact indices of unit `u`'s functions.
 fn unit_range(plans: &[UnitPlan<'_>], starts: &[u32], u: usize) -> Range<u32> {
-    starts[u]..starts[u] + plans[u].num_defined()
+    starts[u]..starts[u] + plans[u].num_compiled()
+}
+
+/// Per artifact function: whether its instructions keep their own source locations when
+/// inlined (known code of a context unit: a trap in it reports its own module's offset,
+/// as the same code called through an import would) rather than the call's (see
+/// `inline.rs`).
+fn own_offsets(plans: &[UnitPlan<'_>]) -> Vec<bool> {
+    plans
+        .iter()
+        .enumerate()
+        .flat_map(|(u, plan)| {
+            let context = u > 0 && plan.fixed_vmctx.is_none();
+            std::iter::repeat_n(context, plan.compiled.len())
+        })
+        .collect()
 }
 
 /// Runs Cranelift's inliner over the function in `ctx`, as `inliner` decides.
@@ -538,6 +566,7 @@ mod tests {
             module: &module,
             imports,
             fixed: None,
+            functions: None,
         }];
         let (plans, _) = plan_units(&units).unwrap();
         let compiler = Compiler::new().unwrap();

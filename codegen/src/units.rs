@@ -3,8 +3,12 @@
 //!
 //! A compilation is a list of [`CompileUnit`]s: unit 0 is the module being compiled (its
 //! vmctx is a function parameter; it is instantiated any number of times), the others are
-//! providers of preimported functions that were instantiated once at compile time, so that
-//! everything of theirs is at a fixed address ([`FixedInstance`]).
+//! either providers of preimported functions that were instantiated once at compile time,
+//! so that everything of theirs is at a fixed address ([`FixedInstance`]), or *context
+//! units*: known code of another module whose instance is supplied at instantiation
+//! ([`ImportBinding::KnownFunction`]). A context unit is compiled as that module's own
+//! build would be (its vmctx is the first parameter), but only the functions it lists;
+//! a call from one of them to a function not listed goes through the vmctx's funcref.
 //!
 //! [`plan_units`] checks every binding against the import it binds and turns the units
 //! into one [`UnitPlan`] each: for every function, global, memory and table of the unit,
@@ -72,6 +76,18 @@ pub enum ImportBinding {
         /// Address of the table's `VMTableDefinition`.
         def: usize,
     },
+    /// Known code with a runtime context: defined function `func` (function index space)
+    /// of context unit `unit`, called directly (inlinable) with the vmctx that
+    /// instantiation stores in this import's slot (`VMFuncImport::vmctx`, read-only) as the
+    /// callee's. The import is still supplied at instantiation, and must be that function
+    /// of an instance of that code (the engine checks it).
+    KnownFunction {
+        /// Index of the context unit in the compilation.
+        unit: usize,
+        /// Function index (imports first) in that unit's module; a defined function the
+        /// unit compiles.
+        func: u32,
+    },
 }
 
 /// A unit that was instantiated at compile time: everything of it is at a fixed address.
@@ -99,6 +115,10 @@ pub struct CompileUnit<'a> {
     /// of preimported functions): its own globals, memories and tables are absolute
     /// addresses, and calls into it pass its vmctx as a constant.
     pub fixed: Option<FixedInstance>,
+    /// The defined functions to compile (defined-function indices, ascending): `None` for
+    /// all of them. Only a context unit (neither unit 0 nor fixed) may list some; its other
+    /// functions are called through the vmctx's funcrefs.
+    pub functions: Option<Vec<u32>>,
 }
 
 impl<'a> CompileUnit<'a> {
@@ -108,6 +128,7 @@ impl<'a> CompileUnit<'a> {
             module,
             imports: vec![ImportBinding::Runtime; module.info.imports.len()],
             fixed: None,
+            functions: None,
         }
     }
 }
@@ -173,6 +194,12 @@ pub(crate) enum CalleeVmctx {
     Own,
     /// The vmctx of a fixed instance.
     Fixed(usize),
+    /// The vmctx instantiation stored in the caller's import slot of function `func`
+    /// (known code with a runtime context).
+    Import {
+        /// The caller's imported function whose slot holds the vmctx.
+        func: u32,
+    },
 }
 
 /// How a function is called.
@@ -189,6 +216,9 @@ pub(crate) enum CallTarget {
         /// Offset of the import slot in it.
         offset: u32,
     },
+    /// A defined function of the caller's own instance that this compilation does not
+    /// compile (a context unit compiles only some): through its funcref in the vmctx.
+    OwnFuncref,
 }
 
 /// Where a global lives.
@@ -226,8 +256,11 @@ pub(crate) enum TablePlace {
 #[derive(Debug)]
 pub(crate) struct UnitPlan<'m> {
     pub(crate) module: &'m ParsedModule,
-    /// Artifact index of the unit's defined function 0.
+    /// Artifact index of the unit's first compiled function.
     pub(crate) first_function: u32,
+    /// The defined functions compiled (ascending), in artifact order from
+    /// `first_function`.
+    pub(crate) compiled: Vec<u32>,
     /// The vmctx of a fixed unit.
     pub(crate) fixed_vmctx: Option<usize>,
     /// The slots of the compilation's fixed addresses (shared by every unit's plan).
@@ -248,10 +281,37 @@ impl<'m> UnitPlan<'m> {
         &self.module.info
     }
 
-    /// The number of defined functions.
-    pub(crate) fn num_defined(&self) -> u32 {
-        self.module.info.num_defined_funcs()
+    /// The number of defined functions compiled.
+    pub(crate) fn num_compiled(&self) -> u32 {
+        self.compiled.len() as u32
     }
+
+    /// The artifact index of defined function `defined`, if this compilation compiles it.
+    pub(crate) fn artifact_index(&self, defined: u32) -> Option<u32> {
+        artifact_position(&self.compiled, defined).map(|p| self.first_function + p)
+    }
+}
+
+/// Position of `defined` in the ascending list `compiled`.
+fn artifact_position(compiled: &[u32], defined: u32) -> Option<u32> {
+    compiled.binary_search(&defined).ok().map(|p| p as u32)
+}
+
+/// The defined functions unit `u` compiles, checked.
+fn compiled_functions(units: &[CompileUnit<'_>], u: usize) -> Result<Vec<u32>, CodegenError> {
+    let unit = &units[u];
+    let n = unit.module.info.num_defined_funcs();
+    let Some(list) = &unit.functions else {
+        return Ok((0..n).collect());
+    };
+    if u == 0 || unit.fixed.is_some() {
+        return Err(CodegenError::new(UnitsProblem::PartialUnit { unit: u }));
+    }
+    let ascending = list.windows(2).all(|w| w[0] < w[1]);
+    if !ascending || list.last().is_some_and(|&d| d >= n) {
+        return Err(CodegenError::new(UnitsProblem::FunctionList { unit: u }));
+    }
+    Ok(list.clone())
 }
 
 /// Upper bound on the length of a chain of `Function` bindings (a longer one is a cycle).
@@ -281,6 +341,7 @@ fn binding_name(binding: &ImportBinding) -> &'static str {
         ImportBinding::Runtime => "a runtime import",
         ImportBinding::Constant(_) => "a constant",
         ImportBinding::Function { .. } => "a function",
+        ImportBinding::KnownFunction { .. } => "known code",
         ImportBinding::GlobalAt(_) => "a global address",
         ImportBinding::MemoryAt { .. } => "a memory address",
         ImportBinding::TableAt { .. } => "a table address",
@@ -330,6 +391,7 @@ pub(crate) fn plan_units<'m>(
         return Err(CodegenError::new(UnitsProblem::NoUnits));
     }
     let mut starts = Vec::with_capacity(units.len());
+    let mut compiled = Vec::with_capacity(units.len());
     let mut next = 0u32;
     for (u, unit) in units.iter().enumerate() {
         let info = &unit.module.info;
@@ -360,21 +422,44 @@ pub(crate) fn plan_units<'m>(
                 }
             }
         }
+        let functions = compiled_functions(units, u)?;
         starts.push(next);
-        next = next
-            .checked_add(info.num_defined_funcs())
+        next = u32::try_from(functions.len())
+            .ok()
+            .and_then(|n| next.checked_add(n))
             .ok_or_else(|| CodegenError::new(UnitsProblem::TooManyFunctions))?;
+        compiled.push(functions);
     }
     let slots = std::sync::Arc::new(crate::fixed::FixedSlots::of_units(units));
+    let layout = Layout {
+        starts: &starts,
+        compiled: &compiled,
+    };
     let plans = (0..units.len())
-        .map(|u| plan_unit(units, &starts, u, &slots))
+        .map(|u| plan_unit(units, layout, u, &slots))
         .collect::<Result<_, _>>()?;
     Ok((plans, starts))
 }
 
+/// Where every unit's compiled functions are in the artifact.
+#[derive(Clone, Copy)]
+struct Layout<'a> {
+    /// Artifact index of each unit's first compiled function.
+    starts: &'a [u32],
+    /// Each unit's compiled defined functions, ascending.
+    compiled: &'a [Vec<u32>],
+}
+
+impl Layout<'_> {
+    /// The artifact index of defined function `defined` of unit `u`, if compiled.
+    fn index(&self, u: usize, defined: u32) -> Option<u32> {
+        artifact_position(&self.compiled[u], defined).map(|p| self.starts[u] + p)
+    }
+}
+
 fn plan_unit<'m>(
     units: &[CompileUnit<'m>],
-    starts: &[u32],
+    layout: Layout<'_>,
     u: usize,
     slots: &std::sync::Arc<crate::fixed::FixedSlots>,
 ) -> Result<UnitPlan<'m>, CodegenError> {
@@ -383,7 +468,8 @@ fn plan_unit<'m>(
     let fixed = unit.fixed.as_ref();
     let mut plan = UnitPlan {
         module: unit.module,
-        first_function: starts[u],
+        first_function: layout.starts[u],
+        compiled: layout.compiled[u].clone(),
         fixed_vmctx: fixed.map(|f| f.vmctx),
         fixed_slots: slots.clone(),
         funcs: Vec::with_capacity(info.functions.len()),
@@ -398,7 +484,7 @@ fn plan_unit<'m>(
             (EntityType::Func(ty), _) => {
                 let ty = &info.types[*ty as usize];
                 plan.funcs
-                    .push(resolve_function(units, starts, u, u, index, ty, 0)?);
+                    .push(resolve_function(units, layout, u, u, index, ty, 0)?);
             }
             (EntityType::Global(_), ImportBinding::Runtime) => {
                 plan.globals.push(match fixed {
@@ -455,9 +541,12 @@ fn plan_unit<'m>(
         }
     }
     for defined in 0..info.num_defined_funcs() {
-        plan.funcs.push(CallTarget::Direct {
-            index: starts[u] + defined,
-            vmctx: CalleeVmctx::Own,
+        plan.funcs.push(match layout.index(u, defined) {
+            Some(index) => CallTarget::Direct {
+                index,
+                vmctx: CalleeVmctx::Own,
+            },
+            None => CallTarget::OwnFuncref,
         });
     }
     for g in info.num_imported_globals as usize..info.globals.len() {
@@ -492,7 +581,7 @@ fn plan_unit<'m>(
 /// type `ty`; follows `Function` bindings of imports.
 fn resolve_function(
     units: &[CompileUnit<'_>],
-    starts: &[u32],
+    layout: Layout<'_>,
     caller: usize,
     target: usize,
     func: u32,
@@ -511,10 +600,10 @@ fn resolve_function(
         // directly.
         let vmctx = vmctx_of_target()
             .ok_or_else(|| CodegenError::new(UnitsProblem::NotInstantiated { target, caller }))?;
-        return Ok(CallTarget::Direct {
-            index: starts[target] + defined,
-            vmctx,
-        });
+        let index = layout
+            .index(target, defined)
+            .ok_or_else(|| CodegenError::new(UnitsProblem::NotInstantiated { target, caller }))?;
+        return Ok(CallTarget::Direct { index, vmctx });
     }
     let i = import_of(info, ExternKind::Func, func).expect("imported function has an import");
     let import = &info.imports[i];
@@ -578,8 +667,74 @@ fn resolve_function(
                     },
                 ));
             }
-            resolve_function(units, starts, caller, next, next_func, ty, chain + 1)
+            resolve_function(units, layout, caller, next, next_func, ty, chain + 1)
+        }
+        ImportBinding::KnownFunction {
+            unit: code_unit,
+            func: code_func,
+        } => {
+            if target != caller {
+                let problem = BindingProblem::KnownCodeElsewhere {
+                    unit: target,
+                    caller,
+                };
+                return Err(binding_error(target, import, problem));
+            }
+            let index = known_function(units, layout, target, import, code_unit, code_func, ty)?;
+            Ok(CallTarget::Direct {
+                index,
+                vmctx: CalleeVmctx::Import { func },
+            })
         }
         other => Err(kind_mismatch(target, import, &other)),
+    }
+}
+
+/// The artifact index of known code `func` of context unit `code_unit`, bound to `import`
+/// (of type `ty`) of unit `u`.
+fn known_function(
+    units: &[CompileUnit<'_>],
+    layout: Layout<'_>,
+    u: usize,
+    import: &Import,
+    code_unit: usize,
+    func: u32,
+    ty: &FuncType,
+) -> Result<u32, CodegenError> {
+    let problem = |problem| Err(binding_error(u, import, problem));
+    let Some(unit) = units.get(code_unit) else {
+        return problem(BindingProblem::NoSuchUnit {
+            unit: code_unit,
+            count: units.len(),
+        });
+    };
+    if code_unit == 0 || unit.fixed.is_some() {
+        return problem(BindingProblem::NotContextUnit { unit: code_unit });
+    }
+    let info = &unit.module.info;
+    let (Some(&found), Some(defined)) = (
+        info.functions.get(func as usize),
+        info.defined_func_index(func),
+    ) else {
+        return problem(BindingProblem::NoSuchFunction {
+            unit: code_unit,
+            func,
+        });
+    };
+    let found = &info.types[found as usize];
+    if found != ty {
+        return problem(BindingProblem::FunctionType {
+            expected: ty.clone(),
+            unit: code_unit,
+            func,
+            found: found.clone(),
+        });
+    }
+    match layout.index(code_unit, defined) {
+        Some(index) => Ok(index),
+        None => problem(BindingProblem::NotCompiled {
+            unit: code_unit,
+            func,
+        }),
     }
 }

@@ -5,60 +5,14 @@
 
 mod common;
 
-use common::{CONSUMER, PROVIDER, compile_err, fixed_unit, parse, unit};
-use stagec_codegen::{
-    Artifact, CodegenErrorKind, CompileOptions, CompileUnit, Compiler, ConstValue, Explanation,
-    ImportBinding,
+use common::{
+    CONSUMER, PROVIDER, compile, compile_err, count, explain, fixed_unit, opts, parse, unit,
 };
+use stagec_codegen::{CodegenErrorKind, CompileUnit, Compiler, ConstValue, ImportBinding};
 use stagec_environ::TrapKind;
 use stagec_environ::artifact::RelocTarget;
 
 use ImportBinding::{Constant, Runtime};
-
-fn opts(inline_threshold: usize) -> CompileOptions {
-    CompileOptions {
-        inline_threshold,
-        ..CompileOptions::default()
-    }
-}
-
-fn explain(units: &[CompileUnit<'_>], opts: &CompileOptions, func: u32) -> Explanation {
-    Compiler::new()
-        .unwrap()
-        .explain(units, opts, func)
-        .unwrap_or_else(|e| panic!("explain failed: {e}"))
-}
-
-fn compile(units: &[CompileUnit<'_>], opts: &CompileOptions) -> Artifact {
-    Compiler::new()
-        .unwrap()
-        .compile_units(units, opts)
-        .unwrap_or_else(|e| panic!("compile failed: {e}"))
-}
-
-/// The opcodes of the CLIF instructions in `clif` (not of global-value declarations),
-/// without type suffixes: `v7 = load.i32 little v6+23` gives `load`.
-fn opcodes(clif: &str) -> Vec<String> {
-    clif.lines()
-        .map(|line| line.split(';').next().unwrap().trim())
-        .filter(|line| !line.is_empty())
-        .skip_while(|line| !line.starts_with("block"))
-        .filter(|line| !line.starts_with("block") && *line != "}")
-        .map(|line| {
-            let line = match line.strip_prefix('@') {
-                Some(rest) => rest.split_once(' ').map_or("", |(_, r)| r.trim()),
-                None => line,
-            };
-            let inst = line.split_once(" = ").map_or(line, |(_, r)| r);
-            let op = inst.split_whitespace().next().unwrap_or("");
-            op.split('.').next().unwrap().to_string()
-        })
-        .collect()
-}
-
-fn count(clif: &str, opcode: &str) -> usize {
-    opcodes(clif).iter().filter(|op| *op == opcode).count()
-}
 
 /// Instruction lines of the disassembly.
 fn machine_lines(disasm: &str) -> Vec<&str> {

@@ -6,7 +6,7 @@
 
 use crate::engine::Engine;
 use crate::error::Result;
-use stagec_codegen::ImportBinding;
+use stagec_codegen::{ConstValue, ImportBinding};
 use stagec_environ::artifact::Artifact;
 use stagec_frontend::{ExternKind, ModuleInfo};
 use stagec_runtime::vm::{VMFuncImport, VMGlobal};
@@ -96,6 +96,59 @@ impl BoundImport {
     }
 }
 
+/// What a module's code is, as far as known code compiled from it elsewhere depends on
+/// (`Preimport::Code`): its bytes, and per import the constant it was compiled with or
+/// the known code it calls. Two compilations with the same identity have the same vmctx
+/// layout, fold the same values and call the same known code, whatever else they bind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct CodeIdentity([u8; 32]);
+
+/// What one import contributes to a [`CodeIdentity`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ImportKey {
+    /// Reached through the vmctx (a runtime import, or a fixed address).
+    Runtime,
+    /// Compiled as this constant.
+    Constant(ConstValue),
+    /// Compiled as known code: function `func` of code of that identity.
+    Known(CodeIdentity, u32),
+}
+
+impl CodeIdentity {
+    /// The identity of module `bytes` compiled with `imports` (one key per import).
+    pub(crate) fn of(bytes: &[u8], imports: &[ImportKey]) -> CodeIdentity {
+        let mut h = blake3::Hasher::new();
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+        for key in imports {
+            let (tag, bits) = match *key {
+                ImportKey::Runtime => (0u8, 0u64),
+                ImportKey::Constant(ConstValue::I32(x)) => (1, x as u32 as u64),
+                ImportKey::Constant(ConstValue::I64(x)) => (2, x as u64),
+                ImportKey::Constant(ConstValue::F32(x)) => (3, u64::from(x)),
+                ImportKey::Constant(ConstValue::F64(x)) => (4, x),
+                ImportKey::Known(identity, func) => {
+                    h.update(&[5]);
+                    h.update(&identity.0);
+                    (5, u64::from(func))
+                }
+            };
+            h.update(&[tag]);
+            h.update(&bits.to_le_bytes());
+        }
+        CodeIdentity(*h.finalize().as_bytes())
+    }
+}
+
+/// What instantiation checks of an import compiled as known code: the function supplied
+/// must be defined function `func` of an instance whose module has `identity`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KnownCheck {
+    pub(crate) identity: CodeIdentity,
+    /// Function index in that module.
+    pub(crate) func: u32,
+}
+
 /// A stage of a compiled module, for extension stages to refer to by name.
 #[derive(Clone, Debug)]
 pub(crate) struct StageInfo {
@@ -152,6 +205,12 @@ pub(crate) struct CompiledModule {
     pub(crate) type_ids: Box<[u32]>,
     /// Per import: how a preimported import is filled in; `None` for runtime imports.
     pub(crate) bound: Vec<Option<BoundImport>>,
+    /// Per import (or empty: none): the runtime imports compiled as known code, which
+    /// instantiation checks.
+    pub(crate) known: Vec<Option<KnownCheck>>,
+    /// What known code compiled from this module elsewhere needs its instances to be;
+    /// `None` for compile-time instances (providers), which no store's code imports.
+    pub(crate) identity: Option<CodeIdentity>,
     /// The stages of a staged module (a core module is one `multi` stage, `main`).
     pub(crate) stages: Vec<StageInfo>,
     /// The store whose live objects are bound into the code (`Preimport::Extern`): the
@@ -187,6 +246,8 @@ impl CompiledModule {
             code,
             type_ids,
             bound,
+            known: Vec::new(),
+            identity: None,
             stages: vec![StageInfo::main()],
             required_store: None,
             state,

@@ -3,7 +3,7 @@
 //! from serialized bytes — and keeps what serializing it again needs.
 
 use crate::artifact_source::ArtifactSource;
-use crate::compiled::{CompiledModule, StageInfo};
+use crate::compiled::{CodeIdentity, CompiledModule, ImportKey, StageInfo};
 use crate::engine::{CacheEvent, Engine};
 use crate::error::{ArtifactError, RequiredCheck, Result, UsageError};
 use crate::preimports::{Preimports, Provider};
@@ -241,8 +241,11 @@ fn build(
             let artifact = source.artifact(engine, &units, &inputs.options)?;
             source.check_exhausted()?;
             let bound = parsed.info.imports.iter().map(|_| None).collect();
+            let keys = vec![ImportKey::Runtime; parsed.info.imports.len()];
+            let identity = CodeIdentity::of(&parsed.bytes, &keys);
             let info = Arc::new(parsed.info);
-            let compiled = CompiledModule::load(engine, info, artifact, bound, None)?;
+            let mut compiled = CompiledModule::load(engine, info, artifact, bound, None)?;
+            compiled.identity = Some(identity);
             (compiled, source.into_produced(), None)
         }
         RecipeKind::Specialized => {
@@ -267,6 +270,8 @@ fn build(
                 compiled.stages = inputs.stage_info.clone();
             }
             compiled.required_store = specialized.required_store;
+            compiled.known = specialized.known;
+            compiled.identity = Some(specialized.identity);
             (compiled, specialized.produced, specialized.snapshot)
         }
     };

@@ -46,6 +46,16 @@ impl Instance {
         Some(extern_of(store.id, instance, export))
     }
 
+    /// The export at position `index` of the module's exports (in declaration order, as
+    /// [`Module::export_index`] finds it): no name lookup, for callers that resolved the
+    /// name once (a component's wiring).
+    pub fn export_at(&self, store: &Store, index: usize) -> Option<Extern> {
+        store.check(self.store_id);
+        let instance = &store.instances[self.index];
+        let export = instance.module().exports.get(index)?;
+        Some(extern_of(store.id, instance, export))
+    }
+
     /// The exported function `name`.
     pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
         self.get_export(store, name)?.into_func()

@@ -1,7 +1,7 @@
 //! Instantiation of a compiled module in a store: import checking, creation of the
 //! module's own memories and tables, segment initialisation and the start function.
 
-use crate::compiled::{BoundImport, CompiledModule};
+use crate::compiled::{BoundImport, CompiledModule, KnownCheck};
 use crate::error::{
     ImportMismatch, ImportName, IncompatibleImport, LimitsMismatch, Result, Supplier, UsageError,
 };
@@ -41,7 +41,7 @@ pub(crate) fn instantiate(
     }
     let mut resolved = InstanceImports::default();
     let mut given = imports.iter();
-    for (import, bound) in info.imports.iter().zip(&module.bound) {
+    for (i, (import, bound)) in info.imports.iter().zip(&module.bound).enumerate() {
         let address = match bound {
             Some(bound) => *bound,
             None => {
@@ -56,6 +56,10 @@ pub(crate) fn instantiate(
                     Supplier::Instantiation,
                     types,
                 )
+                .and_then(|()| match module.known.get(i) {
+                    Some(Some(known)) => check_known_code(store, item, known),
+                    _ => Ok(()),
+                })
                 .map_err(|reason| IncompatibleImport {
                     import: ImportName::new(&import.module, &import.name),
                     reason,
@@ -109,6 +113,40 @@ pub(crate) fn instantiate(
         func.call(store, &[], &mut [])?;
     }
     Ok(index)
+}
+
+/// Checks that `item`, a function of `store` that fits its import, is the function the
+/// import was compiled as known code of: defined function `known.func` of an instance of
+/// `store` whose module has the known code's identity. (The copy compiled into the
+/// importer reaches that instance's state through the vmctx it is given, so anything else
+/// would be memory-unsafe.)
+fn check_known_code(
+    store: &Store,
+    item: &Extern,
+    known: &KnownCheck,
+) -> std::result::Result<(), ImportMismatch> {
+    let mismatch = ImportMismatch::NotKnownCode { func: known.func };
+    let Extern::Func(f) = item else {
+        return Err(mismatch);
+    };
+    let funcref = f.funcref(store);
+    // The instance whose vmctx the function carries; the latest first, which is the usual
+    // supplier (a component instantiates what it wires just before).
+    let defining = store
+        .instances
+        .iter()
+        .zip(&store.modules)
+        .rev()
+        .find(|(instance, _)| instance.vmctx() == funcref.vmctx);
+    let Some((instance, module)) = defining else {
+        return Err(mismatch);
+    };
+    let same_code = module.identity == Some(known.identity)
+        && module.info.defined_func_index(known.func).is_some()
+        // SAFETY: a funcref of a live instance of `store`, which holds it as long as it
+        // lives; `known.func` is a function of its module (same identity, same bytes).
+        && unsafe { (*instance.funcref(known.func)).code } == funcref.code;
+    if same_code { Ok(()) } else { Err(mismatch) }
 }
 
 /// Checks that `item`, an object of `store`, fits an import of type `ty` of module `info`

@@ -29,7 +29,8 @@
 //! 15 artifact_source  compile or replay artifacts                 engine error snapshot
 //! 16 instantiate      instantiation, import checks                compiled error handles store values
 //! 17 staged           staged-module planner                       error
-//! 18 preimports       Preimport(s), Provider, StagedProviders     engine error handles staged text values
+//! 18 preimports       Preimport(s), Provider, KnownCode,          compiled engine error handles staged text
+//!                     StagedProviders                             values
 //! 19 recipe           compilation inputs, cache keys              compiled engine preimports serialize values
 //! 20 specialize       specialized compilation, live bindings      artifact_source compiled engine error handles
 //!                                                                 instantiate preimports snapshot store values
@@ -87,9 +88,11 @@ pub use instance::Instance;
 pub use interrupt::InterruptHandle;
 pub use linker::Linker;
 pub use module::{Explained, Module};
-pub use preimports::{Preimport, Preimports, Provider};
+pub use preimports::{KnownCode, Preimport, Preimports, Provider};
 pub use serialize::is_artifact;
-pub use stagec_codegen::{CompileOptions, Explanation};
+pub use stagec_codegen::{
+    CompileOptions, Explanation, KNOWN_CODE_CALLEE_BUDGET, KNOWN_CODE_MAX_BODY,
+};
 pub use stagec_environ::TrapKind;
 pub use stagec_frontend::{
     EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,

@@ -63,7 +63,8 @@ impl Linker {
 impl Preimports {
     /// Defines every binding in `linker` as an ordinary runtime import of `store`:
     /// constants become immutable host globals, provider exports come from an instance of
-    /// the provider (compiled without specialization) created in `store`.
+    /// the provider (compiled without specialization) created in `store`. Known code
+    /// defines nothing (the import it binds is supplied at instantiation anyway).
     pub fn link(&self, store: &mut Store, linker: &mut Linker) -> Result<()> {
         let mut instances = HashMap::new();
         self.link_with(store, linker, &mut instances)
@@ -77,6 +78,9 @@ impl Preimports {
     ) -> Result<()> {
         for (module, name, preimport) in self.iter() {
             let item: Extern = match preimport {
+                // Known code binds no object: the import is supplied at instantiation
+                // either way.
+                Preimport::Code(_) => continue,
                 Preimport::Extern(item) => *item,
                 Preimport::Value(v) => {
                     let ty = GlobalType {

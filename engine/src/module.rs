@@ -382,6 +382,17 @@ impl Module {
             .map(|(i, _)| (i.module.as_str(), i.name.as_str(), &i.ty))
     }
 
+    /// The position of export `name` among the module's exports (for
+    /// [`Instance::export_at`](crate::Instance::export_at)).
+    pub fn export_index(&self, name: &str) -> Option<usize> {
+        self.inner
+            .compiled
+            .info
+            .exports
+            .iter()
+            .position(|e| e.name == name)
+    }
+
     /// Exports: (name, kind).
     pub fn exports(&self) -> impl Iterator<Item = (&str, ExternKind)> {
         self.inner

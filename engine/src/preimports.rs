@@ -12,13 +12,14 @@
 //! bindings as ordinary runtime imports: the indirection baseline that every
 //! specialization is measured against.
 
+use crate::compiled::{CodeIdentity, ImportKey};
 use crate::engine::Engine;
-use crate::error::{Error, ImportName, PreimportError, PreimportProblem, Result};
+use crate::error::{Error, ImportName, PreimportError, PreimportProblem, Result, UsageError};
 use crate::handles::Extern;
 use crate::staged::{self, PlannedBinding, StageBinding};
 use crate::text::to_binary;
 use crate::values::Val;
-use stagec_frontend::{ParsedModule, StageKind, StagedModule};
+use stagec_frontend::{EntityType, ParsedModule, StageKind, StagedModule};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +44,10 @@ pub enum Preimport {
         /// The export's name.
         export: String,
     },
+    /// Known code for a function import: a function of another module whose instance is
+    /// supplied at instantiation (see [`KnownCode`]). The import stays an import of the
+    /// compiled module.
+    Code(KnownCode),
 }
 
 /// A set of bindings from `(module, name)` to [`Preimport`]s. Binding a pair again
@@ -69,6 +74,11 @@ impl Preimports {
     /// Binds the immutable global import `module`.`name` to the constant `value`.
     pub fn value(&mut self, module: &str, name: &str, value: Val) -> &mut Self {
         self.bind(module, name, Preimport::Value(value))
+    }
+
+    /// Binds the function import `module`.`name` to the known code `code`.
+    pub fn code(&mut self, module: &str, name: &str, code: &KnownCode) -> &mut Self {
+        self.bind(module, name, Preimport::Code(code.clone()))
     }
 
     /// Binds `module`.`name` to export `export` of `provider`.
@@ -108,6 +118,189 @@ impl Preimports {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// Known code with a runtime context: a function import known, before compilation, to be
+/// function `func` of a module (its bytes, with `preimports` bound: constants, and known
+/// code for its own function imports) whose
+/// *instance* is only supplied at instantiation — as when a component's wiring feeds an
+/// import from the same function of the same module in every instantiation.
+///
+/// The importer's artifact gets a copy of that function, and of the functions it calls
+/// directly within a size budget
+/// ([`KNOWN_CODE_CALLEE_BUDGET`](stagec_codegen::KNOWN_CODE_CALLEE_BUDGET)), compiled as
+/// that module's own build is; calls of the import become direct calls of the copy
+/// (inlined when small) with the callee's vmctx read from the import slot, so the callee's
+/// state stays per instance and one artifact serves every instantiation. Known code is
+/// transitive: the copy's own known-code imports are copies too, called directly with
+/// the vmctx of *its* import slot. Instantiation checks that the function supplied is
+/// that function of an instance of that module compiled with the same bindings
+/// ([`ImportMismatch::NotKnownCode`](crate::error::ImportMismatch) otherwise).
+#[derive(Clone)]
+pub struct KnownCode {
+    pub(crate) inner: Arc<KnownCodeInner>,
+}
+
+pub(crate) struct KnownCodeInner {
+    pub(crate) bytes: Arc<[u8]>,
+    /// Constants and known code only.
+    pub(crate) preimports: Preimports,
+    /// The function's type.
+    pub(crate) ty: stagec_frontend::FuncType,
+    pub(crate) func: u32,
+    /// What an instance of the code must have been compiled from.
+    pub(crate) identity: CodeIdentity,
+}
+
+impl std::fmt::Debug for KnownCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownCode")
+            .field("func", &self.inner.func)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KnownCode {
+    /// Function `func` (function index space, a defined function) of the module `bytes`
+    /// (binary or text), compiled with `preimports`: [`Preimport::Value`]s of its
+    /// immutable global imports and [`Preimport::Code`] for its function imports (known
+    /// code is transitive). The module is validated.
+    pub fn new(bytes: impl AsRef<[u8]>, preimports: &Preimports, func: u32) -> Result<KnownCode> {
+        let binary = to_binary(bytes.as_ref())?;
+        let parsed = stagec_frontend::parse(binary.clone())?;
+        KnownCode::from_parsed(parsed, preimports.clone(), func)
+    }
+
+    /// Known code of module bytes validated before (a serialized recipe's).
+    pub(crate) fn trusted(bytes: Vec<u8>, preimports: Preimports, func: u32) -> Result<KnownCode> {
+        let parsed = stagec_frontend::parse_trusted(bytes)?;
+        KnownCode::from_parsed(parsed, preimports, func)
+    }
+
+    fn from_parsed(parsed: ParsedModule, preimports: Preimports, func: u32) -> Result<KnownCode> {
+        let info = &parsed.info;
+        if info.defined_func_index(func).is_none() {
+            return Err(UsageError::KnownCodeFunction { func }.into());
+        }
+        let keys: Vec<ImportKey> = known_code_bindings(info, &preimports)?
+            .iter()
+            .map(KnownCodeImport::key)
+            .collect();
+        let identity = CodeIdentity::of(&parsed.bytes, &keys);
+        Ok(KnownCode {
+            inner: Arc::new(KnownCodeInner {
+                ty: info.func_type(func).clone(),
+                bytes: parsed.bytes.clone(),
+                preimports,
+                func,
+                identity,
+            }),
+        })
+    }
+
+    /// The function index.
+    pub fn func(&self) -> u32 {
+        self.inner.func
+    }
+
+    /// The module's binary.
+    pub fn bytes(&self) -> &[u8] {
+        &self.inner.bytes
+    }
+
+    /// What the module is compiled with.
+    pub fn preimports(&self) -> &Preimports {
+        &self.inner.preimports
+    }
+}
+
+/// How an import of known code's module is compiled.
+#[derive(Clone, Debug)]
+pub(crate) enum KnownCodeImport {
+    /// Through the vmctx.
+    Runtime,
+    /// As a constant.
+    Constant(Val),
+    /// As known code itself.
+    Code(KnownCode),
+}
+
+impl KnownCodeImport {
+    /// What the import contributes to the module's [`CodeIdentity`].
+    pub(crate) fn key(&self) -> ImportKey {
+        match self {
+            KnownCodeImport::Runtime => ImportKey::Runtime,
+            KnownCodeImport::Constant(v) => {
+                v.to_const().map_or(ImportKey::Runtime, ImportKey::Constant)
+            }
+            KnownCodeImport::Code(c) => ImportKey::Known(c.inner.identity, c.inner.func),
+        }
+    }
+}
+
+/// Per import of `info`: how `preimports` bind it. Anything but a constant for an
+/// immutable global import of its type, or known code of a function import's type, is an
+/// error naming the import.
+pub(crate) fn known_code_bindings(
+    info: &stagec_frontend::ModuleInfo,
+    preimports: &Preimports,
+) -> Result<Vec<KnownCodeImport>> {
+    let error = |import: ImportName, problem| -> Error {
+        PreimportError {
+            provider: Some("known code".into()),
+            import,
+            problem,
+        }
+        .into()
+    };
+    for (m, n, p) in preimports.iter() {
+        let name = || ImportName::new(m, n);
+        let Some(import) = info.imports.iter().find(|i| i.module == m && i.name == n) else {
+            return Err(error(name(), PreimportProblem::NotImported));
+        };
+        let v = match (p, &import.ty) {
+            (Preimport::Value(v), _) => v,
+            (Preimport::Code(code), EntityType::Func(t)) => {
+                let expected = &info.types[*t as usize];
+                if *expected != code.inner.ty {
+                    let reason = crate::error::ImportMismatch::FuncType {
+                        expected: expected.clone(),
+                        actual: code.inner.ty.clone(),
+                        supplier: crate::error::Supplier::Provider,
+                    };
+                    return Err(error(name(), PreimportProblem::Mismatch(reason)));
+                }
+                continue;
+            }
+            _ => return Err(error(name(), PreimportProblem::KnownCodeBinding)),
+        };
+        match import.ty {
+            EntityType::Global(g) if !g.mutable && g.ty == v.ty() && !v.ty().is_ref() => {}
+            EntityType::Global(g) if g.mutable => {
+                return Err(error(name(), PreimportProblem::ConstantForMutableGlobal));
+            }
+            EntityType::Global(g) => {
+                let problem = PreimportProblem::ValueType {
+                    expected: g.ty,
+                    actual: v.ty(),
+                };
+                return Err(error(name(), problem));
+            }
+            ref other => {
+                let problem = PreimportProblem::NotAGlobal { kind: other.kind() };
+                return Err(error(name(), problem));
+            }
+        }
+    }
+    Ok(info
+        .imports
+        .iter()
+        .map(|i| match preimports.get(&i.module, &i.name) {
+            Some(Preimport::Value(v)) => KnownCodeImport::Constant(*v),
+            Some(Preimport::Code(c)) => KnownCodeImport::Code(c.clone()),
+            _ => KnownCodeImport::Runtime,
+        })
+        .collect())
 }
 
 static NEXT_PROVIDER_ID: AtomicU64 = AtomicU64::new(1);

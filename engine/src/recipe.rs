@@ -1,7 +1,8 @@
 //! What a compilation depends on, in a canonical encoding.
 //!
 //! A recipe is the module's bytes, the code-generation options, every preimport (constants
-//! as their type and bits, provider exports as the provider's own recipe) and the stages
+//! as their type and bits, provider exports as the provider's own recipe, known code as
+//! its module's bytes, function index and constants) and the stages
 //! instantiated before it. Its hash, with the engine version and target, is the cache key
 //! (DESIGN.md §5); a serialized artifact carries the recipe itself, so that loading it can
 //! re-create the compile-time state (provider instances) the code refers to.
@@ -14,7 +15,7 @@
 
 use crate::compiled::StageInfo;
 use crate::engine::Engine;
-use crate::preimports::{Preimport, Preimports, Provider};
+use crate::preimports::{KnownCode, Preimport, Preimports, Provider};
 use crate::serialize::ENGINE_VERSION;
 use crate::values::Val;
 use stagec_codegen::CompileOptions;
@@ -134,7 +135,7 @@ impl Encoder {
                 Preimport::Export { provider, .. } => {
                     self.provider(provider)?;
                 }
-                Preimport::Value(_) => {}
+                Preimport::Value(_) | Preimport::Code(_) => {}
                 Preimport::Extern(_) => return None,
             }
         }
@@ -191,6 +192,14 @@ impl Encoder {
                     self.w.u8(4);
                     self.w.u32(*self.providers.get(&provider.inner.id)?);
                     self.w.str(export);
+                }
+                // Known code: the callee module's bytes, its function and its constants
+                // (the copy compiled into this artifact depends on all three).
+                Preimport::Code(code) => {
+                    self.w.u8(5);
+                    self.w.bytes(code.bytes());
+                    self.w.u32(code.func());
+                    self.preimports(code.preimports())?;
                 }
                 Preimport::Extern(_) => return None,
             }
@@ -297,6 +306,14 @@ fn decode_preimports(
                     provider,
                     export: r.str("export name")?.to_string(),
                 }
+            }
+            5 => {
+                let bytes = r.bytes("known code bytes")?.to_vec();
+                let func = r.u32("known code function")?;
+                let constants = decode_preimports(r, providers)?;
+                let code = KnownCode::trusted(bytes, constants, func)
+                    .map_err(|_| r.error("known code that does not fit its module"))?;
+                Preimport::Code(code)
             }
             k => return Err(r.unknown("preimport kind", k)),
         };

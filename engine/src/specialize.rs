@@ -5,25 +5,35 @@
 //! private store; their code is then compiled again *into the consumer's artifact* with
 //! every address fixed, so that calls into them are direct and inlinable.
 //!
+//! Known code (`Preimport::Code`) adds a *context unit* per module of known code: the
+//! functions the module's importers call (and their direct callees, within a budget),
+//! compiled as that module's own build is, after the providers' units; the import stays a
+//! runtime import, checked at instantiation ([`KnownCheck`]).
+//!
 //! Live objects of a store (`Preimport::Extern`) are bound only when the compilation is
 //! given that store ([`LiveStores`]): the borrow proves it alive, and every such binding,
 //! in the module's preimports and in every provider's, is checked to belong to it before
 //! anything is compiled or instantiated ([`check_live_bindings`]).
 
 use crate::artifact_source::ArtifactSource;
-use crate::compiled::{BoundImport, CompiledModule, KeepAlive};
+use crate::compiled::{
+    BoundImport, CodeIdentity, CompiledModule, ImportKey, KeepAlive, KnownCheck,
+};
 use crate::engine::Engine;
+use crate::error::ImportMismatch;
 use crate::error::{
     Error, ImportName, IncompatibleImport, PreimportError, PreimportProblem, Result,
     SnapshotMismatch, Supplier,
 };
 use crate::handles::{Extern, extern_of};
 use crate::instantiate::{check_import, instantiate};
-use crate::preimports::{Preimport, Preimports, Provider};
+use crate::preimports::{
+    KnownCode, KnownCodeImport, Preimport, Preimports, Provider, known_code_bindings,
+};
 use crate::snapshot::{self, ProviderState, Snapshot};
 use crate::store::Store;
 use crate::values::Val;
-use stagec_codegen::{CompileOptions, CompileUnit, ConstValue, FixedInstance, ImportBinding};
+use stagec_codegen::{CompileOptions, CompileUnit, FixedInstance, ImportBinding};
 use stagec_environ::artifact::Artifact;
 use stagec_frontend::{EntityType, ExternKind, ModuleInfo, ParsedModule};
 use stagec_runtime::vm::VMGlobal;
@@ -101,7 +111,7 @@ impl LiveWalk<'_> {
                     .into());
                 }
                 Preimport::Export { provider, .. } => self.provider(provider)?,
-                Preimport::Value(_) => {}
+                Preimport::Value(_) | Preimport::Code(_) => {}
             }
         }
         Ok(())
@@ -132,6 +142,18 @@ pub(crate) struct CompileState {
     /// While compiling: the providers' globals and memory sizes after each instantiation
     /// (see `snapshot.rs`).
     steps: Vec<Vec<ProviderState>>,
+    /// The modules of known code, in the order first bound (units after the providers').
+    contexts: Vec<ContextUnit>,
+}
+
+/// A module of known code: what its context unit compiles.
+struct ContextUnit {
+    identity: CodeIdentity,
+    parsed: ParsedModule,
+    /// Constants, or runtime imports.
+    bindings: Vec<Binding>,
+    /// The functions (function index space) bound as known code.
+    entries: Vec<u32>,
 }
 
 // SAFETY: the private store is only touched during compilation, and afterwards only by
@@ -157,6 +179,7 @@ impl CompileState {
             providers: Vec::new(),
             by_id: HashMap::new(),
             steps: Vec::new(),
+            contexts: Vec::new(),
         }
     }
 
@@ -209,25 +232,43 @@ enum Binding {
         provider: usize,
         index: u32,
     },
+    /// Function `func` of known code `context`, compiled into the same artifact (as unit
+    /// `1 + providers + context`) and called directly with the vmctx of the import slot.
+    KnownCode {
+        context: usize,
+        func: u32,
+    },
 }
 
 impl Binding {
-    /// How compiled code reaches the import.
-    fn code_binding(&self) -> ImportBinding {
+    /// How compiled code reaches the import, in a compilation of `providers` providers.
+    fn code_binding(&self, providers: usize) -> ImportBinding {
         match *self {
             Binding::Runtime => ImportBinding::Runtime,
-            Binding::Constant(v) => ImportBinding::Constant(match v {
-                Val::I32(x) => ConstValue::I32(x),
-                Val::I64(x) => ConstValue::I64(x),
-                Val::F32(x) => ConstValue::F32(x),
-                Val::F64(x) => ConstValue::F64(x),
-                Val::FuncRef(_) | Val::ExternRef(_) => unreachable!("checked in resolve"),
-            }),
+            Binding::Constant(v) => {
+                ImportBinding::Constant(v.to_const().expect("checked in resolve"))
+            }
             Binding::Fixed(address) => address.fixed_binding(),
             Binding::ProviderFunc { provider, index } => ImportBinding::Function {
                 unit: provider + 1,
                 func: index,
             },
+            Binding::KnownCode { context, func } => ImportBinding::KnownFunction {
+                unit: 1 + providers + context,
+                func,
+            },
+        }
+    }
+
+    /// What the import contributes to the module's [`CodeIdentity`], in a compilation
+    /// whose known-code modules are `contexts`.
+    fn key(&self, contexts: &[ContextUnit]) -> ImportKey {
+        match *self {
+            Binding::Constant(v) => v.to_const().map_or(ImportKey::Runtime, ImportKey::Constant),
+            Binding::KnownCode { context, func } => {
+                ImportKey::Known(contexts[context].identity, func)
+            }
+            _ => ImportKey::Runtime,
         }
     }
 }
@@ -239,6 +280,10 @@ pub(crate) struct Specialized {
     /// The providers' state, when it can be restored from a snapshot (compiling only).
     pub(crate) snapshot: Option<Snapshot>,
     pub(crate) bound: Vec<Option<BoundImport>>,
+    /// Per import: the known code instantiation checks it against.
+    pub(crate) known: Vec<Option<KnownCheck>>,
+    /// The identity of the module's code.
+    pub(crate) identity: CodeIdentity,
     /// The compile-time state (a [`CompileState`]).
     pub(crate) state: KeepAlive,
     /// The store whose live objects are bound into the code.
@@ -264,9 +309,10 @@ pub(crate) fn compile(
             instantiate_provider(&mut state, provider, live)?;
         }
         let bindings = resolve(&mut state, parsed, preimports, None, live)?;
-        compile_units(&mut state, parsed, &bindings, options)
+        let (artifact, bound) = compile_units(&mut state, parsed, &bindings, options)?;
+        Ok((artifact, bound, bindings))
     })();
-    let (artifact, bound) = match result {
+    let (artifact, bound, bindings) = match result {
         Ok(parts) => parts,
         Err(e) => {
             // A provider whose instantiation failed may already have stored references to
@@ -300,6 +346,18 @@ pub(crate) fn compile(
     });
     let produced = std::mem::replace(&mut *state.source.borrow_mut(), ArtifactSource::compile())
         .into_produced();
+    let known = bindings
+        .iter()
+        .map(|b| match *b {
+            Binding::KnownCode { context, func } => Some(KnownCheck {
+                identity: state.contexts[context].identity,
+                func,
+            }),
+            _ => None,
+        })
+        .collect();
+    let keys: Vec<_> = bindings.iter().map(|b| b.key(&state.contexts)).collect();
+    let identity = CodeIdentity::of(&parsed.bytes, &keys);
     let has_instances = !state.store.instances.is_empty();
     let state: KeepAlive = Arc::new(state);
     let required_store = live.filter(|_| binds_live).map(|live| {
@@ -313,6 +371,8 @@ pub(crate) fn compile(
         produced,
         snapshot,
         bound,
+        known,
+        identity,
         state,
         required_store,
     })
@@ -331,7 +391,7 @@ pub(crate) fn explain(
     check_live_bindings(preimports, &[], None)?;
     let mut state = CompileState::new(engine, ArtifactSource::compile());
     let bindings = resolve(&mut state, parsed, preimports, None, None)?;
-    let units = units(&state, parsed, &bindings);
+    let units = units(&state, parsed, &bindings)?;
     Ok(engine.inner.compiler.explain(&units, options, defined)?)
 }
 
@@ -455,10 +515,87 @@ fn resolve(
                     _ => Binding::Fixed(BoundImport::of_export(rt, kind, export_index)),
                 }
             }
+            Some(Preimport::Code(_)) if provider.is_some() => {
+                return Err(error(name(), PreimportProblem::KnownCodeInProvider));
+            }
+            Some(Preimport::Code(code)) => {
+                let problem = |reason| error(name(), PreimportProblem::Mismatch(reason));
+                let EntityType::Func(ty) = import.ty else {
+                    return Err(problem(ImportMismatch::Kind {
+                        expected: import.ty.kind(),
+                        actual: ExternKind::Func,
+                        supplier: Supplier::Provider,
+                    }));
+                };
+                let context = add_context(state, code)?;
+                let code_info = &state.contexts[context].parsed.info;
+                let (expected, actual) =
+                    (&info.types[ty as usize], code_info.func_type(code.func()));
+                if expected != actual {
+                    return Err(problem(ImportMismatch::FuncType {
+                        expected: expected.clone(),
+                        actual: actual.clone(),
+                        supplier: Supplier::Provider,
+                    }));
+                }
+                add_entry(state, context, code.func());
+                Binding::KnownCode {
+                    context,
+                    func: code.func(),
+                }
+            }
         };
         bindings.push(binding);
     }
     Ok(bindings)
+}
+
+/// The context unit of `code`'s module (with its constants) in this compilation, added
+/// if new; its index.
+fn add_context(state: &mut CompileState, code: &KnownCode) -> Result<usize> {
+    let identity = code.inner.identity;
+    if let Some(i) = state.contexts.iter().position(|c| c.identity == identity) {
+        return Ok(i);
+    }
+    // Replaying a serialized compilation, the module's description is all the unit needs
+    // (nothing is translated); compiling, its bodies are translated (and validated).
+    let bytes = code.inner.bytes.clone();
+    let parsed = if state.source.borrow().is_replay() {
+        stagec_frontend::parse_trusted(bytes)?
+    } else {
+        stagec_frontend::parse(bytes)?
+    };
+    // Known code the module calls is a context unit of this compilation too.
+    let mut bindings = Vec::new();
+    for import in known_code_bindings(&parsed.info, code.preimports())? {
+        bindings.push(match import {
+            KnownCodeImport::Runtime => Binding::Runtime,
+            KnownCodeImport::Constant(v) => Binding::Constant(v),
+            KnownCodeImport::Code(callee) => {
+                let context = add_context(state, &callee)?;
+                add_entry(state, context, callee.func());
+                Binding::KnownCode {
+                    context,
+                    func: callee.func(),
+                }
+            }
+        });
+    }
+    state.contexts.push(ContextUnit {
+        identity,
+        parsed,
+        bindings,
+        entries: Vec::new(),
+    });
+    Ok(state.contexts.len() - 1)
+}
+
+/// Makes context unit `context` compile function `func`.
+fn add_entry(state: &mut CompileState, context: usize, func: u32) {
+    let entries = &mut state.contexts[context].entries;
+    if !entries.contains(&func) {
+        entries.push(func);
+    }
 }
 
 /// Instantiates `provider` once in this compilation; returns its index.
@@ -539,7 +676,7 @@ fn compile_units(
     bindings: &[Binding],
     options: &CompileOptions,
 ) -> Result<(Artifact, Vec<Option<BoundImport>>)> {
-    let units = units(state, parsed, bindings);
+    let units = units(state, parsed, bindings)?;
     let engine = state.store.engine().clone();
     let artifact = state
         .source
@@ -548,7 +685,7 @@ fn compile_units(
     let mut bound = Vec::new();
     for binding in bindings {
         bound.push(match *binding {
-            Binding::Runtime => None,
+            Binding::Runtime | Binding::KnownCode { .. } => None,
             Binding::Constant(v) => {
                 let mut g = Box::new(VMGlobal(v.to_raw()));
                 let ptr: *mut VMGlobal = &mut *g;
@@ -565,25 +702,45 @@ fn compile_units(
     Ok((artifact, bound))
 }
 
-/// The compilation units: `parsed` (unit 0), then every provider instance.
+/// The compilation units: `parsed` (unit 0), then every provider instance, then every
+/// module of known code.
 fn units<'a>(
     state: &'a CompileState,
     parsed: &'a ParsedModule,
     bindings: &[Binding],
-) -> Vec<CompileUnit<'a>> {
+) -> Result<Vec<CompileUnit<'a>>> {
+    let providers = state.providers.len();
+    let code_bindings =
+        |bindings: &[Binding]| bindings.iter().map(|b| b.code_binding(providers)).collect();
     let mut units = vec![CompileUnit {
         module: parsed,
-        imports: bindings.iter().map(Binding::code_binding).collect(),
+        imports: code_bindings(bindings),
         fixed: None,
+        functions: None,
     }];
     for p in &state.providers {
         units.push(CompileUnit {
             module: &p.parsed,
-            imports: p.bindings.iter().map(Binding::code_binding).collect(),
+            imports: code_bindings(&p.bindings),
             fixed: Some(fixed_instance(state.runtime(p), &p.parsed.info)),
+            functions: None,
         });
     }
-    units
+    let replay = state.source.borrow().is_replay();
+    for c in &state.contexts {
+        // Replaying, the unit only contributes its (no) fixed addresses.
+        let functions = match replay {
+            true => Vec::new(),
+            false => stagec_codegen::known_code_functions(&c.parsed, &c.entries)?,
+        };
+        units.push(CompileUnit {
+            module: &c.parsed,
+            imports: code_bindings(&c.bindings),
+            fixed: None,
+            functions: Some(functions),
+        });
+    }
+    Ok(units)
 }
 
 /// Every address of a provider instance, for compiling it into a consumer's artifact.

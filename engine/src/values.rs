@@ -142,6 +142,18 @@ impl Val {
         }
     }
 
+    /// The constant codegen bakes in for this value; `None` for a reference.
+    pub(crate) fn to_const(self) -> Option<stagec_codegen::ConstValue> {
+        use stagec_codegen::ConstValue;
+        Some(match self {
+            Val::I32(x) => ConstValue::I32(x),
+            Val::I64(x) => ConstValue::I64(x),
+            Val::F32(x) => ConstValue::F32(x),
+            Val::F64(x) => ConstValue::F64(x),
+            Val::FuncRef(_) | Val::ExternRef(_) => return None,
+        })
+    }
+
     pub(crate) fn to_raw(self) -> ValRaw {
         match self {
             Val::I32(v) => ValRaw::i32(v),

@@ -202,6 +202,41 @@ fn host_function_results_and_errors() {
     });
 }
 
+/// A host function's typed error comes back out of the trap it raised, as its own type.
+#[test]
+fn host_error_is_given_back_typed() {
+    #[derive(Debug, PartialEq)]
+    struct Negative(i32);
+    impl std::fmt::Display for Negative {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "negative {}", self.0)
+        }
+    }
+    impl std::error::Error for Negative {}
+    on_big_stack(|| {
+        let (mut store, instance) = with_host(|_, params, results| {
+            let x = params[0].i32().unwrap();
+            if x < 0 {
+                return Err(Error::host(Negative(x)));
+            }
+            if x == 0 {
+                // Not made with `Error::host`: no typed error to give back.
+                return Err(Error::CompilationDenied);
+            }
+            results[0] = Val::I32(x);
+            Ok(())
+        });
+        let err = call(&mut store, &instance, "run", &[Val::I32(-5)]).unwrap_err();
+        let host = err.into_host_error().expect("a host error");
+        assert_eq!(*host.downcast::<Negative>().expect("typed"), Negative(-5));
+
+        let err = call(&mut store, &instance, "run", &[Val::I32(0)]).unwrap_err();
+        let err = err.into_host_error().expect_err("no Error::host");
+        assert!(err.as_trap().is_some(), "given back unchanged: {err}");
+        assert!(err.to_string().contains("compilation from bytes"), "{err}");
+    });
+}
+
 #[test]
 fn host_function_panic_is_an_error() {
     on_big_stack(|| {

@@ -53,8 +53,10 @@ impl FuncEnvironment<'_> {
     }
 
     /// `call` of function `func_index`: a direct call (relocated) for a defined function
-    /// or a preimported one, an indirect call through an import slot (of the vmctx, or at
-    /// a fixed address in a fixed unit) for a runtime import.
+    /// or a preimported one (known code: with the callee vmctx of its import slot), an
+    /// indirect call through an import slot (of the vmctx, or at a fixed address in a fixed
+    /// unit) for a runtime import, or through the funcref of a defined function a context
+    /// unit does not compile.
     pub(crate) fn call(
         &mut self,
         builder: &mut FunctionBuilder<'_>,
@@ -72,6 +74,13 @@ impl FuncEnvironment<'_> {
                 let callee_vmctx = match callee_vmctx {
                     CalleeVmctx::Own => vmctx,
                     CalleeVmctx::Fixed(addr) => self.fixed_address(builder, addr),
+                    // Written once at instantiation: read-only, free to hoist.
+                    CalleeVmctx::Import { func } => builder.ins().load(
+                        POINTER,
+                        readonly_flags(),
+                        vmctx,
+                        (self.offsets.func_import(func) + vmoffsets::func_import::VMCTX) as i32,
+                    ),
                 };
                 call_args.extend([callee_vmctx, self.direct_call_caller()]);
                 call_args.extend_from_slice(args);
@@ -79,6 +88,22 @@ impl FuncEnvironment<'_> {
                 return builder.inst_results(inst).to_vec();
             }
             CallTarget::VmctxImport => (vmctx, self.offsets.func_import(func_index) as i32),
+            CallTarget::OwnFuncref => {
+                // The instance's funcrefs are written once, when it is created.
+                let funcrefs = self.load_vmctx_field(builder, VMOffsets::funcrefs());
+                let offset = func_index * vmoffsets::funcref::SIZE;
+                let code = builder.ins().load(
+                    POINTER,
+                    readonly_flags(),
+                    funcrefs,
+                    (offset + vmoffsets::funcref::CODE) as i32,
+                );
+                let sig = self.type_signature(builder, self.module.functions[func_index as usize]);
+                call_args.extend([vmctx, self.direct_call_caller()]);
+                call_args.extend_from_slice(args);
+                let inst = builder.ins().call_indirect(sig, code, &call_args);
+                return builder.inst_results(inst).to_vec();
+            }
             CallTarget::ImportAt { vmctx, offset } => {
                 (self.fixed_address(builder, vmctx), offset as i32)
             }

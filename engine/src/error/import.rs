@@ -145,6 +145,12 @@ pub enum ImportMismatch {
         /// Who supplied it.
         supplier: Supplier,
     },
+    /// The import was compiled as known code (`Preimport::Code`), and the function given
+    /// is not that function of an instance of that code.
+    NotKnownCode {
+        /// The known code's function index.
+        func: u32,
+    },
 }
 
 fn mutability(ty: &GlobalType) -> &'static str {
@@ -215,6 +221,12 @@ impl fmt::Display for ImportMismatch {
             } => write!(
                 f,
                 "expected a {expected}, the provider exports something else"
+            ),
+            ImportMismatch::NotKnownCode { func } => write!(
+                f,
+                "the import is compiled as known code (function {func} of a module given \
+                 before compilation); the function supplied is not that function of an \
+                 instance of that module compiled with the same constants"
             ),
         }
     }
@@ -334,6 +346,12 @@ pub enum PreimportProblem {
     /// A live object of another store than the one compiled for (or of a store that
     /// has been dropped).
     LiveOfAnotherStore,
+    /// Known code's module binds something else than a constant (its instance is
+    /// supplied at instantiation, so only constants can be known before).
+    KnownCodeBinding,
+    /// Known code bound to an import of a provider (a provider is instantiated at compile
+    /// time, when no instance of the known code exists yet).
+    KnownCodeInProvider,
 }
 
 impl fmt::Display for PreimportError {
@@ -372,6 +390,16 @@ impl fmt::Display for PreimportError {
                 f,
                 "import {import} is bound to a live object of a store: compile with \
                  `Module::with_preimports_in` (or `Module::from_staged_in`) and that store"
+            ),
+            PreimportProblem::KnownCodeBinding => write!(
+                f,
+                "import {import} of known code's module is bound to something else than a \
+                 constant"
+            ),
+            PreimportProblem::KnownCodeInProvider => write!(
+                f,
+                "import {import} is bound to known code, which only the module compiled (not \
+                 a provider) can import"
             ),
             PreimportProblem::LiveOfAnotherStore => write!(
                 f,

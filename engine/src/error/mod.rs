@@ -382,6 +382,29 @@ impl Error {
         Error::Host(Box::new(HostError(error.into())))
     }
 
+    /// The error a host function returned through [`Error::host`], when this error is the
+    /// trap that returning it raised: given back as the host made it (to be downcast to
+    /// its type); otherwise `Err(self)`.
+    pub fn into_host_error(
+        self,
+    ) -> std::result::Result<Box<dyn std::error::Error + Send + Sync>, Error> {
+        let Error::Trap(trap) = self else {
+            return Err(self);
+        };
+        match trap.reason {
+            TrapReason::Host(error) => match error.downcast::<Error>() {
+                Ok(engine_error) => match *engine_error {
+                    Error::Host(host) => Ok(host.0),
+                    other => Err(Error::Trap(Box::new(Trap::new(TrapReason::Host(
+                        Box::new(other),
+                    ))))),
+                },
+                Err(error) => Err(Error::Trap(Box::new(Trap::new(TrapReason::Host(error))))),
+            },
+            reason => Err(Error::Trap(Box::new(Trap::new(reason)))),
+        }
+    }
+
     /// `source` attributed to the file (or provider) `path`.
     pub(crate) fn in_file(path: impl Into<PathBuf>, source: Error) -> Error {
         Error::InFile(Box::new(InFile {

@@ -116,6 +116,11 @@ pub enum UsageError {
         /// The binding as written.
         text: String,
     },
+    /// Known code naming a function that is not a defined function of its module.
+    KnownCodeFunction {
+        /// The function index given.
+        func: u32,
+    },
 }
 
 impl fmt::Display for UsageError {
@@ -168,6 +173,10 @@ impl fmt::Display for UsageError {
             UsageError::BindingExportSyntax { text } => {
                 write!(f, "`{text}`: expected @FILE#EXPORT")
             }
+            UsageError::KnownCodeFunction { func } => write!(
+                f,
+                "known code names function {func}, which is not a defined function of its module"
+            ),
         }
     }
 }

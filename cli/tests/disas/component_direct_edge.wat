@@ -1,0 +1,41 @@
+;; The same wiring edge with inlining off: a direct call of the copy of Lib's `step`
+;; compiled into App's artifact, with the callee vmctx read from the import slot (no
+;; call_indirect, no signature check).
+;; FUNC: run
+;; ARGS: --inline-threshold 0
+(component
+  (core module $Lib
+    (global $n (mut i32) (i32.const 0))
+    (global (export "scale") i32 (i32.const 3))
+    (func (export "step") (param i32) (result i32)
+      (global.set $n (i32.add (global.get $n) (i32.const 1)))
+      (i32.add (local.get 0) (global.get $n))))
+  (core instance $lib (instantiate $Lib))
+  (core module $App
+    (import "lib" "step" (func $step (param i32) (result i32)))
+    (import "lib" "scale" (global $scale i32))
+    (func (export "run") (param i32) (result i32)
+      (i32.mul (call $step (local.get 0)) (global.get $scale))))
+  (core instance $a (instantiate $App (with "lib" (instance $lib))))
+  (core instance $b (instantiate $App (with "lib" (instance $lib))))
+  (func (export "run") (param "x" u32) (result u32) (canon lift (core func $a "run")))
+)
+;; CLIF:
+;; function u0:0(i64 vmctx, i64, i32) -> i32 system_v {
+;;     gv0 = vmctx
+;;     gv1 = load.i64 notrap aligned gv0
+;;     gv2 = load.i64 notrap aligned gv1
+;;     sig0 = (i64 vmctx, i64, i32) -> i32 system_v
+;;     fn0 = colocated u0:1 sig0
+;;     stack_limit = gv2
+;;
+;;                                 block0(v0: i64, v1: i64, v2: i32):
+;; @003f                               v4 = load.i64 notrap aligned readonly can_move v0+48
+;; @003f                               v5 = call fn0(v4, v0, v2)
+;; @0044                               jump block1
+;;
+;;                                 block1:
+;; @0041                               v6 = iconst.i32 3
+;; @0043                               v7 = imul.i32 v5, v6  ; v6 = 3
+;; @0044                               return v7
+;; }
