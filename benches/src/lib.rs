@@ -23,6 +23,7 @@ use plan::{ModuleSpec, Plan, Value};
 use runner::{BuildOptions, EngineKind, Runner};
 
 pub mod cli;
+pub mod counts;
 pub mod experiments;
 pub mod plan;
 pub mod report;

@@ -1,5 +1,5 @@
 //! `stagec explain`: a function's optimized CLIF and machine code, specialized next to
-//! generic, with instruction counts.
+//! generic, with instruction, vmctx-load and call counts.
 
 use crate::bindings::Binder;
 use crate::{BindingArgs, engine, read_module};
@@ -38,6 +38,21 @@ pub fn print_explained(title: &str, explained: &stagec::Explained, clif_only: bo
     println!(
         "machine instructions: specialized {:>5}   generic {:>5}",
         s.machine_insts, g.machine_insts
+    );
+    println!(
+        "vmctx loads:          specialized {:>5}   generic {:>5}",
+        s.vmctx_loads, g.vmctx_loads
+    );
+    let calls = |e: &Explanation| {
+        format!(
+            "{}/{}/{}",
+            e.calls.direct, e.calls.indirect, e.calls.builtin
+        )
+    };
+    println!(
+        "calls (direct/indirect/builtin): specialized {}   generic {}",
+        calls(s),
+        calls(g)
     );
 }
 

@@ -551,8 +551,12 @@ fn load_artifact(
             "a precompiled artifact has its preimports compiled in: give its runtime imports with --import, or compile again"
         );
     }
-    let bytes = std::fs::read(file).context("cannot read file")?;
-    let module = Module::deserialize(engine, &bytes)?;
+    // Mapped, its code in place; the error names the file once (the subject of every
+    // error line already is the file).
+    let module = Module::deserialize_file(engine, file).map_err(|e| match e {
+        stagec::Error::InFile(e) if e.path == file => e.source,
+        e => e,
+    })?;
     let imports: Vec<_> = module
         .imports()
         .map(|(m, n, ty)| (m.to_string(), n.to_string(), ty.clone()))

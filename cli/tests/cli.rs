@@ -453,3 +453,48 @@ fn inspect_prints_a_shared_library_s_dylink_section() {
     let out = expect_stdout(&dir, &["inspect", "main.wasm"]);
     assert!(!out.contains("dylink.0"), "{out}");
 }
+
+/// `stagec explain` ends with a summary that counts, specialized next to generic, the
+/// instructions, the vmctx loads and the calls by kind.
+#[test]
+fn explain_summarizes_vmctx_loads_and_calls() {
+    let dir = scratch("explain");
+    std::fs::write(
+        dir.join("g.wat"),
+        r#"(module
+  (import "env" "k" (global $k i32))
+  (import "env" "f" (func $f (param i32) (result i32)))
+  (memory 1)
+  (func (export "g") (param $x i32) (result i32)
+    (memory.fill (local.get $x) (i32.const 0) (global.get $k))
+    (call $f (global.get $k))))"#,
+    )
+    .unwrap();
+    let out = stagec(
+        &dir,
+        &["explain", "g.wat", "--func", "g", "--preimport", "env.k=3"],
+    );
+    check_behaviour(&out, "g.wat", "explain");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |prefix: &str| {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line:\n{stdout}"));
+        line.split_whitespace()
+            .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+            .map(str::to_string)
+            .collect::<Vec<String>>()
+    };
+    // `$k` is read through the vmctx in the generic build only: one load fewer.
+    let loads = line("vmctx loads:");
+    let loads: Vec<usize> = loads.iter().map(|n| n.parse().unwrap()).collect();
+    assert_eq!(loads.len(), 2, "{stdout}");
+    assert_eq!(loads[0] + 1, loads[1], "{stdout}");
+    // The runtime import `f` is an indirect call, `memory.fill` a builtin, in both.
+    assert_eq!(
+        line("calls (direct/indirect/builtin):"),
+        ["0/1/1", "0/1/1"],
+        "{stdout}"
+    );
+}

@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod compile;
+mod counts;
 mod env;
 mod error;
 mod fixed;
@@ -31,6 +32,7 @@ mod translate;
 mod traps;
 mod units;
 
+pub use counts::CallCounts;
 pub use error::{
     BindingError, BindingProblem, CodegenError, CodegenErrorKind, OutputProblem, SetupError,
     UnitsProblem, Unsupported,
@@ -362,6 +364,8 @@ impl Compiler {
             clif: ctx.func.display().to_string(),
             clif_insts: inst_count(&ctx.func),
             machine_insts: count_machine_insts(&disasm),
+            vmctx_loads: counts::vmctx_loads(&ctx.func),
+            calls: counts::calls(&ctx.func),
             disasm,
         })
     }

@@ -183,6 +183,11 @@ pub struct Explanation {
     pub clif_insts: usize,
     /// Number of machine instructions in `disasm`.
     pub machine_insts: usize,
+    /// Loads in `clif` from the vmctx parameter plus an offset (imported globals, memory
+    /// base and bound, import slots, builtins): what specialization removes.
+    pub vmctx_loads: usize,
+    /// Calls in `clif`, by kind.
+    pub calls: crate::counts::CallCounts,
 }
 
 // ---- plans -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 //! temporary file and renamed into place, evicted least-recently-used (by modification
 //! time, refreshed on every hit) once the directory outgrows its size limit.
 
+use stagec_environ::code::CodeImage;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
@@ -131,14 +132,13 @@ impl DiskCache {
     }
 
     /// The entry for `key`, mapped read-only, if there is one; marks it used.
-    pub(crate) fn get(&self, key: &[u8; 32]) -> Option<memmap2::Mmap> {
+    pub(crate) fn get(&self, key: &[u8; 32]) -> Option<MappedFile> {
         let path = self.path(key);
         let file = std::fs::File::open(&path).ok()?;
         let _ = file.set_modified(SystemTime::now());
-        // SAFETY: the mapping is read-only and private to this process; entries are never
-        // written in place (writers rename a new file over them), so the mapped file's
-        // contents do not change while it is mapped.
-        unsafe { memmap2::Mmap::map(&file) }.ok()
+        // Entries are never written in place (writers rename a new file over them), so
+        // the mapped file's contents do not change while it is mapped.
+        MappedFile::new(file).ok()
     }
 
     /// Stores `bytes` as the entry for `key` (atomically: a temporary file renamed into
@@ -182,5 +182,35 @@ impl DiskCache {
 
     pub(crate) fn path_of(&self, key: &[u8; 32]) -> PathBuf {
         self.path(key)
+    }
+}
+
+/// A serialized module's file, mapped read-only: the image the loader maps the code of in
+/// place ([`CodeImage::file`]).
+pub(crate) struct MappedFile {
+    map: memmap2::Mmap,
+    file: std::fs::File,
+}
+
+impl MappedFile {
+    /// Maps `file` read-only, its pages read ahead (the checksum reads all of them).
+    pub(crate) fn new(file: std::fs::File) -> std::io::Result<MappedFile> {
+        // SAFETY: a read-only mapping; its bytes are checked (checksum, then every field)
+        // before use. Files of serialized modules are never written in place (writers
+        // rename new files over them); a file changed while mapped anyway can at worst fail
+        // those checks or change code that the checks passed, which the cache guards
+        // against no more than against any other local write to its directory.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }?;
+        Ok(MappedFile { map, file })
+    }
+}
+
+impl CodeImage for MappedFile {
+    fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
+    fn file(&self) -> Option<&std::fs::File> {
+        Some(&self.file)
     }
 }

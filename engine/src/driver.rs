@@ -13,6 +13,7 @@ use crate::snapshot::Snapshot;
 use crate::specialize::{self, LiveStores};
 use stagec_codegen::CompileOptions;
 use stagec_environ::artifact::Artifact;
+use stagec_environ::code::CodeImage;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -75,8 +76,9 @@ enum Serialized {
     /// A compilation made here: its parts.
     Parts(SerializedParts),
     /// A module loaded from serialized bytes (a mapped cache entry or an artifact): those
-    /// bytes, kept as they are rather than copied into parts.
-    Bytes(Arc<dyn AsRef<[u8]> + Send + Sync>),
+    /// bytes, kept as they are rather than copied into parts (the loaded code may be
+    /// mapped from them).
+    Bytes(Arc<dyn CodeImage>),
 }
 
 /// The parts of a serialized compilation.
@@ -289,11 +291,11 @@ fn build(
 /// compilation keeps `bytes` (for [`Compilation::serialize`] and memory-cache hits).
 pub(crate) fn load_serialized(
     engine: &Engine,
-    bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    bytes: Arc<dyn CodeImage>,
     key: Option<&[u8; 32]>,
 ) -> Result<Compilation> {
     let start = Instant::now();
-    let file = serialize::read(engine, (*bytes).as_ref())?;
+    let file = serialize::read(engine, &bytes)?;
     if key.is_some_and(|k| *k != file.key) {
         return Err(ArtifactError::OtherKey.into());
     }
@@ -366,7 +368,7 @@ impl Compilation {
     pub(crate) fn serialize(&self) -> Result<Vec<u8>> {
         match self.serialized.as_ref() {
             Some(Serialized::Parts(parts)) => Ok(parts.write(&self.engine)),
-            Some(Serialized::Bytes(bytes)) => Ok((**bytes).as_ref().to_vec()),
+            Some(Serialized::Bytes(bytes)) => Ok(bytes.bytes().to_vec()),
             None => Err(UsageError::NotSerializable.into()),
         }
     }

@@ -260,7 +260,7 @@ impl Module {
 
     fn deserialize_shared(
         engine: &Engine,
-        bytes: Arc<dyn AsRef<[u8]> + Send + Sync>,
+        bytes: Arc<dyn stagec_environ::code::CodeImage>,
     ) -> Result<Module> {
         let start = Instant::now();
         let mut compilation = driver::load_serialized(engine, bytes, None)?;
@@ -272,14 +272,14 @@ impl Module {
         })
     }
 
-    /// [`Module::deserialize`] of the file at `path` (mapped, not read); errors name it.
+    /// [`Module::deserialize`] of the file at `path`: mapped, not read, and its code
+    /// mapped in place (copy-on-write, so only the pages that relocations patch are
+    /// copied); errors name it. The file must not be written in place while the module
+    /// lives (replace it by renaming another file over it).
     pub fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        // SAFETY: a read-only private mapping; the bytes are checked (checksum, then
-        // every field) before use and copied before anything is made executable. A file
-        // changed while mapped can at worst fail those checks.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+        let map = crate::cache::MappedFile::new(file).map_err(|e| Error::io(path, e))?;
         Self::deserialize_shared(engine, Arc::new(map)).map_err(|e| Error::in_file(path, e))
     }
 

@@ -103,8 +103,9 @@ pub struct CallSite {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Artifact {
     /// All machine code, functions one after another. Shared: an artifact kept for
-    /// serialization after its code is loaded costs no copy.
-    pub code: std::sync::Arc<[u8]>,
+    /// serialization after its code is loaded costs no copy; a deserialized artifact's code
+    /// is a range of the serialized file, which the loader may map in place.
+    pub code: crate::code::Code,
     /// Code of each defined function (wasm calling convention), by defined-function index.
     ///
     /// An artifact compiled from several units (a module specialized on preimported
@@ -215,6 +216,12 @@ impl Artifact {
     /// belong to the process that compiled it), only how many slots there are.
     pub fn encode(&self, w: &mut Writer) {
         w.bytes(&self.code);
+        self.encode_metadata(w);
+    }
+
+    /// [`Artifact::encode`] without the code: what a container that stores the code
+    /// elsewhere (page-aligned, to be mapped in place) writes.
+    pub fn encode_metadata(&self, w: &mut Writer) {
         encode_ranges(w, &self.functions);
         w.len(self.unit_starts.len());
         for &s in &self.unit_starts {
@@ -251,7 +258,26 @@ impl Artifact {
     /// loader fills them in for the state it re-created.
     pub fn decode(r: &mut Reader<'_>) -> Result<Artifact, DecodeError> {
         let start = r.position();
-        let code = r.bytes("code")?.into();
+        let code = r.bytes("code")?.to_vec().into();
+        Self::decode_metadata_at(r, code, start)
+    }
+
+    /// Reads what [`Artifact::encode_metadata`] wrote, with `code` the artifact's code
+    /// from wherever its container stores it, and checks the artifact like
+    /// [`Artifact::decode`].
+    pub fn decode_metadata(
+        r: &mut Reader<'_>,
+        code: crate::code::Code,
+    ) -> Result<Artifact, DecodeError> {
+        let start = r.position();
+        Self::decode_metadata_at(r, code, start)
+    }
+
+    fn decode_metadata_at(
+        r: &mut Reader<'_>,
+        code: crate::code::Code,
+        start: usize,
+    ) -> Result<Artifact, DecodeError> {
         let functions = decode_ranges(r, "function table")?;
         let n = r.len(4, "unit starts")?;
         let unit_starts = (0..n)
@@ -322,6 +348,45 @@ impl Artifact {
             offset: start,
         })?;
         Ok(artifact)
+    }
+
+    /// The artifact with its calls between its own functions resolved: the PC-relative
+    /// relocations to [`RelocTarget::DefinedFunc`] patched into the code (their value
+    /// does not depend on where the code is loaded) and dropped from the list. What is left
+    /// depends on the process (libcalls, fixed addresses), so a file holding this code can
+    /// be mapped in place with only the pages of those few relocations copied. Call on a
+    /// [validated](Artifact::validate) artifact.
+    pub fn with_internal_calls_resolved(&self) -> Artifact {
+        let mut code = self.code.to_vec();
+        let mut kept = Vec::new();
+        for reloc in &self.relocations {
+            let RelocTarget::DefinedFunc(index) = reloc.target else {
+                kept.push(*reloc);
+                continue;
+            };
+            let site = reloc.offset as usize;
+            let target = i64::from(self.functions[index as usize].offset);
+            let delta = target.wrapping_add(reloc.addend).wrapping_sub(site as i64);
+            match reloc.kind {
+                RelocKind::X86PcRel4 if i32::try_from(delta).is_ok() => {
+                    code[site..site + 4].copy_from_slice(&(delta as i32).to_le_bytes());
+                }
+                RelocKind::Arm64Call
+                    if delta % 4 == 0 && (-(1 << 27)..(1 << 27)).contains(&delta) =>
+                {
+                    let insn =
+                        u32::from_le_bytes(code[site..site + 4].try_into().expect("4 bytes"));
+                    let insn = (insn & 0xfc00_0000) | ((delta >> 2) as u32 & 0x03ff_ffff);
+                    code[site..site + 4].copy_from_slice(&insn.to_le_bytes());
+                }
+                _ => kept.push(*reloc),
+            }
+        }
+        Artifact {
+            code: code.into(),
+            relocations: kept,
+            ..self.clone()
+        }
     }
 
     /// Checks that every range, relocation and trap site lies inside the code and every

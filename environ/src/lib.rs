@@ -17,6 +17,7 @@
 
 pub mod artifact;
 mod builtins;
+pub mod code;
 pub mod codec;
 mod trap;
 pub mod vmoffsets;

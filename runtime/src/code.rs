@@ -1,4 +1,5 @@
-//! Loading an [`Artifact`] into executable memory: map, copy, relocate, protect, register.
+//! Loading an [`Artifact`] into executable memory: map (in place from the file its code
+//! is a range of, or a copy), relocate, protect, register.
 //! One `CodeMemory` is shared (through `Arc`) by every instance of its module.
 
 use crate::backtrace::{FrameTable, FuncName};
@@ -95,13 +96,20 @@ impl CodeMemory {
         frames: FrameTable,
     ) -> Result<CodeMemory, LoadError> {
         let len = artifact.code.len().max(1);
-        // Populated up front: one fault-free pass instead of a page fault per 4 KiB copied.
-        let mut map = memmap2::MmapOptions::new()
-            .len(len)
-            .populate()
-            .map_anon()
-            .map_err(LoadError::Map)?;
-        map[..artifact.code.len()].copy_from_slice(&artifact.code);
+        let mut map = match in_place(artifact) {
+            Some(map) => map,
+            None => {
+                // Populated up front: one fault-free pass instead of a page fault per 4 KiB
+                // copied.
+                let mut map = memmap2::MmapOptions::new()
+                    .len(len)
+                    .populate()
+                    .map_anon()
+                    .map_err(LoadError::Map)?;
+                map[..artifact.code.len()].copy_from_slice(&artifact.code);
+                map
+            }
+        };
         let base = map.as_ptr() as usize;
         for reloc in &artifact.relocations {
             let target = match reloc.target {
@@ -179,6 +187,37 @@ impl CodeMemory {
         // SAFETY: ranges come from the artifact whose code this mapping holds.
         unsafe { self.mmap.as_ptr().add(range.offset as usize) }
     }
+}
+
+/// `artifact`'s code mapped from the file it is a range of, if it is one and the range
+/// starts on a page boundary: a private copy-on-write mapping of the file's pages, so that
+/// pages without relocations stay shared with the page cache (and with other processes
+/// that map the same file) and only the pages relocations patch are copied. `None` (the
+/// caller copies the code instead) if the code is not in a file or cannot be mapped so.
+fn in_place(artifact: &Artifact) -> Option<memmap2::MmapMut> {
+    let (file, offset) = artifact.code.file_region()?;
+    if artifact.code.is_empty() || offset % page_size() != 0 {
+        return None;
+    }
+    // SAFETY: a private mapping: writes (relocations) go to copies of the pages, never to
+    // the file. Its bytes are the file's, which the caller checked (checksum, every range)
+    // through another mapping of the same open file; files of serialized modules are never
+    // written in place (writers rename new files over them), so both mappings see the
+    // same bytes.
+    let map = unsafe {
+        memmap2::MmapOptions::new()
+            .offset(offset)
+            .len(artifact.code.len())
+            .map_copy(file)
+    };
+    map.ok()
+}
+
+/// The host's page size.
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).unwrap_or(4096)
 }
 
 fn libcall_address(lib: LibCall) -> usize {

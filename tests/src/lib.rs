@@ -2,6 +2,8 @@
 //! known to fail, the committed per-file command counts, and small helpers shared by the
 //! integration tests.
 
+pub mod explain_counts;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

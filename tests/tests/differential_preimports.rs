@@ -284,48 +284,6 @@ const FEWER_VMCTX_LOADS_PERCENT: usize = 100;
 /// functions of the default 1,000 iterations).
 const REMOVED_VMCTX_LOADS_PER_FUNCTION: f64 = 3.37;
 
-/// Loads in the optimized CLIF `clif` whose address is the function's vmctx parameter
-/// (plus an offset): reads of vmctx fields such as imported globals' addresses, the memory
-/// base and bound.
-fn vmctx_loads(clif: &str) -> usize {
-    // `function u0:0(i64 vmctx, i64, i32) -> i32 ...` names which parameter is the vmctx;
-    // `block0(v0: i64, v1: i64, v2: i32):` names the parameters.
-    let param = |line: &str, open: &str| -> Option<Vec<String>> {
-        let start = line.find(open)? + open.len();
-        let end = start + line[start..].find(')')?;
-        Some(
-            line[start..end]
-                .split(',')
-                .map(|p| p.trim().to_string())
-                .collect(),
-        )
-    };
-    let index = clif
-        .lines()
-        .find(|l| l.trim_start().starts_with("function "))
-        .and_then(|l| param(l, "("))
-        .and_then(|params| params.iter().position(|p| p.contains("vmctx")))
-        .expect("a vmctx parameter");
-    let entry = clif
-        .lines()
-        .find_map(|l| param(l, "block0("))
-        .expect("an entry block");
-    let vmctx = entry[index]
-        .split(':')
-        .next()
-        .expect("a parameter name")
-        .to_string();
-    clif.lines()
-        .filter(|line| {
-            let mut words = line.split_whitespace().skip_while(|w| *w != "=").skip(1);
-            let is_load = words.next().is_some_and(|op| op.contains("load"));
-            let address = line.split_whitespace().last().unwrap_or("");
-            let base = address.split(['+', '-']).next().unwrap_or("");
-            is_load && base == vmctx
-        })
-        .count()
-}
-
 /// Vmctx loads of the explained functions, generic against specialized.
 #[derive(Default)]
 struct Folding {
@@ -337,8 +295,8 @@ struct Folding {
 
 impl Folding {
     fn add(&mut self, explained: &Explained, what: &str) {
-        let generic = vmctx_loads(&explained.generic.clif);
-        let specialized = vmctx_loads(&explained.specialized.clif);
+        let generic = explained.generic.vmctx_loads;
+        let specialized = explained.specialized.vmctx_loads;
         assert!(
             specialized <= generic,
             "{what}: specialized build loads more from the vmctx ({specialized}) than the \
@@ -375,25 +333,6 @@ impl Folding {
             self.explained
         );
     }
-}
-
-#[test]
-fn vmctx_loads_are_counted_from_clif() {
-    let clif = "function u0:0(i64 vmctx, i64, i32) -> i32 system_v {
-    gv0 = vmctx
-    gv1 = load.i64 notrap aligned gv0
-
-                                block0(v0: i64, v1: i64, v2: i32):
-@0040                               v3 = load.i64 notrap aligned readonly can_move v0+48
-@0040                               v4 = load.i32 notrap aligned v3
-@0044                               v5 = uload8.i32 notrap aligned readonly v0-8
-@0046                               v6 = iadd v4, v2
-@0046                               store notrap aligned v6, v0+16
-@0048                               return v6
-}";
-    assert_eq!(vmctx_loads(clif), 2);
-    let no_vmctx_reads = clif.replace("v0+48", "v1+48").replace("v0-8", "v2");
-    assert_eq!(vmctx_loads(&no_vmctx_reads), 0);
 }
 
 #[test]

@@ -15,6 +15,11 @@
 //!   binding is used, the hand build imports nothing, and both validate as WebAssembly 2.0
 //!   without SIMD (stagec has none).
 //!
+//! One more trial, `explain-counts`, compares the counts of [`Module::explain`] (CLIF and
+//! machine instructions, vmctx loads, calls by kind) of the hot functions listed in
+//! `tests/explain-counts.txt`, specialized on the manifest's bindings, with the file
+//! (`stagec_tests::explain_counts`; `STAGEC_BLESS=1` rewrites it).
+//!
 //! Each run calls `invoke` twice on one instance (a benchmark calls it repeatedly, so it
 //! must not depend on state left by an earlier call), or `STAGEC_WORKLOADS_TIMES=N` times
 //! (N ≥ 2), then printing the median time of the calls after the first (compilation
@@ -410,6 +415,62 @@ fn load_manifest() -> Result<Vec<Workload>> {
     Ok(manifest.workload)
 }
 
+/// The `explain-counts` trial: every function of `tests/explain-counts.txt` explained,
+/// specialized on its workload's bindings, against the recorded counts (rewritten when
+/// blessing).
+fn check_explain_counts(workloads: &[Arc<Workload>]) -> Result<()> {
+    use stagec_tests::explain_counts::{
+        EXPLAIN_BLESS_COMMAND, ExplainCounts, FunctionCounts, compare,
+    };
+    let path = stagec_tests::workspace_root().join("tests/explain-counts.txt");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut file = ExplainCounts::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    ensure!(
+        !file.entries.is_empty(),
+        "{} guards no function",
+        path.display()
+    );
+    let engine = Engine::new(Default::default())?;
+    let mut changes = Vec::new();
+    for entry in &mut file.entries {
+        let w = workloads
+            .iter()
+            .find(|w| w.name == entry.workload)
+            .ok_or_else(|| anyhow!("{}: no workload `{}`", path.display(), entry.workload))?;
+        let pre = preimports(&engine, w)?;
+        let explained = Module::explain(
+            &engine,
+            read(&w.wasm)?,
+            &pre,
+            &entry.func.to_string(),
+            &Default::default(),
+        )
+        .with_context(|| format!("explaining {} function {}", w.name, entry.func))?;
+        let now = FunctionCounts::of(&explained.specialized);
+        if let Some(change) = compare(entry, now) {
+            changes.push(change);
+        }
+        entry.counts = now;
+    }
+    if stagec_tests::blessing() {
+        std::fs::write(&path, file.render())?;
+        return Ok(());
+    }
+    ensure!(
+        changes.is_empty(),
+        "the specialized builds' counts moved against {}:\n{}\nA regression means an \
+         optimization stopped firing; if every change is intended, bless with `{EXPLAIN_BLESS_COMMAND}`",
+        path.display(),
+        changes
+            .iter()
+            .map(|c| format!("  {c}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    Ok(())
+}
+
 fn trial(
     w: &Arc<Workload>,
     way: &str,
@@ -428,8 +489,15 @@ fn main() {
     let args = Arguments::from_args();
     let trials = match load_manifest() {
         Ok(workloads) => {
-            let mut trials = vec![parse_self_test()];
-            for w in workloads.into_iter().map(Arc::new) {
+            let workloads: Vec<Arc<Workload>> = workloads.into_iter().map(Arc::new).collect();
+            let all = workloads.clone();
+            let mut trials = vec![
+                parse_self_test(),
+                Trial::test("explain-counts", move || {
+                    check_explain_counts(&all).map_err(|e| Failed::from(format!("{e:#}")))
+                }),
+            ];
+            for w in workloads {
                 trials.push(trial(&w, "shape", check_shape));
                 trials.push(trial(&w, "preimports", run_preimports));
                 trials.push(trial(&w, "imports", run_imports));

@@ -5,9 +5,11 @@
 //! cargo run --release -p stagec-benches --bin bench-table -- [--runs N] [--kernel NAME]...
 //! ```
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use stagec_benches::cli::positive;
+use stagec_benches::counts;
+use stagec_benches::runner::EngineKind;
 use stagec_benches::stats::{Placed, geomean};
 use stagec_benches::timing::{Check, Contender, across_placements};
 use stagec_benches::{Bench, KERNELS, Kernel};
@@ -29,6 +31,13 @@ struct Options {
     /// Only this kernel (repeatable; default: all)
     #[arg(long = "kernel", value_name = "NAME", value_parser = kernel)]
     kernels: Vec<&'static Kernel>,
+    /// Also count the instructions of one `run` call per variant (callgrind; slow: the
+    /// kernels are compiled and called again under valgrind)
+    #[arg(long)]
+    counts: bool,
+    /// Internal: the counting run under callgrind (see `stagec_benches::counts`)
+    #[arg(long, hide = true)]
+    count_child: bool,
     /// Ignored: `cargo bench` passes it to every target
     #[arg(long, hide = true)]
     bench: bool,
@@ -48,6 +57,8 @@ struct Row {
     kernel: &'static Kernel,
     checksum: i64,
     times: Vec<Placed>,
+    /// Instructions of one `run` call per variant, at placement 0 (with `--counts`).
+    counts: Option<Vec<u64>>,
 }
 
 impl Row {
@@ -71,6 +82,11 @@ impl Row {
     /// Speedup of stagec-spec over variant `v`: t_v / t_spec.
     fn speedup(&self, v: usize) -> f64 {
         self.median(v) / self.median(0)
+    }
+    /// Instructions of variant `v` over stagec spec's, with `--counts`.
+    fn count_ratio(&self, v: usize) -> Option<f64> {
+        let counts = self.counts.as_ref()?;
+        Some(counts::ratio(counts[v], counts[0]))
     }
 }
 
@@ -96,13 +112,57 @@ fn measure(kernel: &'static Kernel, opts: &Options) -> Result<Row> {
         kernel,
         checksum: timed.checksum.context("the checksum was checked")?,
         times: timed.placed,
+        counts: None,
     })
+}
+
+/// The child's part of `--counts`, under callgrind: every kernel at placement 0, its four
+/// variants checked, warmed up and one call each counted.
+fn count_child(opts: &Options) -> Result<()> {
+    if !counts::running_on_valgrind() {
+        bail!("--count-child runs under callgrind, started by --counts");
+    }
+    for kernel in &opts.kernels {
+        let mut bench = Bench::placed(kernel, kernel.arg, 0)?;
+        counts::count_runners(
+            kernel.name,
+            &mut bench.runners,
+            &[kernel.arg],
+            bench.checksum,
+        )?;
+    }
+    Ok(())
+}
+
+/// `--counts`: runs [`count_child`] under callgrind and gives every row its counts.
+fn add_counts(rows: &mut [Row]) -> Result<()> {
+    let mut args = vec!["--count-child".to_string()];
+    for row in rows.iter() {
+        args.extend(["--kernel".to_string(), row.kernel.name.to_string()]);
+    }
+    eprintln!("counting instructions under callgrind ...");
+    let counted = counts::Callgrind::new()?.run(&args)?;
+    for row in rows {
+        let per_variant = EngineKind::IN_PROCESS
+            .iter()
+            .map(|&e| {
+                counted
+                    .get(&counts::label(row.kernel.name, e))
+                    .with_context(|| format!("no count of {} {}", row.kernel.name, e.name()))
+            })
+            .collect::<Result<Vec<u64>>>()?;
+        row.counts = Some(per_variant);
+    }
+    Ok(())
 }
 
 fn main() -> Result<()> {
     let mut opts = Options::parse();
     if opts.kernels.is_empty() {
         opts.kernels = KERNELS.iter().collect();
+    }
+    if opts.count_child {
+        return count_child(&opts);
     }
     let mut rows = Vec::new();
     for kernel in &opts.kernels {
@@ -112,7 +172,13 @@ fn main() -> Result<()> {
         );
         rows.push(measure(kernel, &opts)?);
     }
+    if opts.counts {
+        add_counts(&mut rows)?;
+    }
     print_table(&rows, &opts);
+    if opts.counts {
+        print_counts(&rows);
+    }
     Ok(())
 }
 
@@ -193,6 +259,54 @@ fn print_table(rows: &[Row], opts: &Options) {
     }
 }
 
+/// The instruction counts, each ratio next to the wall-time ratio of the main table.
+fn print_counts(rows: &[Row]) {
+    println!(
+        "\nInstructions per `run` call (callgrind `Ir`, one call per variant at placement 0, \
+         after a checked and a warm-up call); each ratio cell is `time ratio / instruction \
+         ratio`, t(other) / t(stagec spec) and Ir(other) / Ir(stagec spec).\n"
+    );
+    if let Some(counter) = counts::counter_description() {
+        println!("Counter: {counter}.\n");
+    }
+    println!(
+        "| kernel | Ir stagec spec | Ir stagec indir | Ir wasmtime | Ir wasmtime hand | spec vs indir | spec vs wasmtime hand | spec vs wasmtime |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let both = |row: &Row, v: usize| match row.count_ratio(v) {
+        Some(c) => format!("{:.2}× / {c:.2}×", row.speedup(v)),
+        None => format!("{:.2}× / —", row.speedup(v)),
+    };
+    for row in rows {
+        let Some(counts) = &row.counts else { continue };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.kernel.name,
+            counts[0],
+            counts[1],
+            counts[2],
+            counts[3],
+            both(row, 1),
+            both(row, 3),
+            both(row, 2),
+        );
+    }
+    let specializable: Vec<&Row> = rows.iter().filter(|r| !r.kernel.control).collect();
+    let g = |v: usize| {
+        let time = geomean(specializable.iter().map(|r| r.speedup(v)))?;
+        let count = geomean(
+            specializable
+                .iter()
+                .map(|r| r.count_ratio(v))
+                .collect::<Option<Vec<_>>>()?,
+        )?;
+        Some(format!("**{time:.2}× / {count:.2}×**"))
+    };
+    if let (Some(indir), Some(hand), Some(wasmtime)) = (g(1), g(3), g(2)) {
+        println!("| **geomean (a–d)** | | | | | {indir} | {hand} | {wasmtime} |");
+    }
+}
+
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
 }
@@ -206,7 +320,7 @@ mod tests {
     fn flags_and_defaults() {
         let o = try_parse::<Options>(&[]).unwrap();
         assert_eq!((o.runs, o.placements, o.warmup), (15, 4, 2));
-        assert!(o.kernels.is_empty() && !o.bench);
+        assert!(o.kernels.is_empty() && !o.bench && !o.counts && !o.count_child);
         let o = try_parse::<Options>(&[
             "--runs=3",
             "--placements",
@@ -218,8 +332,10 @@ mod tests {
             "--kernel",
             "interp",
             "--bench",
+            "--counts",
         ])
         .unwrap();
+        assert!(o.counts && !o.count_child);
         assert_eq!((o.runs, o.placements, o.warmup), (3, 1, 0));
         let names: Vec<&str> = o.kernels.iter().map(|k| k.name).collect();
         assert_eq!(names, ["sha", "interp"]);

@@ -11,6 +11,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use stagec_benches::cli::positive;
+use stagec_benches::counts;
 use stagec_benches::report::Report;
 use stagec_benches::report::machine::{self, Machine};
 use stagec_benches::runner::{EngineKind, node};
@@ -46,6 +47,13 @@ struct Args {
     /// Do not run node even if it is on PATH
     #[arg(long)]
     no_node: bool,
+    /// Also count the instructions of one call per in-process engine (callgrind; slow:
+    /// every workload is compiled and called again under valgrind)
+    #[arg(long)]
+    counts: bool,
+    /// Internal: the counting run under callgrind (see `stagec_benches::counts`)
+    #[arg(long, hide = true)]
+    count_child: bool,
 }
 
 impl Args {
@@ -127,6 +135,15 @@ fn main() -> Result<()> {
             );
         }
     }
+    if args.count_child {
+        if !counts::running_on_valgrind() {
+            bail!("--count-child runs under callgrind, started by --counts");
+        }
+        for workload in &workloads {
+            measure::count(workload).with_context(|| format!("workload `{}`", workload.name))?;
+        }
+        return Ok(());
+    }
     let mut options = args.options();
     let node_version = if options.node { node::version() } else { None };
     if options.node && node_version.is_none() {
@@ -143,6 +160,19 @@ fn main() -> Result<()> {
             .with_context(|| format!("workload `{}`", workload.name))?;
         results.push(result);
     }
+    let counter = if args.counts {
+        let mut child = vec!["--count-child".to_string(), "--manifest".to_string()];
+        child.push(manifest_path.display().to_string());
+        for f in &args.filters {
+            child.extend(["--filter".to_string(), f.clone()]);
+        }
+        eprintln!("counting instructions under callgrind ...");
+        let counted = counts::Callgrind::new()?.run(&child)?;
+        measure::add_counts(&mut results, &counted)?;
+        counts::counter_description()
+    } else {
+        None
+    };
     let manifest = std::path::absolute(&manifest_path)
         .ok()
         .and_then(|p| p.strip_prefix(workspace()).ok().map(Path::to_path_buf))
@@ -155,6 +185,7 @@ fn main() -> Result<()> {
         quick: args.quick,
         options,
         machine,
+        counter,
         workloads: results,
     };
     for file in report.write(&out)? {
@@ -208,6 +239,8 @@ mod tests {
         assert_eq!(args.filters, ["sha", "png"]);
         assert_eq!(args.manifest, Some(PathBuf::from("m.toml")));
         assert_eq!(args.out, Some(PathBuf::from("o")));
+        assert!(!args.counts && !args.count_child);
+        assert!(try_parse::<Args>(&["--counts"]).unwrap().counts);
         assert!(try_parse::<Args>(&["--runs", "0"]).is_err());
     }
 }

@@ -62,6 +62,9 @@ fn write_all(md: &mut String, r: &Report) -> std::fmt::Result {
         Some(v) => writeln!(md, "| node | {v} |")?,
         None => writeln!(md, "| node | not run |")?,
     }
+    if let Some(counter) = &r.counter {
+        writeln!(md, "| instructions | {counter} |")?;
+    }
     writeln!(md, "| date | {} |", m.date)?;
     writeln!(md, "| commit | {} |", m.commit)?;
     writeln!(
@@ -193,6 +196,8 @@ fn write_all(md: &mut String, r: &Report) -> std::fmt::Result {
         by_min.join(", ")
     )?;
 
+    write_counts(md, r, &engines, &compared)?;
+
     writeln!(
         md,
         "![time per workload relative to stagec indirection]({TIME_PLOT})\n"
@@ -257,4 +262,87 @@ fn write_all(md: &mut String, r: &Report) -> std::fmt::Result {
         "\nRaw samples: [results.json](results.json) (`workloads[].engines[].samples_ms`)."
     )?;
     Ok(())
+}
+
+/// The instruction counts (with `--counts`), each ratio beside the wall-time ratio.
+fn write_counts(
+    md: &mut String,
+    r: &Report,
+    engines: &[EngineKind],
+    compared: &[EngineKind],
+) -> std::fmt::Result {
+    let counted: Vec<EngineKind> = engines
+        .iter()
+        .copied()
+        .filter(|&e| {
+            r.workloads
+                .iter()
+                .any(|w| w.engine(e).is_some_and(|x| x.instructions.is_some()))
+        })
+        .collect();
+    if counted.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        md,
+        "## Instructions per call
+"
+    )?;
+    writeln!(
+        md,
+        "One call per engine, after the checked first call and a warm-up call, counted in a \
+         separate run under callgrind (see the machine table; node is not counted: V8 does \
+         not run under valgrind). Instruction counts do not move with the machine's load or \
+         code placement; wall time does. Each ratio cell is `time ratio / instruction ratio`: \
+         median(X) / median(stagec spec) and Ir(X) / Ir(stagec spec).\n"
+    )?;
+    let mut header = String::from("| workload |");
+    let mut rule = String::from("|---|");
+    for e in &counted {
+        let _ = write!(header, " Ir {} |", e.label());
+        rule.push_str("---:|");
+    }
+    let ratios: Vec<EngineKind> = compared
+        .iter()
+        .copied()
+        .filter(|e| counted.contains(e))
+        .collect();
+    for e in &ratios {
+        let _ = write!(header, " vs {} |", e.label());
+        rule.push_str("---:|");
+    }
+    writeln!(md, "{header}\n{rule}")?;
+    for w in &r.workloads {
+        write!(md, "| {} |", w.name)?;
+        for &e in &counted {
+            match w.engine(e).and_then(|x| x.instructions) {
+                Some(n) => write!(md, " {n} |")?,
+                None => write!(md, " — |")?,
+            }
+        }
+        for &e in &ratios {
+            match (w.speedup(e), w.count_ratio(e)) {
+                (Some(t), Some(c)) => write!(md, " {t:.2}× / {c:.2}× |")?,
+                _ => write!(md, " — |")?,
+            }
+        }
+        writeln!(md)?;
+    }
+    write!(md, "| **geomean** |")?;
+    for _ in &counted {
+        write!(md, " |")?;
+    }
+    for &e in &ratios {
+        let time = geomean(
+            r.workloads
+                .iter()
+                .filter_map(|w| w.count_ratio(e).and(w.speedup(e))),
+        );
+        let count = geomean(r.workloads.iter().filter_map(|w| w.count_ratio(e)));
+        match (time, count) {
+            (Some(t), Some(c)) => write!(md, " **{t:.2}× / {c:.2}×** |")?,
+            _ => write!(md, " — |")?,
+        }
+    }
+    writeln!(md, "\n")
 }

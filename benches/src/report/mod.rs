@@ -32,6 +32,9 @@ pub struct Report {
     pub options: Options,
     /// The machine and software.
     pub machine: Machine,
+    /// Where the instruction counts come from (with `--counts`; see
+    /// [`crate::counts::counter_description`]).
+    pub counter: Option<String>,
     /// Per workload, in manifest order.
     pub workloads: Vec<WorkloadResult>,
 }

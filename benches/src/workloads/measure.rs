@@ -37,6 +37,8 @@ pub struct EngineResult {
     pub compile_ms: f64,
     /// One timed call each, in milliseconds.
     pub samples_ms: Samples,
+    /// Instructions of one call (callgrind `Ir`, with `--counts`; in-process engines only).
+    pub instructions: Option<u64>,
 }
 
 impl EngineResult {
@@ -89,6 +91,15 @@ impl WorkloadResult {
     /// Speedup of stagec spec over `engine`: median(engine) / median(stagec spec).
     pub fn speedup(&self, engine: EngineKind) -> Option<f64> {
         Some(self.median(engine)? / self.median(EngineKind::StagecSpec)?)
+    }
+
+    /// Instructions of `engine` over stagec spec's, if both were counted.
+    pub fn count_ratio(&self, engine: EngineKind) -> Option<f64> {
+        let count = |e| self.engine(e)?.instructions;
+        Some(crate::counts::ratio(
+            count(engine)?,
+            count(EngineKind::StagecSpec)?,
+        ))
     }
 }
 
@@ -216,6 +227,7 @@ pub fn measure(
             result: workload.checksum,
             compile_ms: built.compile_ms,
             samples_ms,
+            instructions: None,
         })
         .collect();
     for (engine, run) in node_runs {
@@ -224,6 +236,7 @@ pub fn measure(
             result: workload.checksum,
             compile_ms: run.compile_ms,
             samples_ms: Samples::new(run.samples_ms).context("node timed no calls")?,
+            instructions: None,
         });
     }
     Ok(WorkloadResult {
@@ -235,6 +248,38 @@ pub fn measure(
         checksum: workload.checksum,
         engines,
     })
+}
+
+/// The child's part of `--counts`, under callgrind: builds `workload`'s in-process engines
+/// and counts one call of each (see [`crate::counts::count_runners`]).
+pub fn count(workload: &Workload) -> Result<()> {
+    let (plan, _) = resolve::plan(workload)?;
+    let mut runners = Vec::new();
+    for engine in EngineKind::IN_PROCESS {
+        if engine.is_hand() && plan.hand.is_none() {
+            continue;
+        }
+        let runner = runner::build(engine, &plan, &workload.invoke, BuildOptions::default())
+            .with_context(|| engine.label())?;
+        runners.push((engine, runner));
+    }
+    crate::counts::count_runners(&workload.name, &mut runners, &[], workload.checksum)
+}
+
+/// Gives every in-process engine of `results` its count from `counted` (the child's
+/// regions); fails if one is missing.
+pub fn add_counts(results: &mut [WorkloadResult], counted: &crate::counts::Counts) -> Result<()> {
+    for w in results {
+        for e in w.engines.iter_mut().filter(|e| !e.engine.is_node()) {
+            let label = crate::counts::label(&w.name, e.engine);
+            e.instructions = Some(
+                counted
+                    .get(&label)
+                    .with_context(|| format!("no count of {} {}", w.name, e.engine.label()))?,
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -350,13 +395,33 @@ mod tests {
             quick: true,
             options,
             machine: Machine::collect(Path::new(env!("CARGO_MANIFEST_DIR")), None),
+            counter: Some("test counter".into()),
             workloads: vec![result],
         };
+        // Counts as `--counts` adds them: stagec spec 100, the others 150.
+        let mut counted = crate::counts::Counts::default();
+        for e in EngineKind::IN_PROCESS {
+            let n = if e == EngineKind::StagecSpec {
+                100
+            } else {
+                150
+            };
+            counted.0.push((crate::counts::label("mix", e), n));
+        }
+        let mut report = report;
+        add_counts(&mut report.workloads, &counted).unwrap();
+        assert_eq!(
+            report.workloads[0].count_ratio(EngineKind::StagecIndir),
+            Some(1.5)
+        );
         let files = report.write(&out.0).unwrap();
         assert_eq!(files.len(), 4);
         let md = std::fs::read_to_string(out.0.join("RESULTS.md")).unwrap();
         assert!(md.contains("| mix | c |"), "{md}");
         assert!(md.contains("| **geomean** |"), "{md}");
+        assert!(md.contains("| instructions | test counter |"), "{md}");
+        assert!(md.contains("| mix | 100 | 150 | 150 | 150 |"), "{md}");
+        assert!(md.contains(" / 1.50× |"), "{md}");
         for plot in [crate::report::TIME_PLOT, crate::report::SPEEDUP_PLOT] {
             let svg = std::fs::read_to_string(out.0.join(plot)).unwrap();
             // The workload's name is an axis label: SVG text, on a line of its own.

@@ -46,6 +46,11 @@ pub enum ArtifactError {
     SnapshotFlag(u8),
     /// Bytes follow the payload.
     TrailingBytes,
+    /// An artifact's code range lies outside the file's code section.
+    CodeOutsideFile {
+        /// Offset in the payload of the artifact's code range.
+        at: usize,
+    },
     /// A cache entry found under another key than its own.
     OtherKey,
     /// The recipe is malformed.
@@ -121,6 +126,10 @@ impl fmt::Display for ArtifactError {
                 write!(f, "payload: unknown snapshot flag {flag}")
             }
             ArtifactError::TrailingBytes => f.write_str("trailing bytes after the payload"),
+            ArtifactError::CodeOutsideFile { at } => write!(
+                f,
+                "payload: the code range at offset {at} lies outside the code section"
+            ),
             ArtifactError::OtherKey => f.write_str("it is the entry of another key"),
             ArtifactError::Recipe(e) => write!(f, "recipe: {e}"),
             ArtifactError::MissingCheck(check) => write!(
