@@ -38,7 +38,7 @@ pub use fixed::fixed_addresses;
 pub use stagec_environ::artifact::Artifact;
 pub use units::{
     CompileOptions, CompileUnit, ConstValue, DEFAULT_INLINE_THRESHOLD, Explanation, FixedInstance,
-    ImportBinding,
+    ImportBinding, MemoryExtent,
 };
 
 use compile::{

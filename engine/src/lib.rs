@@ -92,7 +92,7 @@ pub use serialize::is_artifact;
 pub use stagec_codegen::{CompileOptions, Explanation};
 pub use stagec_environ::TrapKind;
 pub use stagec_frontend::{
-    EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,
+    EntityType, ExternKind, FuncType, GlobalType, IndexType, Limits, MemoryType, TableType,
 };
 pub use stagec_frontend::{Stage, StageKind, StagedModule, encode_swasm, parse_swasm, parse_swat};
 pub use staged::{FRESH_MODULE, FRESH_NAME};
