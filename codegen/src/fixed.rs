@@ -73,7 +73,7 @@ fn walk(units: &[CompileUnit<'_>]) -> Vec<usize> {
         for binding in &unit.imports {
             match *binding {
                 ImportBinding::GlobalAt(address) => out.push(address),
-                ImportBinding::MemoryAt { base, def } => out.extend([base, def]),
+                ImportBinding::MemoryAt { base, def, .. } => out.extend([base, def]),
                 ImportBinding::TableAt { def } => out.push(def),
                 ImportBinding::Runtime
                 | ImportBinding::Constant(_)

@@ -42,7 +42,7 @@ pub use known::{KNOWN_CODE_CALLEE_BUDGET, KNOWN_CODE_MAX_BODY, known_code_functi
 pub use stagec_environ::artifact::Artifact;
 pub use units::{
     CompileOptions, CompileUnit, ConstValue, DEFAULT_INLINE_THRESHOLD, Explanation, FixedInstance,
-    ImportBinding,
+    ImportBinding, MemoryExtent,
 };
 
 use compile::{

@@ -18,7 +18,8 @@
 use crate::{BindingError, BindingProblem, CodegenError, CodegenErrorKind, UnitsProblem};
 use stagec_environ::vmoffsets::VMOffsets;
 use stagec_frontend::{
-    EntityType, ExternKind, FuncType, Import, ModuleInfo, ParsedModule, ValType,
+    ConstExpr, EntityType, ExternKind, FuncType, Import, MemoryType, ModuleInfo, ParsedModule,
+    ValType,
 };
 
 /// A compile-time constant for an immutable global import.
@@ -42,6 +43,47 @@ impl ConstValue {
             ConstValue::I64(_) => ValType::I64,
             ConstValue::F32(_) => ValType::F32,
             ConstValue::F64(_) => ValType::F64,
+        }
+    }
+}
+
+/// What compiled code may assume about the length of a memory for as long as the code
+/// runs: memories only grow, so the length at compile time of a memory that already exists
+/// (a provider's, a live one) is a lower bound; the maximum of its type an upper bound.
+/// A memory whose two bounds are equal has a fixed length.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MemoryExtent {
+    /// The memory is never shorter than this many bytes.
+    pub min_bytes: u64,
+    /// The memory is never longer than this many bytes (`None`: no bound known).
+    pub max_bytes: Option<u64>,
+}
+
+impl MemoryExtent {
+    /// What a memory type guarantees of every memory of that type (also of an imported
+    /// one: import matching checks that the memory's limits lie within the type's).
+    pub fn of_type(ty: &MemoryType) -> Self {
+        let page = stagec_environ::memory::PAGE_SIZE;
+        MemoryExtent {
+            min_bytes: ty.limits.min.saturating_mul(page),
+            max_bytes: ty.limits.max.map(|max| max.saturating_mul(page)),
+        }
+    }
+
+    /// The length, when it can never change.
+    pub fn fixed_bytes(&self) -> Option<u64> {
+        self.max_bytes.filter(|&max| max == self.min_bytes)
+    }
+
+    /// The tighter of two descriptions of the same memory.
+    fn meet(self, other: MemoryExtent) -> MemoryExtent {
+        let max_bytes = match (self.max_bytes, other.max_bytes) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        MemoryExtent {
+            min_bytes: self.min_bytes.max(other.min_bytes),
+            max_bytes,
         }
     }
 }
@@ -70,6 +112,8 @@ pub enum ImportBinding {
         base: usize,
         /// Address of the memory's `VMMemoryDefinition`.
         def: usize,
+        /// What is known of its length (its length now, its type's maximum).
+        extent: MemoryExtent,
     },
     /// A table whose `VMTableDefinition` is at this fixed address.
     TableAt {
@@ -97,6 +141,9 @@ pub struct FixedInstance {
     pub vmctx: usize,
     /// `(base, def)` of every memory, imported first.
     pub memories: Vec<(usize, usize)>,
+    /// What is known of the length of every memory, imported first (a memory without an
+    /// entry: only what its type guarantees).
+    pub memory_extents: Vec<MemoryExtent>,
     /// Address of the `VMTableDefinition` of every table, imported first.
     pub tables: Vec<usize>,
     /// Address of the `VMGlobal` of every global, imported first.
@@ -276,6 +323,8 @@ pub(crate) struct UnitPlan<'m> {
     pub(crate) globals: Vec<GlobalPlace>,
     /// Every memory index.
     pub(crate) memories: Vec<MemoryPlace>,
+    /// What is known of every memory's length, by memory index.
+    pub(crate) memory_extents: Vec<MemoryExtent>,
     /// Every table index.
     pub(crate) tables: Vec<TablePlace>,
 }
@@ -480,8 +529,14 @@ fn plan_unit<'m>(
         funcs: Vec::with_capacity(info.functions.len()),
         globals: Vec::with_capacity(info.globals.len()),
         memories: Vec::with_capacity(info.memories.len()),
+        memory_extents: info.memories.iter().map(MemoryExtent::of_type).collect(),
         tables: Vec::with_capacity(info.tables.len()),
     };
+    if let Some(f) = fixed {
+        for (extent, known) in plan.memory_extents.iter_mut().zip(&f.memory_extents) {
+            *extent = extent.meet(*known);
+        }
+    }
     // Imports, in import order; defined entities after them.
     let indices = import_indices(info);
     for ((import, binding), &index) in info.imports.iter().zip(&unit.imports).zip(&indices) {
@@ -525,7 +580,9 @@ fn plan_unit<'m>(
                     None => MemoryPlace::Vmctx,
                 });
             }
-            (EntityType::Memory(_), ImportBinding::MemoryAt { base, def }) => {
+            (EntityType::Memory(_), ImportBinding::MemoryAt { base, def, extent }) => {
+                let m = plan.memories.len();
+                plan.memory_extents[m] = plan.memory_extents[m].meet(*extent);
                 plan.memories.push(MemoryPlace::At {
                     base: *base,
                     def: *def,
@@ -555,9 +612,14 @@ fn plan_unit<'m>(
         });
     }
     for g in info.num_imported_globals as usize..info.globals.len() {
-        plan.globals.push(match fixed {
-            Some(f) => GlobalPlace::At(f.globals[g]),
-            None => GlobalPlace::VmctxDefined,
+        let init = &info.global_inits[g - info.num_imported_globals as usize];
+        let known = (!info.globals[g].mutable)
+            .then(|| constant_init(info.globals[g].ty, init, &plan.globals))
+            .flatten();
+        plan.globals.push(match (known, fixed) {
+            (Some(c), _) => GlobalPlace::Constant(c),
+            (None, Some(f)) => GlobalPlace::At(f.globals[g]),
+            (None, None) => GlobalPlace::VmctxDefined,
         });
     }
     for m in info.num_imported_memories as usize..info.memories.len() {
@@ -580,6 +642,29 @@ fn plan_unit<'m>(
     debug_assert_eq!(plan.memories.len(), info.memories.len());
     debug_assert_eq!(plan.tables.len(), info.tables.len());
     Ok(plan)
+}
+
+/// The value of a defined global of type `ty` initialised by `init`, when it is known at
+/// compile time: a literal, or (extended constant expressions) arithmetic over literals
+/// and globals planned as constants (preimports, preexports of earlier stages, and
+/// immutable globals known this way).
+fn constant_init(ty: ValType, init: &ConstExpr, globals: &[GlobalPlace]) -> Option<ConstValue> {
+    let known = |g: u32| match globals.get(g as usize)? {
+        GlobalPlace::Constant(ConstValue::I32(v)) => Some(u64::from(*v as u32)),
+        GlobalPlace::Constant(ConstValue::I64(v)) => Some(*v as u64),
+        _ => None,
+    };
+    match (ty, init) {
+        (ValType::F32, ConstExpr::F32(bits)) => Some(ConstValue::F32(*bits)),
+        (ValType::F64, ConstExpr::F64(bits)) => Some(ConstValue::F64(*bits)),
+        (ValType::F32 | ValType::F64, ConstExpr::GlobalGet(g)) => match globals.get(*g as usize)? {
+            GlobalPlace::Constant(c) if c.ty() == ty => Some(*c),
+            _ => None,
+        },
+        (ValType::I32, _) => Some(ConstValue::I32(init.eval_int(known)? as u32 as i32)),
+        (ValType::I64, _) => Some(ConstValue::I64(init.eval_int(known)? as i64)),
+        _ => None,
+    }
 }
 
 /// How code of unit `caller` calls function `func` of unit `target`, expected to have

@@ -6,7 +6,7 @@ mod common;
 use common::{CONSUMER, PROVIDER, compile_err, fixed_unit, parse, unit};
 use stagec_codegen::{
     BindingProblem, CodegenErrorKind, CompileOptions, Compiler, ConstValue, ImportBinding,
-    UnitsProblem,
+    MemoryExtent, UnitsProblem,
 };
 
 use ImportBinding::{Constant, Runtime};
@@ -31,7 +31,14 @@ fn mismatched_bindings_are_errors_naming_the_import() {
     let cases = [
         (with(0, Constant(ConstValue::I32(1))), "env.f"),
         (
-            with(1, ImportBinding::MemoryAt { base: 0, def: 0 }),
+            with(
+                1,
+                ImportBinding::MemoryAt {
+                    base: 0,
+                    def: 0,
+                    extent: MemoryExtent::default(),
+                },
+            ),
             "env.g",
         ),
         (with(1, Constant(ConstValue::I64(1))), "env.g"),

@@ -8,7 +8,10 @@ mod common;
 use common::{
     CONSUMER, PROVIDER, compile, compile_err, count, explain, fixed_unit, opts, parse, unit,
 };
-use stagec_codegen::{CodegenErrorKind, CompileUnit, Compiler, ConstValue, ImportBinding};
+use stagec_codegen::{
+    Artifact, CodegenErrorKind, CompileOptions, CompileUnit, Compiler, ConstValue, Explanation,
+    ImportBinding, MemoryExtent,
+};
 use stagec_environ::TrapKind;
 use stagec_environ::artifact::RelocTarget;
 
@@ -263,6 +266,7 @@ fn bound_memory_needs_no_vmctx_load() {
             ImportBinding::MemoryAt {
                 base: 0x7000_0000,
                 def: 0x5000,
+                extent: MemoryExtent::default(),
             },
             Constant(ConstValue::I32(12)),
         ],
@@ -613,4 +617,104 @@ fn many_units_compile_deterministically_in_parallel() {
     assert_eq!(a.code, b.code);
     assert_eq!(a.relocations, b.relocations);
     assert_eq!(a.traps, b.traps);
+}
+
+#[test]
+fn extended_constant_global_over_preimports_is_a_constant() {
+    // `$layout` = n * 8 + 4: known at compile time when `n` is preimported.
+    let m = parse(
+        r#"(module
+            (import "env" "n" (global $n i32))
+            (global $layout i32 (i32.add (i32.mul (global.get $n) (i32.const 8)) (i32.const 4)))
+            (func (result i32) (global.get $layout)))"#,
+    );
+    let specialized = explain(
+        &[unit(&m, vec![Constant(ConstValue::I32(5))])],
+        &opts(100),
+        0,
+    );
+    assert_eq!(count(&specialized.clif, "load"), 0, "{}", specialized.clif);
+    assert!(
+        specialized.clif.contains("iconst.i32 44"),
+        "{}",
+        specialized.clif
+    );
+    let generic = explain(&[unit(&m, vec![Runtime])], &opts(100), 0);
+    assert_eq!(count(&generic.clif, "load"), 1, "{}", generic.clif);
+}
+
+#[test]
+fn preimported_memories_keep_a_fixed_base_each() {
+    let m = parse(
+        r#"(module
+            (import "env" "a" (memory $a 1))
+            (import "env" "b" (memory $b 1))
+            (func (result i32) (i32.load $a (i32.const 8)))
+            (func (result i32) (i32.load $b (i32.const 8))))"#,
+    );
+    let at = |base, def| ImportBinding::MemoryAt {
+        base,
+        def,
+        extent: MemoryExtent::default(),
+    };
+    let units = [unit(
+        &m,
+        vec![at(0x7000_0000, 0x5000), at(0x9000_0000, 0x6000)],
+    )];
+    for (func, base, other) in [(0, 0x7000_0000, 0x9000_0000), (1, 0x9000_0000, 0x7000_0000)] {
+        let e = explain(&units, &opts(100), func);
+        assert_eq!(count(&e.clif, "load"), 1, "{}", e.clif);
+        assert!(refers_to(&e.clif, &units, base), "{}", e.clif);
+        assert!(!refers_to(&e.clif, &units, other), "{}", e.clif);
+    }
+}
+
+#[test]
+fn memory64_checks_only_what_the_known_bounds_do_not_cover() {
+    let m = parse(
+        r#"(module
+            (import "env" "mem" (memory i64 2))
+            (func (result i32) (i32.load (i64.const 65536)))
+            (func (param i64) (result i32) (i32.load (local.get 0)))
+            (func (param i32) (result i32) (i32.load offset=8 (i64.extend_i32_u (local.get 0)))))"#,
+    );
+    // The provider's memory is `(memory i64 2 2)`: its length never changes.
+    let fixed_size = MemoryExtent {
+        min_bytes: 2 << 16,
+        max_bytes: Some(2 << 16),
+    };
+    let bound = [unit(
+        &m,
+        vec![ImportBinding::MemoryAt {
+            base: 0x7000_0000,
+            def: 0x5000,
+            extent: fixed_size,
+        }],
+    )];
+    let generic = [unit(&m, vec![Runtime])];
+    let checks = |units: &[CompileUnit<'_>], func| {
+        let e = explain(units, &opts(100), func);
+        (
+            count(&e.clif, "icmp") + count(&e.clif, "trapnz"),
+            count(&e.clif, "load"),
+            e.clif,
+        )
+    };
+    // A constant address inside the known length: no check, a displacement.
+    let (n, loads, clif) = checks(&bound, 0);
+    assert_eq!((n, loads), (0, 1), "{clif}");
+    assert!(clif.contains("+0x0001_0000"), "{clif}");
+    // Any address: one comparison, against the constant length (no length load).
+    let (n, loads, clif) = checks(&bound, 1);
+    assert_eq!((n, loads), (2, 1), "{clif}");
+    assert!(clif.contains("iconst.i64 0x0002_0000"), "{clif}");
+    // Generic (the import's type allows growth): against the length loaded at run time.
+    let (n, loads, clif) = checks(&generic, 1);
+    assert_eq!(n, 2, "{clif}");
+    assert!(loads >= 3 && !clif.contains("0x0002_0000"), "{clif}");
+    // An address below 2^32 with a small offset: the reservation covers it.
+    for units in [&bound[..], &generic[..]] {
+        let (n, _, clif) = checks(units, 2);
+        assert_eq!(n, 0, "{clif}");
+    }
 }

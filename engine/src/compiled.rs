@@ -6,7 +6,7 @@
 
 use crate::engine::Engine;
 use crate::error::Result;
-use stagec_codegen::{ConstValue, ImportBinding};
+use stagec_codegen::{ConstValue, ImportBinding, MemoryExtent};
 use stagec_environ::artifact::Artifact;
 use stagec_frontend::{ExternKind, ModuleInfo};
 use stagec_runtime::vm::{VMFuncImport, VMGlobal};
@@ -28,6 +28,9 @@ pub(crate) enum BoundImport {
         base: usize,
         /// Its `VMMemoryDefinition`.
         def: usize,
+        /// What its type guarantees of its length (its declared limits, not its length
+        /// now: code compiled against it must not depend on state outside the cache key).
+        extent: MemoryExtent,
     },
     Table {
         table: *mut stagec_runtime::Table,
@@ -71,6 +74,7 @@ impl BoundImport {
             memory,
             base: m.base() as usize,
             def: m.definition() as usize,
+            extent: MemoryExtent::of_type(&m.ty()),
         }
     }
 
@@ -90,7 +94,9 @@ impl BoundImport {
         match *self {
             BoundImport::Func(_) => ImportBinding::Runtime,
             BoundImport::Global(g) => ImportBinding::GlobalAt(g as usize),
-            BoundImport::Memory { base, def, .. } => ImportBinding::MemoryAt { base, def },
+            BoundImport::Memory {
+                base, def, extent, ..
+            } => ImportBinding::MemoryAt { base, def, extent },
             BoundImport::Table { def, .. } => ImportBinding::TableAt { def },
         }
     }
@@ -219,7 +225,7 @@ pub(crate) struct CompiledModule {
     /// What the code and `bound` point into.
     pub(crate) state: Option<KeepAlive>,
     /// The copy-on-write image of memory 0, built at the first instantiation.
-    memory_image: OnceLock<Option<MemoryImage>>,
+    memory_images: OnceLock<Vec<Option<MemoryImage>>>,
 }
 
 // SAFETY: the raw pointers in `bound` point into `state` (shared by design, see
@@ -251,15 +257,16 @@ impl CompiledModule {
             stages: vec![StageInfo::main()],
             required_store: None,
             state,
-            memory_image: OnceLock::new(),
+            memory_images: OnceLock::new(),
         })
     }
 
-    /// The module's memory image, if instantiating from one is equivalent to applying its
-    /// data segments (see `MemoryImage::for_module`).
-    pub(crate) fn memory_image(&self) -> Option<&MemoryImage> {
-        self.memory_image
-            .get_or_init(|| MemoryImage::for_module(&self.info))
-            .as_ref()
+    /// The module's memory images by memory index: an image where instantiating from it
+    /// is equivalent to applying the data segments that target the memory (see
+    /// `MemoryImage::for_memory`; offsets that read globals are known only at
+    /// instantiation, so such a memory has none).
+    pub(crate) fn memory_images(&self) -> &[Option<MemoryImage>] {
+        self.memory_images
+            .get_or_init(|| MemoryImage::for_module(&self.info, &|_| None))
     }
 }

@@ -79,8 +79,10 @@ impl Memory {
 
     /// The memory's type (current size as minimum).
     pub fn ty(&self, store: &Store) -> MemoryType {
+        let m = self.get(store);
         MemoryType {
-            limits: self.get(store).current_limits(),
+            limits: m.current_limits(),
+            index: m.ty().index,
         }
     }
 
@@ -138,6 +140,7 @@ impl Table {
         TableType {
             element: t.ty().element,
             limits: t.current_limits(),
+            index: t.ty().index,
         }
     }
 

@@ -8,7 +8,7 @@ use crate::error::{
 use crate::handles::{Extern, Func, Memory, Table};
 use crate::store::Store;
 use crate::values::Val;
-use stagec_frontend::{EntityType, ModuleInfo};
+use stagec_frontend::{EntityType, ExternKind, IndexType, ModuleInfo};
 use stagec_runtime::{InstanceConfig, InstanceImports};
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -75,8 +75,16 @@ pub(crate) fn instantiate(
         }
     }
     let mut defined_memories = Vec::new();
-    let image = module.memory_image();
-    for ty in &info.memories[info.num_imported_memories as usize..] {
+    let images = module.memory_images();
+    let mut images_applied = vec![false; info.memories.len()];
+    for (m, ty) in info
+        .memories
+        .iter()
+        .enumerate()
+        .skip(info.num_imported_memories as usize)
+    {
+        let image = images[m].as_ref();
+        images_applied[m] = image.is_some();
         defined_memories.push(Memory::new_from(store, *ty, image)?.ptr.as_ptr());
     }
     let mut defined_tables = Vec::new();
@@ -92,7 +100,7 @@ pub(crate) fn instantiate(
         defined_memories,
         defined_tables,
         store_ctx: store.ctx_ptr(),
-        memory_image_applied: image.is_some(),
+        images_applied,
         _marker: std::marker::PhantomData,
     };
     // SAFETY: every pointer in `config` is owned by `store` (which also owns the
@@ -189,11 +197,13 @@ pub(crate) fn check_import(
             }
         }
         (EntityType::Memory(t), Extern::Memory(m)) => {
-            LimitsMismatch::check(&t.limits, &m.ty(store).limits)
-                .map_err(ImportMismatch::Limits)?;
+            let actual = m.ty(store);
+            check_index_type(ExternKind::Memory, t.index, actual.index)?;
+            LimitsMismatch::check(&t.limits, &actual.limits).map_err(ImportMismatch::Limits)?;
         }
         (EntityType::Table(t), Extern::Table(table)) => {
             let actual = table.ty(store);
+            check_index_type(ExternKind::Table, t.index, actual.index)?;
             if actual.element != t.element {
                 return Err(ImportMismatch::TableElement {
                     expected: t.element,
@@ -212,4 +222,22 @@ pub(crate) fn check_import(
         }
     }
     Ok(())
+}
+
+/// A memory or table of index type `actual` fits an import of index type `expected` only
+/// when they are the same (memory64: no subtyping between `i32` and `i64`).
+fn check_index_type(
+    kind: ExternKind,
+    expected: IndexType,
+    actual: IndexType,
+) -> std::result::Result<(), ImportMismatch> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(ImportMismatch::IndexType {
+            kind,
+            expected,
+            actual,
+        })
+    }
 }

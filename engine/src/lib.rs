@@ -95,7 +95,7 @@ pub use stagec_codegen::{
 };
 pub use stagec_environ::TrapKind;
 pub use stagec_frontend::{
-    EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType,
+    EntityType, ExternKind, FuncType, GlobalType, IndexType, Limits, MemoryType, TableType,
 };
 pub use stagec_frontend::{Stage, StageKind, StagedModule, encode_swasm, parse_swasm, parse_swat};
 pub use stagec_runtime::{Backtrace, MAX_FRAMES as MAX_BACKTRACE_FRAMES, WasmFrame};

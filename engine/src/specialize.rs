@@ -748,14 +748,16 @@ fn fixed_instance(rt: &stagec_runtime::Instance, info: &ModuleInfo) -> FixedInst
     let addresses = |kind: ExternKind, count: usize| {
         (0..count as u32).map(move |i| BoundImport::of_export(rt, kind, i).fixed_binding())
     };
+    let memories: Vec<_> = addresses(ExternKind::Memory, info.memories.len())
+        .map(|b| match b {
+            ImportBinding::MemoryAt { base, def, extent } => (base, def, extent),
+            _ => unreachable!("a memory is at a memory's address"),
+        })
+        .collect();
     FixedInstance {
         vmctx: rt.vmctx() as usize,
-        memories: addresses(ExternKind::Memory, info.memories.len())
-            .map(|b| match b {
-                ImportBinding::MemoryAt { base, def } => (base, def),
-                _ => unreachable!("a memory is at a memory's address"),
-            })
-            .collect(),
+        memories: memories.iter().map(|&(base, def, _)| (base, def)).collect(),
+        memory_extents: memories.iter().map(|&(_, _, extent)| extent).collect(),
         tables: addresses(ExternKind::Table, info.tables.len())
             .map(|b| match b {
                 ImportBinding::TableAt { def } => def,

@@ -21,8 +21,10 @@
 //! - `stagec.fresh` (an immutable i64 global import) is a value fresh for each
 //!   compilation: the same for every instance of the compiled module;
 //! - a `pre` stage's mutable global may be imported by later stages as an immutable
-//!   global: the value it holds once the stage has run (its start function computes it;
-//!   Wasm 2.0 has no extended constant expressions) is then a constant of the importer;
+//!   global: the value it holds once the stage has run (its start function computes it)
+//!   is then a constant of the importer; values that follow by arithmetic from
+//!   preimports and preexports can instead be computed by an extended constant
+//!   expression, whose global is then a constant as well;
 //! - a staged module without a `multi` stage compiles to a module that re-exports the
 //!   exports of its `single` stages.
 

@@ -36,6 +36,7 @@ fn links_all_import_kinds_and_calls_host() {
                 min: 1,
                 max: Some(4),
             },
+            index: stagec::IndexType::I32,
         },
     )
     .unwrap();
@@ -44,6 +45,7 @@ fn links_all_import_kinds_and_calls_host() {
         TableType {
             element: ValType::FuncRef,
             limits: Limits { min: 4, max: None },
+            index: stagec::IndexType::I32,
         },
         Val::FuncRef(None),
     )

@@ -259,6 +259,7 @@ fn a_memory_minimum_over_max_memory_is_a_clear_error() {
     Linker::new().instantiate(&mut store, &small).unwrap();
     let ty = MemoryType {
         limits: Limits { min: 2, max: None },
+        index: stagec::IndexType::I32,
     };
     assert!(matches!(
         Memory::new(&mut store, ty),

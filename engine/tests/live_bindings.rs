@@ -35,6 +35,7 @@ fn objects(store: &mut Store) -> Vec<(&'static str, Extern)> {
         store,
         MemoryType {
             limits: limits(1, None),
+            index: stagec::IndexType::I32,
         },
     )
     .unwrap();
@@ -44,6 +45,7 @@ fn objects(store: &mut Store) -> Vec<(&'static str, Extern)> {
         TableType {
             element: ValType::FuncRef,
             limits: limits(1, None),
+            index: stagec::IndexType::I32,
         },
         Val::FuncRef(None),
     )
@@ -305,6 +307,7 @@ fn funcref_table(store: &mut Store) -> Table {
     let ty = TableType {
         element: ValType::FuncRef,
         limits: Limits { min: 1, max: None },
+        index: stagec::IndexType::I32,
     };
     Table::new(store, ty, Val::FuncRef(None)).unwrap()
 }

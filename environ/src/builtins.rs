@@ -4,7 +4,9 @@
 //! the same order.
 //!
 //! Every builtin takes the caller's `vmctx` first; index arguments are module index-space
-//! numbers (imported entities first). Builtins that can trap store the trap in the
+//! numbers (imported entities first). Addresses and sizes in memories and tables are
+//! `I64` whatever the index type (compiled code zero-extends those of 32-bit memories and
+//! tables, and truncates the results of `grow`); offsets in segments stay `I32`. Builtins that can trap store the trap in the
 //! thread's trap state and return a non-zero `i32` status; compiled code then executes
 //! `trapnz status, Pending`, and the trap handler reports the stored trap.
 
@@ -44,23 +46,23 @@ macro_rules! builtins {
 
 builtins! {
     /// `memory.grow`: (memory, delta pages) -> old size in pages or -1.
-    MemoryGrow(I32, I32) -> (I32);
+    MemoryGrow(I32, I64) -> (I64);
     /// `memory.fill`: (memory, dst, value, len) -> status.
-    MemoryFill(I32, I32, I32, I32) -> (I32);
+    MemoryFill(I32, I64, I32, I64) -> (I32);
     /// `memory.copy`: (dst memory, src memory, dst, src, len) -> status.
-    MemoryCopy(I32, I32, I32, I32, I32) -> (I32);
+    MemoryCopy(I32, I32, I64, I64, I64) -> (I32);
     /// `memory.init`: (memory, data segment, dst, src, len) -> status.
-    MemoryInit(I32, I32, I32, I32, I32) -> (I32);
+    MemoryInit(I32, I32, I64, I32, I32) -> (I32);
     /// `data.drop`: (data segment) -> ().
     DataDrop(I32) -> ();
     /// `table.grow`: (table, init value, delta) -> old size or -1.
-    TableGrow(I32, Ptr, I32) -> (I32);
+    TableGrow(I32, Ptr, I64) -> (I64);
     /// `table.fill`: (table, dst, value, len) -> status.
-    TableFill(I32, I32, Ptr, I32) -> (I32);
+    TableFill(I32, I64, Ptr, I64) -> (I32);
     /// `table.copy`: (dst table, src table, dst, src, len) -> status.
-    TableCopy(I32, I32, I32, I32, I32) -> (I32);
+    TableCopy(I32, I32, I64, I64, I64) -> (I32);
     /// `table.init`: (table, elem segment, dst, src, len) -> status.
-    TableInit(I32, I32, I32, I32, I32) -> (I32);
+    TableInit(I32, I32, I64, I32, I32) -> (I32);
     /// `elem.drop`: (elem segment) -> ().
     ElemDrop(I32) -> ();
 }

@@ -6,6 +6,8 @@
 //! - [`Builtin`] and [`AbiType`]: the runtime entry points compiled code calls, with their
 //!   signatures;
 //! - [`TrapKind`]: why compiled code trapped, as recorded in trap tables;
+//! - [`memory`]: the address-space layout of linear memories (reservations and guard
+//!   regions) that codegen's bounds checks rely on;
 //! - [`artifact`]: the relocatable output of codegen and input of the runtime's loader
 //!   (code, relocations, trap tables, fixed-address slots), and its serialized form
 //!   written with [`codec`].
@@ -19,6 +21,7 @@ pub mod artifact;
 mod builtins;
 pub mod code;
 pub mod codec;
+pub mod memory;
 mod trap;
 pub mod vmoffsets;
 

@@ -33,7 +33,7 @@ pub enum ElemMode {
     Active {
         /// Table index.
         table: u32,
-        /// Offset expression (i32).
+        /// Offset expression (of the table's index type).
         offset: ConstExpr,
     },
     /// Available to `table.init`.
@@ -60,7 +60,7 @@ pub enum DataMode {
     Active {
         /// Memory index.
         memory: u32,
-        /// Offset expression (i32).
+        /// Offset expression (of the memory's index type).
         offset: ConstExpr,
     },
     /// Available to `memory.init`.
@@ -173,16 +173,24 @@ impl ModuleInfo {
     }
 
     /// An entity type of this module in text-format syntax, e.g. `(global (mut i32))`,
-    /// `(memory 1 2)`, `(func (param i32) (result i64))`.
+    /// `(memory 1 2)`, `(memory i64 1)`, `(func (param i32) (result i64))`.
     pub fn describe(&self, ty: &EntityType) -> String {
-        let limits = |l: Limits| match l.max {
-            Some(max) => format!("{} {max}", l.min),
-            None => l.min.to_string(),
+        let limits = |index: IndexType, l: Limits| {
+            let index = match index {
+                IndexType::I32 => "",
+                IndexType::I64 => "i64 ",
+            };
+            match l.max {
+                Some(max) => format!("{index}{} {max}", l.min),
+                None => format!("{index}{}", l.min),
+            }
         };
         match ty {
             EntityType::Func(t) => self.types[*t as usize].to_string(),
-            EntityType::Table(t) => format!("(table {} {})", limits(t.limits), t.element),
-            EntityType::Memory(m) => format!("(memory {})", limits(m.limits)),
+            EntityType::Table(t) => {
+                format!("(table {} {})", limits(t.index, t.limits), t.element)
+            }
+            EntityType::Memory(m) => format!("(memory {})", limits(m.index, m.limits)),
             EntityType::Global(g) if g.mutable => format!("(global (mut {}))", g.ty),
             EntityType::Global(g) => format!("(global {})", g.ty),
         }

@@ -6,8 +6,13 @@ use crate::types::*;
 use std::sync::Arc;
 use wasmparser::{Payload, Validator, WasmFeatures};
 
-/// The feature set stagec compiles: WebAssembly 2.0 without SIMD.
-pub const FEATURES: WasmFeatures = WasmFeatures::WASM2.difference(WasmFeatures::SIMD);
+/// The feature set stagec compiles: WebAssembly 2.0 without SIMD, plus memory64 (with
+/// table64), multi-memory and extended constant expressions.
+pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
+    .difference(WasmFeatures::SIMD)
+    .union(WasmFeatures::MEMORY64)
+    .union(WasmFeatures::MULTI_MEMORY)
+    .union(WasmFeatures::EXTENDED_CONST);
 
 /// Parses and validates a core module (binary format).
 ///
@@ -333,11 +338,8 @@ fn convert_ref_type(ty: wasmparser::RefType, offset: u64) -> Result<ValType, Fro
 }
 
 fn convert_table_type(ty: &wasmparser::TableType, offset: u64) -> Result<TableType, FrontendError> {
-    if ty.table64 || ty.shared {
-        return Err(FrontendError::unsupported(
-            "64-bit or shared tables",
-            offset,
-        ));
+    if ty.shared {
+        return Err(FrontendError::unsupported("shared tables", offset));
     }
     Ok(TableType {
         element: convert_ref_type(ty.element_type, offset)?,
@@ -345,16 +347,25 @@ fn convert_table_type(ty: &wasmparser::TableType, offset: u64) -> Result<TableTy
             min: ty.initial,
             max: ty.maximum,
         },
+        index: index_type(ty.table64),
     })
+}
+
+fn index_type(is_64: bool) -> IndexType {
+    if is_64 {
+        IndexType::I64
+    } else {
+        IndexType::I32
+    }
 }
 
 fn convert_memory_type(
     ty: &wasmparser::MemoryType,
     offset: u64,
 ) -> Result<MemoryType, FrontendError> {
-    if ty.memory64 || ty.shared || ty.page_size_log2.is_some() {
+    if ty.shared || ty.page_size_log2.is_some() {
         return Err(FrontendError::unsupported(
-            "64-bit, shared or custom-page-size memories",
+            "shared or custom-page-size memories",
             offset,
         ));
     }
@@ -363,6 +374,7 @@ fn convert_memory_type(
             min: ty.initial,
             max: ty.maximum,
         },
+        index: index_type(ty.memory64),
     })
 }
 
@@ -372,37 +384,68 @@ fn convert_const_expr(
 ) -> Result<ConstExpr, FrontendError> {
     use wasmparser::Operator as O;
     let mut reader = expr.get_operators_reader();
-    let op = reader.read()?;
-    let value = match op {
-        O::I32Const { value } => ConstExpr::I32(value),
-        O::I64Const { value } => ConstExpr::I64(value),
-        O::F32Const { value } => ConstExpr::F32(value.bits()),
-        O::F64Const { value } => ConstExpr::F64(value.bits()),
-        O::RefNull { hty } => ConstExpr::RefNull(match hty {
-            wasmparser::HeapType::Abstract {
-                ty: wasmparser::AbstractHeapType::Func,
-                ..
-            } => ValType::FuncRef,
-            wasmparser::HeapType::Abstract {
-                ty: wasmparser::AbstractHeapType::Extern,
-                ..
-            } => ValType::ExternRef,
-            _ => return Err(FrontendError::unsupported("typed references", offset)),
-        }),
-        O::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
-        O::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+    let mut ops = Vec::new();
+    let mut single = None;
+    loop {
+        let op = reader.read()?;
+        let extended = match op {
+            O::End => break,
+            O::I32Const { value } => ConstOp::I32(value),
+            O::I64Const { value } => ConstOp::I64(value),
+            O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            O::I32Add => ConstOp::I32Add,
+            O::I32Sub => ConstOp::I32Sub,
+            O::I32Mul => ConstOp::I32Mul,
+            O::I64Add => ConstOp::I64Add,
+            O::I64Sub => ConstOp::I64Sub,
+            O::I64Mul => ConstOp::I64Mul,
+            // Only valid alone (validation checks the expression's type).
+            O::F32Const { value } => {
+                single = Some(ConstExpr::F32(value.bits()));
+                continue;
+            }
+            O::F64Const { value } => {
+                single = Some(ConstExpr::F64(value.bits()));
+                continue;
+            }
+            O::RefNull { hty } => {
+                single = Some(ConstExpr::RefNull(match hty {
+                    wasmparser::HeapType::Abstract {
+                        ty: wasmparser::AbstractHeapType::Func,
+                        ..
+                    } => ValType::FuncRef,
+                    wasmparser::HeapType::Abstract {
+                        ty: wasmparser::AbstractHeapType::Extern,
+                        ..
+                    } => ValType::ExternRef,
+                    _ => return Err(FrontendError::unsupported("typed references", offset)),
+                }));
+                continue;
+            }
+            O::RefFunc { function_index } => {
+                single = Some(ConstExpr::RefFunc(function_index));
+                continue;
+            }
+            _ => {
+                return Err(FrontendError::unsupported(
+                    "constant expressions of this instruction",
+                    offset,
+                ));
+            }
+        };
+        ops.push(extended);
+    }
+    Ok(match (single, &ops[..]) {
+        (Some(expr), []) => expr,
+        (None, [ConstOp::I32(v)]) => ConstExpr::I32(*v),
+        (None, [ConstOp::I64(v)]) => ConstExpr::I64(*v),
+        (None, [ConstOp::GlobalGet(g)]) => ConstExpr::GlobalGet(*g),
+        (None, [_, _, ..]) => ConstExpr::Extended(ops.into_boxed_slice()),
         _ => {
             return Err(FrontendError::unsupported(
-                "extended constant expressions",
+                "constant expressions of this shape",
                 offset,
             ));
         }
-    };
-    match reader.read()? {
-        O::End => Ok(value),
-        _ => Err(FrontendError::unsupported(
-            "extended constant expressions",
-            offset,
-        )),
-    }
+    })
 }

@@ -590,13 +590,22 @@ fn structure_errors_name_stages_and_imports() {
             )],
             "",
         ),
+        // Multi-memory is valid; a 32-bit address into a 64-bit memory is not.
         (
             vec![stage(
                 "rt",
                 StageKind::Single,
                 "(module (memory 1) (memory 1))",
             )],
-            "stage `rt`: multiple memories",
+            "",
+        ),
+        (
+            vec![stage(
+                "rt",
+                StageKind::Single,
+                "(module (memory i64 1) (func (drop (i32.load (i32.const 0)))))",
+            )],
+            "stage `rt`: type mismatch",
         ),
     ];
     for (stages, expected) in cases {

@@ -27,16 +27,16 @@ macro_rules! instance {
     };
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: u32) -> u32 {
-    instance!(vmctx).memory_grow(memory, delta) as u32
+unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, memory: u32, delta: u64) -> u64 {
+    instance!(vmctx).memory_grow(memory, delta) as u64
 }
 
 unsafe extern "C" fn memory_fill(
     vmctx: *mut VMContext,
     memory: u32,
-    dst: u32,
+    dst: u64,
     value: u32,
-    len: u32,
+    len: u64,
 ) -> u32 {
     status(instance!(vmctx).memory_fill(memory, dst, value as u8, len))
 }
@@ -45,9 +45,9 @@ unsafe extern "C" fn memory_copy(
     vmctx: *mut VMContext,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     status(instance!(vmctx).memory_copy(dst_mem, src_mem, dst, src, len))
 }
@@ -56,7 +56,7 @@ unsafe extern "C" fn memory_init(
     vmctx: *mut VMContext,
     memory: u32,
     data: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
@@ -67,16 +67,16 @@ unsafe extern "C" fn data_drop(vmctx: *mut VMContext, data: u32) {
     instance!(vmctx).data_drop(data)
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: usize, delta: u32) -> u32 {
-    instance!(vmctx).table_grow(table, init, delta) as u32
+unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: usize, delta: u64) -> u64 {
+    instance!(vmctx).table_grow(table, init, delta) as u64
 }
 
 unsafe extern "C" fn table_fill(
     vmctx: *mut VMContext,
     table: u32,
-    dst: u32,
+    dst: u64,
     value: usize,
-    len: u32,
+    len: u64,
 ) -> u32 {
     status(instance!(vmctx).table_fill(table, dst, value, len))
 }
@@ -85,9 +85,9 @@ unsafe extern "C" fn table_copy(
     vmctx: *mut VMContext,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     status(instance!(vmctx).table_copy(dst_table, src_table, dst, src, len))
 }
@@ -96,7 +96,7 @@ unsafe extern "C" fn table_init(
     vmctx: *mut VMContext,
     table: u32,
     elem: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {

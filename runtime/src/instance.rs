@@ -7,7 +7,7 @@ use crate::table::Table;
 use crate::traphandlers::TrapReason;
 use crate::vm::*;
 use stagec_environ::{TrapKind, VMOffsets};
-use stagec_frontend::{ConstExpr, DataMode, ElemMode, ModuleInfo};
+use stagec_frontend::{ConstExpr, DataMode, ElemMode, IndexType, ModuleInfo};
 use std::alloc::Layout;
 use std::sync::Arc;
 
@@ -40,9 +40,11 @@ pub struct InstanceConfig<'a> {
     pub defined_tables: Vec<*mut Table>,
     /// Per-store context shared by all instances of the store.
     pub store_ctx: *mut VMStoreContext,
-    /// Memory 0 was created from the module's [`MemoryImage`](crate::MemoryImage): its
-    /// active data segments are already in place (they are only marked dropped).
-    pub memory_image_applied: bool,
+    /// Per memory index: the memory was created from its
+    /// [`MemoryImage`](crate::MemoryImage), so the active data segments that target it
+    /// are already in place (they are only marked dropped). Shorter than the number of
+    /// memories: the rest have no image.
+    pub images_applied: Vec<bool>,
     /// Marker for the borrowed configuration.
     pub _marker: std::marker::PhantomData<&'a ()>,
 }
@@ -61,8 +63,8 @@ pub struct Instance {
     /// Evaluated element segments; `None` once dropped.
     elems: Vec<Option<Box<[usize]>>>,
     dropped_data: Vec<bool>,
-    /// See [`InstanceConfig::memory_image_applied`].
-    memory_image_applied: bool,
+    /// See [`InstanceConfig::images_applied`].
+    images_applied: Vec<bool>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -128,7 +130,7 @@ impl Instance {
         let mut instance = Box::new(Instance {
             elems: vec![None; module.elems.len()],
             dropped_data: vec![false; module.datas.len()],
-            memory_image_applied: config.memory_image_applied,
+            images_applied: config.images_applied,
             module,
             code: config.code,
             offsets,
@@ -249,6 +251,24 @@ impl Instance {
             ConstExpr::RefFunc(f) => ValRaw::ptr(self.funcref(f) as usize),
             // SAFETY: global storage is valid for the instance's lifetime.
             ConstExpr::GlobalGet(g) => unsafe { (*self.global(g)).0 },
+            ConstExpr::Extended(_) => {
+                // SAFETY: as above; integer globals hold their bits in the low 64.
+                let global = |g| Some(unsafe { (*self.global(g)).0.0 as u64 });
+                let value = expr
+                    .eval_int(global)
+                    .expect("a validated extended constant expression reads only globals");
+                ValRaw(u128::from(value))
+            }
+        }
+    }
+
+    /// An offset expression of a segment, as an address in a table or memory of index
+    /// type `index`.
+    fn eval_offset(&self, expr: &ConstExpr, index: IndexType) -> u64 {
+        let raw = self.eval_const(expr);
+        match index {
+            IndexType::I32 => u64::from(raw.get_i32() as u32),
+            IndexType::I64 => raw.get_i64() as u64,
         }
     }
 
@@ -269,11 +289,12 @@ impl Instance {
                 .iter()
                 .map(|e| self.eval_const(e).get_ptr())
                 .collect();
-            match seg.mode {
+            match &seg.mode {
                 ElemMode::Passive => self.elems[i] = Some(items),
                 ElemMode::Declared => {}
                 ElemMode::Active { table, offset } => {
-                    let dst = self.eval_const(&offset).get_i32() as u32;
+                    let table = *table;
+                    let dst = self.eval_offset(offset, module.tables[table as usize].index);
                     self.elems[i] = Some(items);
                     let len = seg.items.len() as u32;
                     let status = self.table_init(table, i as u32, dst, 0, len);
@@ -288,12 +309,13 @@ impl Instance {
             }
         }
         for (i, seg) in module.datas.iter().enumerate() {
-            if let DataMode::Active { memory, offset } = seg.mode {
-                if self.memory_image_applied {
+            if let DataMode::Active { memory, offset } = &seg.mode {
+                let memory = *memory;
+                if self.images_applied.get(memory as usize) == Some(&true) {
                     self.dropped_data[i] = true;
                     continue;
                 }
-                let dst = self.eval_const(&offset).get_i32() as u32;
+                let dst = self.eval_offset(offset, module.memories[memory as usize].index);
                 let status = self.memory_init(memory, i as u32, dst, 0, seg.data.len() as u32);
                 self.dropped_data[i] = true;
                 status.map_err(|kind| TrapReason::Wasm {
@@ -310,7 +332,7 @@ impl Instance {
         &mut self,
         memory: u32,
         data: u32,
-        dst: u32,
+        dst: u64,
         src: u32,
         len: u32,
     ) -> Result<(), TrapKind> {
@@ -319,11 +341,12 @@ impl Instance {
         } else {
             &self.module.datas[data as usize].data
         };
-        let src_range = range(src, len, segment.len()).ok_or(TrapKind::MemoryOutOfBounds)?;
+        let src_range =
+            range(src.into(), len.into(), segment.len()).ok_or(TrapKind::MemoryOutOfBounds)?;
         // SAFETY: memories outlive the instance; no other reference is live during a
         // builtin call.
         let mem = unsafe { &mut *self.memories[memory as usize] }.data_mut();
-        let dst_range = range(dst, len, mem.len()).ok_or(TrapKind::MemoryOutOfBounds)?;
+        let dst_range = range(dst, len.into(), mem.len()).ok_or(TrapKind::MemoryOutOfBounds)?;
         mem[dst_range].copy_from_slice(&segment[src_range]);
         Ok(())
     }
@@ -338,9 +361,9 @@ impl Instance {
         &mut self,
         dst_mem: u32,
         src_mem: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> Result<(), TrapKind> {
         // SAFETY: memories outlive the instance.
         let (dst_m, src_m) = unsafe {
@@ -356,7 +379,7 @@ impl Instance {
             std::ptr::copy(
                 src_m.base().add(src_range.start),
                 dst_m.base().add(dst_range.start),
-                len as usize,
+                src_range.len(),
             );
         }
         Ok(())
@@ -366,9 +389,9 @@ impl Instance {
     pub fn memory_fill(
         &mut self,
         memory: u32,
-        dst: u32,
+        dst: u64,
         value: u8,
-        len: u32,
+        len: u64,
     ) -> Result<(), TrapKind> {
         // SAFETY: memories outlive the instance.
         let mem = unsafe { &mut *self.memories[memory as usize] }.data_mut();
@@ -377,11 +400,12 @@ impl Instance {
         Ok(())
     }
 
-    /// `memory.grow`: old size in pages, or -1.
-    pub fn memory_grow(&mut self, memory: u32, delta: u32) -> i32 {
+    /// `memory.grow`: old size in pages, or -1 (for a 32-bit memory, its low 32 bits are
+    /// the `i32` result).
+    pub fn memory_grow(&mut self, memory: u32, delta: u64) -> i64 {
         // SAFETY: memories outlive the instance.
         let mem = unsafe { &mut *self.memories[memory as usize] };
-        mem.grow(delta as u64).map_or(-1, |old| old as i32)
+        mem.grow(delta).map_or(-1, |old| old as i64)
     }
 
     /// `table.init`
@@ -389,15 +413,16 @@ impl Instance {
         &mut self,
         table: u32,
         elem: u32,
-        dst: u32,
+        dst: u64,
         src: u32,
         len: u32,
     ) -> Result<(), TrapKind> {
         let items: &[usize] = self.elems[elem as usize].as_deref().unwrap_or(&[]);
-        let src_range = range(src, len, items.len()).ok_or(TrapKind::TableOutOfBounds)?;
+        let src_range =
+            range(src.into(), len.into(), items.len()).ok_or(TrapKind::TableOutOfBounds)?;
         // SAFETY: tables outlive the instance.
         let t = unsafe { &mut *self.tables[table as usize] }.elements_mut();
-        let dst_range = range(dst, len, t.len()).ok_or(TrapKind::TableOutOfBounds)?;
+        let dst_range = range(dst, len.into(), t.len()).ok_or(TrapKind::TableOutOfBounds)?;
         t[dst_range].copy_from_slice(&items[src_range]);
         Ok(())
     }
@@ -412,9 +437,9 @@ impl Instance {
         &mut self,
         dst_table: u32,
         src_table: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> Result<(), TrapKind> {
         let (dst_t, src_t) = (
             self.tables[dst_table as usize],
@@ -428,7 +453,7 @@ impl Instance {
             let dst_range = range(dst, len, dst_len).ok_or(TrapKind::TableOutOfBounds)?;
             let s = (*src_t).elements().as_ptr().add(src_range.start);
             let d = (*dst_t).elements_mut().as_mut_ptr().add(dst_range.start);
-            std::ptr::copy(s, d, len as usize);
+            std::ptr::copy(s, d, src_range.len());
         }
         Ok(())
     }
@@ -437,9 +462,9 @@ impl Instance {
     pub fn table_fill(
         &mut self,
         table: u32,
-        dst: u32,
+        dst: u64,
         value: usize,
-        len: u32,
+        len: u64,
     ) -> Result<(), TrapKind> {
         // SAFETY: tables outlive the instance.
         let t = unsafe { &mut *self.tables[table as usize] }.elements_mut();
@@ -448,18 +473,19 @@ impl Instance {
         Ok(())
     }
 
-    /// `table.grow`: old size, or -1.
-    pub fn table_grow(&mut self, table: u32, init: usize, delta: u32) -> i32 {
+    /// `table.grow`: old size, or -1 (for a 32-bit table, its low 32 bits are the `i32`
+    /// result).
+    pub fn table_grow(&mut self, table: u32, init: usize, delta: u64) -> i64 {
         // SAFETY: tables outlive the instance.
         let t = unsafe { &mut *self.tables[table as usize] };
-        t.grow(delta, init).map_or(-1, |old| old as i32)
+        t.grow(delta, init).map_or(-1, i64::from)
     }
 }
 
 /// `start..start+len` if it fits in `bound`.
-fn range(start: u32, len: u32, bound: usize) -> Option<std::ops::Range<usize>> {
-    let end = start as usize + len as usize;
-    (end <= bound).then_some(start as usize..end)
+fn range(start: u64, len: u64, bound: usize) -> Option<std::ops::Range<usize>> {
+    let end = start.checked_add(len)?;
+    (end <= bound as u64).then_some(start as usize..end as usize)
 }
 
 impl Drop for Instance {

@@ -1,25 +1,34 @@
-//! Linear memories: a 32-bit memory reserves its whole index space plus a guard region up
-//! front, so its base never moves and compiled loads/stores need no bounds check.
+//! Linear memories: a memory reserves its largest possible length plus a guard region up
+//! front, so its base never moves; a 32-bit memory's loads and stores need no bounds check,
+//! a 64-bit memory's one comparison (the layout: [`stagec_environ::memory`]).
 
 use crate::vm::VMMemoryDefinition;
-use stagec_frontend::MemoryType;
+use stagec_environ::memory::{MAX_PAGES_32, MAX_PAGES_64, reservation_bytes};
+use stagec_frontend::{IndexType, MemoryType};
 use std::fmt;
 
 /// Bytes in a wasm page.
-pub const PAGE_SIZE: usize = 65536;
+pub const PAGE_SIZE: usize = stagec_environ::memory::PAGE_SIZE as usize;
 /// Maximum number of pages of a 32-bit memory.
-pub const MAX_PAGES: u64 = 65536;
-/// Reserved address space: 4 GiB addressable plus 4 GiB guard, so that any `u32` index
-/// plus any `u32` static offset lands inside the reservation.
-pub(crate) const RESERVATION: usize = 8 << 30;
+pub const MAX_PAGES: u64 = MAX_PAGES_32;
+
+/// The most pages a memory of index type `index` can have here.
+pub fn max_pages(index: IndexType) -> u64 {
+    match index {
+        IndexType::I32 => MAX_PAGES_32,
+        IndexType::I64 => MAX_PAGES_64,
+    }
+}
 
 /// A memory could not be created.
 #[derive(Debug)]
 pub enum MemoryError {
-    /// The type's minimum is more than a 32-bit memory can hold.
+    /// The type's minimum is more than a memory of its index type can hold here.
     MinimumTooLarge {
         /// The minimum, in pages.
         pages: u64,
+        /// The most pages such a memory can have.
+        max_pages: u64,
     },
     /// The type's minimum is more than the host's limit allows.
     MinimumOverLimit {
@@ -46,9 +55,11 @@ pub enum MemoryError {
 impl fmt::Display for MemoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MemoryError::MinimumTooLarge { pages } => {
-                write!(f, "memory minimum of {pages} pages exceeds the 4 GiB limit")
-            }
+            MemoryError::MinimumTooLarge { pages, max_pages } => write!(
+                f,
+                "memory minimum of {pages} pages exceeds the limit of {max_pages} pages ({} GiB)",
+                (max_pages * PAGE_SIZE as u64) >> 30
+            ),
             MemoryError::MinimumOverLimit { pages, limit_bytes } => write!(
                 f,
                 "memory minimum of {pages} page{} ({} bytes) exceeds the memory limit of \
@@ -82,7 +93,9 @@ impl std::error::Error for MemoryError {
 /// A linear memory.
 pub struct Memory {
     base: *mut u8,
-    /// The lower of the type's maximum and the host's limit, in pages.
+    /// Bytes of address space reserved at `base`.
+    reservation: usize,
+    /// The lower of the type's maximum, the index type's and the host's limit, in pages.
     max_pages: u64,
     /// The host's limit in bytes (`None`: only the type's maximum).
     limit_bytes: Option<u64>,
@@ -118,7 +131,7 @@ impl Memory {
     /// (rounded down to whole pages): `memory.grow` past it fails (returns -1) as if the
     /// type's maximum were lower, and a minimum above it is an error naming the limit.
     pub fn with_limit(ty: MemoryType, limit_bytes: Option<u64>) -> Result<Memory, MemoryError> {
-        let initial = ty.limits.min as usize * PAGE_SIZE;
+        let initial = initial_bytes(ty);
         let (mut memory, ready) = Self::empty(ty, limit_bytes, 0, initial)?;
         if !ready {
             memory.make_accessible(initial)?;
@@ -135,12 +148,14 @@ impl Memory {
         image: u64,
         initial: usize,
     ) -> Result<(Memory, bool), MemoryError> {
-        if ty.limits.min > MAX_PAGES {
+        let kind_max = max_pages(ty.index);
+        if ty.limits.min > kind_max {
             return Err(MemoryError::MinimumTooLarge {
                 pages: ty.limits.min,
+                max_pages: kind_max,
             });
         }
-        let limit_pages = limit_bytes.map_or(MAX_PAGES, |b| b / PAGE_SIZE as u64);
+        let limit_pages = limit_bytes.map_or(kind_max, |b| b / PAGE_SIZE as u64);
         if let Some(limit) = limit_bytes
             && ty.limits.min > limit_pages
         {
@@ -149,16 +164,25 @@ impl Memory {
                 limit_bytes: limit,
             });
         }
+        let max_pages = ty
+            .limits
+            .max
+            .unwrap_or(kind_max)
+            .min(limit_pages)
+            .min(kind_max);
+        let reservation = reservation_bytes(max_pages) as usize;
         use crate::memory_image::Reservation;
-        let (base, ready) = match crate::memory_image::take_reservation(image, initial) {
+        let taken = crate::memory_image::take_reservation(reservation, image, initial);
+        let (base, ready) = match taken {
             Some(Reservation::Ready(base)) => (base, true),
             Some(Reservation::Clean(base)) => (base, false),
-            None => (reserve()?, false),
+            None => (reserve(reservation)?, false),
         };
         let memory = Memory {
             image: if ready { image } else { 0 },
             base,
-            max_pages: ty.limits.max.unwrap_or(MAX_PAGES).min(limit_pages),
+            reservation,
+            max_pages,
             limit_bytes,
             ty,
             def: Box::new(VMMemoryDefinition {
@@ -177,7 +201,7 @@ impl Memory {
         limit_bytes: Option<u64>,
         image: &crate::MemoryImage,
     ) -> Result<Memory, MemoryError> {
-        let initial = ty.limits.min as usize * PAGE_SIZE;
+        let initial = initial_bytes(ty);
         if image.len() > initial {
             return Err(MemoryError::ImageTooLarge {
                 image_len: image.len(),
@@ -277,13 +301,21 @@ impl Memory {
     }
 }
 
-/// A new reservation: 8 GiB of inaccessible address space.
-fn reserve() -> Result<*mut u8, MemoryError> {
+/// The initial length of a memory of type `ty` (saturated: a minimum too large to
+/// represent is refused by `Memory::empty`).
+fn initial_bytes(ty: MemoryType) -> usize {
+    usize::try_from(ty.limits.min)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(PAGE_SIZE)
+}
+
+/// A new reservation of `size` bytes of inaccessible address space.
+fn reserve(size: usize) -> Result<*mut u8, MemoryError> {
     // SAFETY: an anonymous PROT_NONE reservation; no existing memory is affected.
     let base = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
-            RESERVATION,
+            size,
             libc::PROT_NONE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
             -1,
@@ -303,7 +335,7 @@ impl Drop for Memory {
         unsafe {
             crate::memory_image::return_reservation(
                 self.base,
-                RESERVATION,
+                self.reservation,
                 self.image,
                 self.def.current_length,
                 self.def.current_length == self.ty.limits.min as usize * PAGE_SIZE,

@@ -1,25 +1,28 @@
 //! Copy-on-write memory images and the pool of memory reservations.
 //!
-//! A module whose data segments all land at constant offsets inside its (only, defined)
-//! memory's initial size gets a *memory image*: the initial contents of that memory in a
-//! memfd, built once. Instantiation maps the image privately over the start of the
-//! memory instead of copying the segments: one `mmap`, and pages are only read (shared)
-//! or copied (on first write) when touched.
+//! Each defined memory of a module whose active data segments all land at offsets known
+//! at compile time (constants, or extended constant expressions over preimported
+//! globals) inside its initial size gets a *memory image*: the initial contents of that
+//! memory in a memfd, built once. Instantiation maps the image privately over the start
+//! of the memory instead of copying the segments: one `mmap`, and pages are only read
+//! (shared) or copied (on first write) when touched. Memories without an image (imported,
+//! or with a segment at an offset known only at instantiation) get their segments copied
+//! as usual.
 //!
-//! Reservations (8 GiB of address space each) are kept in a process-wide pool when their
-//! memory is dropped, still laid out for the image they had: their pages are discarded
-//! (`MADV_DONTNEED`: written pages revert to the image, others to zero), and the next
-//! memory of the same module and size takes the reservation as it is — no mapping
-//! changes at all. A reservation laid out otherwise is first made inaccessible (one
-//! `mmap` with `MAP_FIXED`).
+//! Reservations (8 GiB of address space each, more for a 64-bit memory that may grow past
+//! 4 GiB) are kept in a process-wide pool when their memory is dropped, still laid out
+//! for the image they had: their pages are discarded (`MADV_DONTNEED`: written pages
+//! revert to the image, others to zero), and the next memory of the same module and size
+//! takes the reservation as it is — no mapping changes at all. A reservation laid out
+//! otherwise is first made inaccessible (one `mmap` with `MAP_FIXED`).
 
 use crate::memory::PAGE_SIZE;
-use stagec_frontend::{ConstExpr, DataMode, ElemMode, ModuleInfo};
+use stagec_frontend::{DataMode, ElemMode, ModuleInfo};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The initial contents of a module's memory 0, in a memfd.
+/// The initial contents of one memory of a module, in a memfd.
 #[derive(Debug)]
 pub struct MemoryImage {
     /// Unique (never 0): which image a pooled reservation has mapped.
@@ -34,18 +37,33 @@ pub struct MemoryImage {
 const HOST_PAGE: usize = 4096;
 
 impl MemoryImage {
-    /// The image of `module`'s memory 0, when instantiating from it is equivalent to
-    /// applying the data segments: the memory is defined (not imported) and is the only
-    /// memory; every active data segment targets it at a constant offset and lies inside
-    /// its initial size (so applying it cannot trap); and no active element segment
-    /// writes an imported table (whose entries would outlive a failed instantiation and
-    /// could observe the memory before the data was applied). `None` otherwise, and for a
-    /// memory without data (a fresh memory is already zero).
-    pub fn for_module(module: &ModuleInfo) -> Option<MemoryImage> {
-        if module.num_imported_memories != 0 || module.memories.len() != 1 {
-            return None;
-        }
-        let initial = usize::try_from(module.memories[0].limits.min)
+    /// The image of every memory of `module` (by memory index, imported memories
+    /// included, which never have one); see [`MemoryImage::for_memory`].
+    pub fn for_module(
+        module: &ModuleInfo,
+        known_global: &dyn Fn(u32) -> Option<u64>,
+    ) -> Vec<Option<MemoryImage>> {
+        (0..module.memories.len() as u32)
+            .map(|memory| Self::for_memory(module, memory, known_global))
+            .collect()
+    }
+
+    /// The image of `module`'s memory `memory`, when instantiating from it is equivalent
+    /// to applying the data segments that target it: the memory is defined (not
+    /// imported); every active data segment targeting it has an offset known now
+    /// (`known_global` gives the values of the globals known at compile time: constant
+    /// preimports) and lies inside its initial size (so applying it cannot trap); and no
+    /// active element segment writes an imported table (whose entries would outlive a
+    /// failed instantiation and could observe the memory before the data was applied).
+    /// `None` otherwise, and for a memory without data (a fresh memory is already zero).
+    pub fn for_memory(
+        module: &ModuleInfo,
+        memory: u32,
+        known_global: &dyn Fn(u32) -> Option<u64>,
+    ) -> Option<MemoryImage> {
+        module.defined_memory_index(memory)?;
+        let ty = module.memories[memory as usize];
+        let initial = usize::try_from(ty.limits.min)
             .ok()?
             .checked_mul(PAGE_SIZE)?;
         let writes_imported_table = module.elems.iter().any(|e| {
@@ -57,22 +75,23 @@ impl MemoryImage {
         let mut end = 0usize;
         let mut segments = Vec::new();
         for seg in &module.datas {
-            match seg.mode {
-                DataMode::Passive => {}
-                DataMode::Active {
-                    memory: 0,
-                    offset: ConstExpr::I32(at),
-                } => {
-                    let start = at as u32 as usize;
-                    let stop = start.checked_add(seg.data.len())?;
-                    if stop > initial {
-                        return None;
-                    }
-                    end = end.max(stop);
-                    segments.push((start, &seg.data[..]));
-                }
-                DataMode::Active { .. } => return None,
+            let DataMode::Active { memory: m, offset } = &seg.mode else {
+                continue;
+            };
+            if *m != memory {
+                continue;
             }
+            let mut at = offset.eval_int(known_global)?;
+            if !ty.index.is_64() {
+                at = u64::from(at as u32);
+            }
+            let start = usize::try_from(at).ok()?;
+            let stop = start.checked_add(seg.data.len())?;
+            if stop > initial {
+                return None;
+            }
+            end = end.max(stop);
+            segments.push((start, &seg.data[..]));
         }
         if end == 0 {
             return None;
@@ -137,12 +156,13 @@ impl MemoryImage {
     }
 }
 
-/// A free reservation and what its first `accessible` bytes hold: read-write pages that
-/// are zero, or the image `image` (mapped copy-on-write, no private copies left) followed
-/// by zero pages. `accessible == 0`: nothing accessible.
+/// A free reservation of `size` bytes and what its first `accessible` bytes hold:
+/// read-write pages that are zero, or the image `image` (mapped copy-on-write, no private
+/// copies left) followed by zero pages. `accessible == 0`: nothing accessible.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     base: usize,
+    size: usize,
     image: u64,
     accessible: usize,
 }
@@ -150,7 +170,7 @@ struct Slot {
 /// Free reservations kept for reuse.
 static POOL: Mutex<Vec<Slot>> = Mutex::new(Vec::new());
 
-/// At most this many free reservations are kept (8 GiB of address space each).
+/// At most this many free reservations are kept (8 GiB of address space each, or more).
 const POOL_CAPACITY: usize = 64;
 
 /// How a pooled reservation is handed out.
@@ -162,24 +182,25 @@ pub(crate) enum Reservation {
     Clean(*mut u8),
 }
 
-/// A free reservation: one laid out for (`image`, `accessible`) if there is one (`image`
-/// 0: no image), else any, cleaned.
-pub(crate) fn take_reservation(image: u64, accessible: usize) -> Option<Reservation> {
+/// A free reservation of `size` bytes: one laid out for (`image`, `accessible`) if there
+/// is one (`image` 0: no image), else any of that size, cleaned.
+pub(crate) fn take_reservation(size: usize, image: u64, accessible: usize) -> Option<Reservation> {
     let slot = {
         let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(i) = pool
             .iter()
-            .rposition(|s| s.image == image && s.accessible == accessible)
+            .rposition(|s| s.size == size && s.image == image && s.accessible == accessible)
         {
             return Some(Reservation::Ready(pool.swap_remove(i).base as *mut u8));
         }
-        pool.pop()?
+        let i = pool.iter().rposition(|s| s.size == size)?;
+        pool.swap_remove(i)
     };
     let base = slot.base as *mut u8;
     // SAFETY: a pooled reservation belongs to nobody; `accessible` bytes of it are mapped.
     if slot.accessible > 0 && unsafe { !make_inaccessible(base, slot.accessible) } {
         // SAFETY: as above; the reservation is given up.
-        unsafe { libc::munmap(base.cast(), crate::memory::RESERVATION) };
+        unsafe { libc::munmap(base.cast(), size) };
         return None;
     }
     Some(Reservation::Clean(base))
@@ -223,6 +244,7 @@ pub(crate) unsafe fn return_reservation(
     let slot = if accessible == 0 {
         Some(Slot {
             base: base as usize,
+            size,
             image: 0,
             accessible: 0,
         })
@@ -232,6 +254,7 @@ pub(crate) unsafe fn return_reservation(
     {
         Some(Slot {
             base: base as usize,
+            size,
             image,
             accessible,
         })
@@ -239,6 +262,7 @@ pub(crate) unsafe fn return_reservation(
     } else if unsafe { make_inaccessible(base, accessible) } {
         Some(Slot {
             base: base as usize,
+            size,
             image: 0,
             accessible: 0,
         })

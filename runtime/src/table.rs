@@ -69,10 +69,10 @@ impl Table {
     }
 
     /// Grows by `delta` elements set to `init`; returns the old size or `None`.
-    pub fn grow(&mut self, delta: u32, init: usize) -> Option<u32> {
+    pub fn grow(&mut self, delta: u64, init: usize) -> Option<u32> {
         let old = self.size();
-        let new = old as u64 + delta as u64;
-        let max = self.ty.limits.max.unwrap_or(u32::MAX as u64);
+        let new = u64::from(old).checked_add(delta)?;
+        let max = self.ty.limits.max.unwrap_or(u64::MAX);
         if new > max || new > MAX_TABLE_ELEMENTS {
             return None;
         }

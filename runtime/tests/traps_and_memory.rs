@@ -73,6 +73,7 @@ fn memory_grows_up_to_its_maximum() {
             min: 1,
             max: Some(3),
         },
+        index: stagec_frontend::IndexType::I32,
     })
     .unwrap();
     assert_eq!(m.pages(), 1);
@@ -92,15 +93,22 @@ fn memory_grows_up_to_its_maximum() {
 fn memory_minimum_past_4gib_or_the_host_limit_is_an_error() {
     let ty = |min| MemoryType {
         limits: Limits { min, max: None },
+        index: stagec_frontend::IndexType::I32,
     };
     let e = Memory::new(ty(65537)).unwrap_err();
     assert!(
-        matches!(e, MemoryError::MinimumTooLarge { pages: 65537 }),
+        matches!(
+            e,
+            MemoryError::MinimumTooLarge {
+                pages: 65537,
+                max_pages: 65536
+            }
+        ),
         "{e:?}"
     );
     assert_eq!(
         e.to_string(),
-        "memory minimum of 65537 pages exceeds the 4 GiB limit"
+        "memory minimum of 65537 pages exceeds the limit of 65536 pages (4 GiB)"
     );
     let e = Memory::with_limit(ty(2), Some(100_000)).unwrap_err();
     assert!(
@@ -164,6 +172,7 @@ fn table_grows_up_to_its_maximum() {
                 min: 2,
                 max: Some(4),
             },
+            index: stagec_frontend::IndexType::I32,
         },
         0,
     )

@@ -175,9 +175,7 @@ cases["block_type_index_4g.wasm"] = module(TYPE_VOID, FUNC_ONE, code(b"\x00\x02"
 cases["memory_too_large.wasm"] = module(section(5, vec([b"\x00" + leb(65537)])))
 cases["memory_min_above_max.wasm"] = module(section(5, vec([b"\x01\x02\x01"])))
 cases["memory_bad_flags.wasm"] = module(section(5, vec([b"\x08\x00"])))
-cases["memory64.wasm"] = module(section(5, vec([b"\x04\x00"])))
 cases["shared_memory.wasm"] = module(section(5, vec([b"\x03\x01\x01"])))
-cases["two_memories.wasm"] = module(section(5, vec([b"\x00\x01", b"\x00\x01"])))
 cases["table_min_above_max.wasm"] = module(section(4, vec([b"\x70\x01\x05\x01"])))
 cases["table_min_4g.wasm"] = module(section(4, vec([b"\x70\x00" + leb(FOUR_G)])))
 cases["table_bad_elem_type.wasm"] = module(section(4, vec([b"\x40\x00\x01"])))
@@ -198,7 +196,7 @@ cases["export_name_not_utf8.wasm"] = module(
 )
 cases["import_bad_kind.wasm"] = module(section(2, vec([name("m") + name("n") + b"\x09\x00"])))
 cases["global_init_wrong_type.wasm"] = module(section(6, vec([b"\x7f\x00\x42\x00\x0b"])))
-cases["global_init_not_constant.wasm"] = module(section(6, vec([b"\x7f\x00\x41\x00\x41\x00\x6a\x0b"])))
+cases["global_init_not_constant.wasm"] = module(section(6, vec([b"\x7f\x00\x41\x00\x41\x01\x6e\x0b"])))
 cases["global_init_missing_end.wasm"] = module(section(6, vec([b"\x7f\x00\x41\x00"])))
 
 # --- Valid WebAssembly, unsupported by stagec -----------------------------------------------
@@ -207,6 +205,7 @@ cases["tag_section.wasm"] = module(section(1, vec([b"\x60\x00\x00"])), section(1
 cases["tail_call.wasm"] = module(TYPE_VOID, FUNC_ONE, code(b"\x00\x12\x00\x0b"))
 
 # --- Instantiation: valid, but too large to allocate ------------------------------------------
+cases["instantiate_memory64_min_too_large.wasm"] = module(section(5, vec([b"\x04" + leb((1 << 20) + 1)])))
 cases["instantiate_table_4g.wasm"] = module(section(4, vec([b"\x70\x00" + leb(FOUR_G)])))
 cases["instantiate_data_out_of_bounds.wasm"] = module(
     section(5, vec([b"\x00\x01"])), section(11, b"\x01\x00\x41" + sleb(65535) + b"\x0b" + name("ab"))

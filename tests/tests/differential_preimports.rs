@@ -456,3 +456,60 @@ fn counted_loops_fold_offsets_only_without_wrapping() {
     // The generic build reads `$n` through the vmctx (once); the specialized one does not.
     folding.check(1.0);
 }
+
+/// memory64: loads at preimported, constant and computed `i64` addresses around the end of
+/// a fixed-size and of a growable 64-bit memory. The specialized build, which knows the
+/// preimported addresses and drops the checks it can prove unneeded, must load and trap
+/// exactly where the generic build (every address checked) does.
+#[test]
+fn memory64_bounds_checks_agree_specialized_and_generic() {
+    let engine = Engine::new(Config::default()).unwrap();
+    let mut r = Rng(0x6464_0000_1234_5678);
+    let mut trapped = 0;
+    for iter in 0..200 {
+        let addresses = [
+            "(global.get $p)",
+            "(i64.add (global.get $p) (i64.extend_i32_u (local.get 0)))",
+            "(i64.extend_i32_u (local.get 0))",
+            "(i64.sub (global.get $p) (i64.const 8))",
+            "(i64.const 131064)",
+            "(i64.const 16)",
+        ];
+        let loads: Vec<String> = (0..2)
+            .map(|_| {
+                let op = r.pick(&["i64.load", "i64.load8_u", "i64.load32_u", "i64.load16_s"]);
+                let offset = r.pick(&["0", "0", "0", "4", "65536", "0xfffffff0", "0x100000000"]);
+                format!("({op} offset={offset} {})", r.pick(&addresses))
+            })
+            .collect();
+        let max = r.pick(&[" 2", ""]);
+        let wat = format!(
+            r#"(module
+                (import "env" "p" (global $p i64))
+                (memory (export "mem") i64 2{max})
+                (data (i64.const 131000) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+                (func (export "f") (param i32) (result i32)
+                  (i32.wrap_i64 (i64.add {} {}))))"#,
+            loads[0], loads[1]
+        );
+        let p = match r.below(8) {
+            0 => 131064,
+            1 => -1,
+            2 | 3 => r.below(131080) as i64,
+            4 => r.next() as i64,
+            _ => r.below(16) as i64,
+        };
+        let mut pre = Preimports::new();
+        pre.value("env", "p", Val::I64(p));
+        let inputs = [0i32, 1, 8, 4096, 65535, 65536, 131071, -1];
+        let generic = Module::new(&engine, &wat).unwrap();
+        let (spec, generic_run) = both_ways(&engine, &wat, &generic, &pre, &inputs);
+        assert_eq!(spec, generic_run, "iteration {iter}: p={p}\n{wat}");
+        trapped += spec.0.iter().filter(|o| o.starts_with("trap")).count();
+    }
+    // Both outcomes occur: in-bounds loads and out-of-bounds traps.
+    assert!(
+        (300..1300).contains(&trapped),
+        "{trapped} of 1600 calls trapped"
+    );
+}

@@ -1,5 +1,6 @@
 //! Differential test against wasmtime 48: random modules from wasm-smith (configured to
-//! stagec's feature set — Wasm 2.0 without SIMD — with function, global, memory and table
+//! stagec's feature set — Wasm 2.0 without SIMD, plus memory64, multi-memory and extended
+//! constant expressions — with function, global, memory and table
 //! imports) run on wasmtime, on stagec, and on stagec with a random subset of the imports
 //! bound at compile time (`Module::with_preimports`). Instantiation, every exported
 //! function's results or trap kind, the final bytes of every memory, every global, every

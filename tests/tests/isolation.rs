@@ -737,6 +737,7 @@ fn table_indices_are_bounds_checked() {
                         min: 2,
                         max: Some(10),
                     },
+                    index: stagec::IndexType::I32,
                 },
                 Val::FuncRef(None),
             )

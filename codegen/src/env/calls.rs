@@ -203,9 +203,10 @@ impl FuncEnvironment<'_> {
         builder.inst_results(inst).to_vec()
     }
 
-    /// Calls a runtime builtin through `vmctx->builtins`. A status result is checked here
-    /// (non-zero traps with [`TrapKind::Pending`]; the runtime has stored the real kind) and
-    /// not returned; a value result (`memory.grow`, `table.grow`) is returned.
+    /// Calls a runtime builtin through `vmctx->builtins`, zero-extending `i32` arguments
+    /// of `I64` parameters. A status result is checked here (non-zero traps with
+    /// [`TrapKind::Pending`]; the runtime has stored the real kind) and not returned; a
+    /// value result (`memory.grow`, `table.grow`: an `i64`) is returned.
     pub(crate) fn call_builtin(
         &mut self,
         builder: &mut FunctionBuilder<'_>,
@@ -228,7 +229,17 @@ impl FuncEnvironment<'_> {
                 .load(POINTER, readonly_flags(), builtins, builtin.offset() as i32);
         let mut call_args = Vec::with_capacity(args.len() + 1);
         call_args.push(vmctx);
-        call_args.extend_from_slice(args);
+        // Addresses and sizes are `I64` parameters: those of 32-bit memories and tables
+        // are zero-extended.
+        let (params, _) = builtin.signature();
+        for (&arg, param) in args.iter().zip(params) {
+            let widen = *param == AbiType::I64 && builder.func.dfg.value_type(arg) == types::I32;
+            call_args.push(if widen {
+                builder.ins().uextend(types::I64, arg)
+            } else {
+                arg
+            });
+        }
         let inst = builder.ins().call_indirect(sig, function, &call_args);
         let result = builder.inst_results(inst).first().copied();
         if returns_status(builtin) {

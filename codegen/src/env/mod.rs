@@ -18,11 +18,11 @@
 //! for — a fixed unit's through its *caller's* vmctx (see [`FuncEnvironment::begin_function`]).
 
 mod calls;
+mod memory;
 
 use crate::fixed::FIXED_NAMESPACE;
-use crate::translate::consts;
 use crate::traps::trap_code;
-use crate::units::{CompileOptions, ConstValue, GlobalPlace, MemoryPlace, TablePlace, UnitPlan};
+use crate::units::{CompileOptions, ConstValue, GlobalPlace, TablePlace, UnitPlan};
 use crate::{CodegenError, CodegenErrorKind};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64, Offset32};
@@ -35,7 +35,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
 use stagec_environ::vmoffsets::{self, VMOffsets};
 use stagec_environ::{Builtin, TrapKind};
-use stagec_frontend::{FuncType, ModuleInfo, ValType};
+use stagec_frontend::{FuncType, IndexType, ModuleInfo, ValType};
 use std::collections::HashMap;
 
 /// The host pointer type (vmctx, memory bases, reference words).
@@ -403,81 +403,6 @@ impl<'m> FuncEnvironment<'m> {
         Ok(())
     }
 
-    // ---- linear memories ---------------------------------------------------------------
-
-    /// The base address of a linear memory's bytes.
-    pub(crate) fn heap_base(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
-        match self.plan.memories[memory as usize] {
-            MemoryPlace::At { base, .. } => self.fixed_address(builder, base),
-            MemoryPlace::Vmctx => self.load_vmctx_field(builder, self.offsets.memory_base(memory)),
-        }
-    }
-
-    /// The address of a linear memory's `VMMemoryDefinition`.
-    fn memory_def(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
-        match self.plan.memories[memory as usize] {
-            MemoryPlace::At { def, .. } => self.fixed_address(builder, def),
-            MemoryPlace::Vmctx => self.load_vmctx_field(builder, self.offsets.memory_def(memory)),
-        }
-    }
-
-    /// The address of a linear-memory access and the immediate offset to use with it.
-    ///
-    /// No bounds check: the runtime reserves 8 GiB per 32-bit memory, so
-    /// `base + u32 index + u32 offset` always lands inside the reservation and an
-    /// out-of-bounds access faults (see [`heap_flags`]).
-    ///
-    /// The wasm effective address is `zext(index) + offset` (no wrap). Two shapes move
-    /// work into the displacement:
-    /// - a constant `index`: `base + (index + offset)`, no address arithmetic at all;
-    /// - `index = x + C` (32-bit add, `C` constant) where `x <= u32::MAX - C` is provable
-    ///   ([`consts::non_wrapping_add`]): then `zext(x + C) == zext(x) + C`, so the access
-    ///   is `base + zext(x)` with displacement `C + offset`. Without the proof the 32-bit
-    ///   add may wrap, and folding would change which address is accessed.
-    ///
-    /// Either only when the displacement fits the 32-bit signed immediate.
-    pub(crate) fn heap_address(
-        &self,
-        builder: &mut FunctionBuilder<'_>,
-        memory: u32,
-        index: Value,
-        offset: u64,
-    ) -> (Value, i32) {
-        let base = self.heap_base(builder, memory);
-        let displacement = |c: u64| c.checked_add(offset).filter(|&d| i32::try_from(d).is_ok());
-        if let Some(disp) = consts::known_int(builder.func, index).and_then(displacement) {
-            return (base, disp as i32);
-        }
-        let (index, offset) = match consts::non_wrapping_add(builder.func, index) {
-            Some((x, c)) if displacement(c).is_some() => (x, c + offset),
-            _ => (index, offset),
-        };
-        let index = builder.ins().uextend(POINTER, index);
-        let addr = builder.ins().iadd(base, index);
-        match i32::try_from(offset) {
-            Ok(offset) => (addr, offset),
-            Err(_) => (builder.ins().iadd_imm_s(addr, offset as i64), 0),
-        }
-    }
-
-    /// `memory.size`, in pages.
-    pub(crate) fn memory_size(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
-        let len = self.memory_length(builder, memory);
-        let pages = builder.ins().ushr_imm_u(len, 16);
-        builder.ins().ireduce(types::I32, pages)
-    }
-
-    /// The current length in bytes of memory `memory` (pointer-sized).
-    pub(crate) fn memory_length(&self, builder: &mut FunctionBuilder<'_>, memory: u32) -> Value {
-        let def = self.memory_def(builder, memory);
-        builder.ins().load(
-            POINTER,
-            runtime_flags(),
-            def,
-            vmoffsets::memory_def::CURRENT_LENGTH as i32,
-        )
-    }
-
     // ---- tables ------------------------------------------------------------------------
 
     fn table_def(&self, builder: &mut FunctionBuilder<'_>, table: u32) -> Value {
@@ -487,9 +412,13 @@ impl<'m> FuncEnvironment<'m> {
         }
     }
 
-    /// `table.size`
-    pub(crate) fn table_size(&self, builder: &mut FunctionBuilder<'_>, table: u32) -> Value {
-        let def = self.table_def(builder, table);
+    /// The index type of table `table`.
+    pub(crate) fn table_index_type(&self, table: u32) -> IndexType {
+        self.module.tables[table as usize].index
+    }
+
+    /// The current number of elements of `table` (an `i32`).
+    fn table_length(&self, builder: &mut FunctionBuilder<'_>, def: Value) -> Value {
         builder.ins().load(
             types::I32,
             runtime_flags(),
@@ -498,8 +427,18 @@ impl<'m> FuncEnvironment<'m> {
         )
     }
 
-    /// The address of element `index` of `table`, trapping with `out_of_bounds` when
-    /// `index >= table.size`.
+    /// `table.size`, of the table's index type.
+    pub(crate) fn table_size(&self, builder: &mut FunctionBuilder<'_>, table: u32) -> Value {
+        let def = self.table_def(builder, table);
+        let size = self.table_length(builder, def);
+        match self.table_index_type(table) {
+            IndexType::I32 => size,
+            IndexType::I64 => builder.ins().uextend(types::I64, size),
+        }
+    }
+
+    /// The address of element `index` (of the table's index type) of `table`, trapping
+    /// with `out_of_bounds` when `index >= table.size`.
     pub(crate) fn table_element_address(
         &self,
         builder: &mut FunctionBuilder<'_>,
@@ -508,12 +447,10 @@ impl<'m> FuncEnvironment<'m> {
         out_of_bounds: TrapKind,
     ) -> Value {
         let def = self.table_def(builder, table);
-        let len = builder.ins().load(
-            types::I32,
-            runtime_flags(),
-            def,
-            vmoffsets::table_def::CURRENT_ELEMENTS as i32,
-        );
+        let mut len = self.table_length(builder, def);
+        if self.table_index_type(table) == IndexType::I64 {
+            len = builder.ins().uextend(types::I64, len);
+        }
         let oob = builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
@@ -524,7 +461,10 @@ impl<'m> FuncEnvironment<'m> {
             def,
             vmoffsets::table_def::BASE as i32,
         );
-        let index = builder.ins().uextend(POINTER, index);
+        let index = match self.table_index_type(table) {
+            IndexType::I32 => builder.ins().uextend(POINTER, index),
+            IndexType::I64 => index,
+        };
         let shift = vmoffsets::table_def::ELEMENT_SIZE.trailing_zeros();
         debug_assert_eq!(1 << shift, vmoffsets::table_def::ELEMENT_SIZE);
         let offset = builder.ins().ishl_imm_u(index, i64::from(shift));

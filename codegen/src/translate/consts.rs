@@ -6,7 +6,9 @@
 //!   where it makes control decisions (`if`, `br_if`, `br_table`, `select`) and the
 //!   environment uses it to turn constant addresses into displacements.
 //! - [`non_wrapping_add`]: whether a 32-bit `x + C` provably cannot wrap (so `C` may move
-//!   into a load's displacement), from an upper bound of `x` read as unsigned.
+//!   into a load's displacement), from an upper bound of `x` read as unsigned;
+//! - [`upper_bound`]: that bound itself (a 64-bit memory's access whose address is
+//!   provably small needs no bounds check).
 //!
 //! Both follow instruction operands to a small depth, visiting a bounded number of
 //! instructions per query (so that compile time stays linear in the function size even on
@@ -359,6 +361,12 @@ fn bound(
         _ => max,
     };
     result.min(max)
+}
+
+/// An upper bound of the integer `value` read as unsigned (the type's maximum when nothing
+/// better is known): e.g. `i64.extend_i32_u x` is below 2^32, `x & 0xff` at most 255.
+pub(crate) fn upper_bound(func: &Function, value: Value) -> u64 {
+    bound(func, None, value, MAX_DEPTH, &mut FUEL.clone())
 }
 
 /// `Some((x, c))` when `value` is the `i32` sum `x + c` of a value and a known constant

@@ -1,17 +1,22 @@
 //! Linear-memory operators: loads, stores, `memory.size`, and the bulk operators that
 //! call builtins (`memory.grow/fill/copy/init`, `data.drop`).
 //!
-//! Loads and stores carry no explicit bounds check; see
-//! [`FuncEnvironment::heap_address`](crate::env::FuncEnvironment::heap_address).
+//! Loads and stores of a 32-bit memory carry no explicit bounds check, those of a 64-bit
+//! memory one comparison at most; see
+//! [`FuncEnvironment::heap_address`](crate::env::FuncEnvironment::heap_address). Any
+//! operator may address any memory (multi-memory); addresses and sizes have the memory's
+//! index type.
 
 use super::{Result, Translator};
 use crate::env::heap_flags;
+use crate::traps::trap_code;
 use crate::{CodegenError, Unsupported};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
 use cranelift_frontend::FunctionBuilder;
 use stagec_environ::Builtin;
 use stagec_environ::TrapKind;
+use stagec_frontend::IndexType;
 use wasmparser::{MemArg, MemArgTarget};
 
 use types::{F32, F64, I32, I64};
@@ -19,7 +24,8 @@ use types::{F32, F64, I32, I64};
 /// `memory.copy` of at most this many bytes, with a constant length, is inlined.
 const SMALL_COPY_BYTES: u64 = 128;
 
-/// Defines one method per load or store operator, each a call of `load` or `store`.
+/// Defines one method per load or store operator, each a call of `load` (with the
+/// access size) or `store`.
 macro_rules! memory_accesses {
     ($( $visit:ident => $helper:ident($($arg:expr),*); )*) => {
         $(
@@ -33,20 +39,20 @@ macro_rules! memory_accesses {
 impl<'a> Translator<'a, '_> {
     memory_accesses! {
         // ---- loads ---------------------------------------------------------------------
-        visit_i32_load => load(|b, f, a, o| b.ins().load(I32, f, a, o));
-        visit_i64_load => load(|b, f, a, o| b.ins().load(I64, f, a, o));
-        visit_f32_load => load(|b, f, a, o| b.ins().load(F32, f, a, o));
-        visit_f64_load => load(|b, f, a, o| b.ins().load(F64, f, a, o));
-        visit_i32_load8_s => load(|b, f, a, o| b.ins().sload8(I32, f, a, o));
-        visit_i32_load8_u => load(|b, f, a, o| b.ins().uload8(I32, f, a, o));
-        visit_i32_load16_s => load(|b, f, a, o| b.ins().sload16(I32, f, a, o));
-        visit_i32_load16_u => load(|b, f, a, o| b.ins().uload16(I32, f, a, o));
-        visit_i64_load8_s => load(|b, f, a, o| b.ins().sload8(I64, f, a, o));
-        visit_i64_load8_u => load(|b, f, a, o| b.ins().uload8(I64, f, a, o));
-        visit_i64_load16_s => load(|b, f, a, o| b.ins().sload16(I64, f, a, o));
-        visit_i64_load16_u => load(|b, f, a, o| b.ins().uload16(I64, f, a, o));
-        visit_i64_load32_s => load(|b, f, a, o| b.ins().sload32(f, a, o));
-        visit_i64_load32_u => load(|b, f, a, o| b.ins().uload32(f, a, o));
+        visit_i32_load => load(4, |b, f, a, o| b.ins().load(I32, f, a, o));
+        visit_i64_load => load(8, |b, f, a, o| b.ins().load(I64, f, a, o));
+        visit_f32_load => load(4, |b, f, a, o| b.ins().load(F32, f, a, o));
+        visit_f64_load => load(8, |b, f, a, o| b.ins().load(F64, f, a, o));
+        visit_i32_load8_s => load(1, |b, f, a, o| b.ins().sload8(I32, f, a, o));
+        visit_i32_load8_u => load(1, |b, f, a, o| b.ins().uload8(I32, f, a, o));
+        visit_i32_load16_s => load(2, |b, f, a, o| b.ins().sload16(I32, f, a, o));
+        visit_i32_load16_u => load(2, |b, f, a, o| b.ins().uload16(I32, f, a, o));
+        visit_i64_load8_s => load(1, |b, f, a, o| b.ins().sload8(I64, f, a, o));
+        visit_i64_load8_u => load(1, |b, f, a, o| b.ins().uload8(I64, f, a, o));
+        visit_i64_load16_s => load(2, |b, f, a, o| b.ins().sload16(I64, f, a, o));
+        visit_i64_load16_u => load(2, |b, f, a, o| b.ins().uload16(I64, f, a, o));
+        visit_i64_load32_s => load(4, |b, f, a, o| b.ins().sload32(f, a, o));
+        visit_i64_load32_u => load(4, |b, f, a, o| b.ins().uload32(f, a, o));
 
         // ---- stores --------------------------------------------------------------------
         visit_i32_store => store(None);
@@ -74,6 +80,7 @@ impl<'a> Translator<'a, '_> {
             .env
             .call_builtin(&mut self.builder, Builtin::MemoryGrow, &[memory, delta])
             .expect("memory.grow returns the old size");
+        let old = self.of_index_type(self.env.memory_index_type(mem), old);
         self.push1(old);
     }
 
@@ -112,8 +119,17 @@ impl<'a> Translator<'a, '_> {
         let mut addresses = Vec::new();
         for (memory, index) in [(dst_mem, dst), (src_mem, src)] {
             let length = self.env.memory_length(b, memory);
-            let index = b.ins().uextend(I64, index);
-            let end = b.ins().iadd_imm_u(index, len as i64);
+            let (index, end) = match self.env.memory_index_type(memory) {
+                IndexType::I32 => {
+                    let index = b.ins().uextend(I64, index);
+                    (index, b.ins().iadd_imm_u(index, len as i64))
+                }
+                IndexType::I64 => {
+                    let len = b.ins().iconst(I64, len as i64);
+                    let trap = trap_code(TrapKind::MemoryOutOfBounds);
+                    (index, b.ins().uadd_overflow_trap(index, len, trap))
+                }
+            };
             let out_of_bounds = b.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
             self.env
                 .trapnz(b, out_of_bounds, TrapKind::MemoryOutOfBounds);
@@ -141,7 +157,8 @@ impl<'a> Translator<'a, '_> {
     }
 
     /// A bulk-memory or bulk-table builtin: the `i32` constants `indices` (memories,
-    /// tables, segments), then the operator's three operands.
+    /// tables, segments), then the operator's three operands (those of `I64` parameters
+    /// zero-extended when they are `i32`s, see `call_builtin`).
     pub(super) fn call_bulk_builtin(
         &mut self,
         builtin: Builtin,
@@ -158,16 +175,18 @@ impl<'a> Translator<'a, '_> {
         self.builder.ins().iconst(I32, i64::from(value))
     }
 
+    /// A load of `size` bytes, built by `f`.
     fn load(
         &mut self,
         memarg: MemArg,
+        size: u32,
         f: impl FnOnce(&mut FunctionBuilder<'a>, MemFlagsData, Value, i32) -> Value,
     ) -> Result<()> {
         let memory = memory_index(&memarg)?;
         let index = self.pop1();
-        let (addr, offset) = self
-            .env
-            .heap_address(&mut self.builder, memory, index, memarg.offset);
+        let (addr, offset) =
+            self.env
+                .heap_address(&mut self.builder, memory, index, memarg.offset, size);
         let value = f(&mut self.builder, heap_flags(), addr, offset);
         self.push1(value);
         Ok(())
@@ -177,9 +196,14 @@ impl<'a> Translator<'a, '_> {
     fn store(&mut self, memarg: MemArg, narrow: Option<Type>) -> Result<()> {
         let memory = memory_index(&memarg)?;
         let (index, value) = self.pop2();
-        let (addr, offset) = self
-            .env
-            .heap_address(&mut self.builder, memory, index, memarg.offset);
+        let size = narrow.unwrap_or_else(|| self.builder.func.dfg.value_type(value));
+        let (addr, offset) = self.env.heap_address(
+            &mut self.builder,
+            memory,
+            index,
+            memarg.offset,
+            size.bytes(),
+        );
         let ins = self.builder.ins();
         match narrow {
             None => ins.store(heap_flags(), value, addr, offset),
@@ -188,6 +212,14 @@ impl<'a> Translator<'a, '_> {
             Some(_) => ins.istore32(heap_flags(), value, addr, offset),
         };
         Ok(())
+    }
+
+    /// The `i64` result of a `grow` builtin as a value of `index` type.
+    pub(super) fn of_index_type(&mut self, index: IndexType, value: Value) -> Value {
+        match index {
+            IndexType::I32 => self.builder.ins().ireduce(I32, value),
+            IndexType::I64 => value,
+        }
     }
 }
 

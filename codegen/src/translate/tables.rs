@@ -1,5 +1,6 @@
 //! Tables and references: `table.get/set/size` inline, `table.grow/fill/copy/init` and
-//! `elem.drop` through builtins, `ref.null`, `ref.is_null`, `ref.func`.
+//! `elem.drop` through builtins, `ref.null`, `ref.is_null`, `ref.func`. Element indices
+//! and sizes have the table's index type (`i64` for a table64).
 
 use super::Translator;
 use crate::env::{POINTER, runtime_flags};
@@ -39,11 +40,16 @@ impl Translator<'_, '_> {
 
     pub(super) fn visit_table_grow(&mut self, table: u32) {
         let (init, delta) = self.pop2();
-        let table = self.i32_const(table);
+        let table_index = self.i32_const(table);
         let old = self
             .env
-            .call_builtin(&mut self.builder, Builtin::TableGrow, &[table, init, delta])
+            .call_builtin(
+                &mut self.builder,
+                Builtin::TableGrow,
+                &[table_index, init, delta],
+            )
             .expect("table.grow returns the old size");
+        let old = self.of_index_type(self.env.table_index_type(table), old);
         self.push1(old);
     }
 

@@ -36,6 +36,7 @@ pub fn fixed_unit(module: &ParsedModule, imports: Vec<ImportBinding>) -> Compile
             memories: (0..info.memories.len())
                 .map(|i| (0x10_0000 * (i + 1), 0x2000 + 16 * i))
                 .collect(),
+            memory_extents: Vec::new(),
             tables: (0..info.tables.len()).map(|i| 0x2800 + 16 * i).collect(),
             globals: (0..info.globals.len()).map(|i| 0x3000 + 16 * i).collect(),
         }),

@@ -2,8 +2,8 @@
 //! why a preimport cannot be bound.
 
 use stagec_frontend::{
-    EntityType, ExternKind, FuncType, GlobalType, Limits, MemoryType, ModuleInfo, TableType,
-    ValType,
+    EntityType, ExternKind, FuncType, GlobalType, IndexType, Limits, MemoryType, ModuleInfo,
+    TableType, ValType,
 };
 use std::fmt;
 
@@ -134,6 +134,15 @@ pub enum ImportMismatch {
         /// Who supplied it.
         supplier: Supplier,
     },
+    /// A memory or table of the other index type (memory64: `i64` addresses or indices).
+    IndexType {
+        /// A memory or a table.
+        kind: ExternKind,
+        /// The import's index type.
+        expected: IndexType,
+        /// The object's.
+        actual: IndexType,
+    },
     /// A memory or table whose limits do not fit the import's.
     Limits(LimitsMismatch),
     /// An object of another kind.
@@ -208,6 +217,11 @@ impl fmt::Display for ImportMismatch {
                 f,
                 "expected a table of {expected}, the provider's holds {actual}"
             ),
+            ImportMismatch::IndexType {
+                kind,
+                expected,
+                actual,
+            } => write!(f, "expected an {expected} {kind}, found an {actual} {kind}"),
             ImportMismatch::Limits(e) => write!(f, "{e}"),
             ImportMismatch::Kind {
                 expected,

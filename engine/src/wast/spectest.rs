@@ -1,8 +1,8 @@
 //! The `spectest` host module of the reference interpreter, which spec scripts import from.
 
 use crate::{
-    EntityType, Func, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Preimports,
-    Result, Store, Table, TableType, Val, ValType,
+    EntityType, Func, FuncType, Global, GlobalType, IndexType, Linker, Memory, MemoryType,
+    Preimports, Result, Store, Table, TableType, Val, ValType,
 };
 
 /// The values of the `spectest` globals.
@@ -65,22 +65,17 @@ pub(super) fn define(store: &mut Store, linker: &mut Linker) -> Result<()> {
         linker.define("spectest", name, global);
     }
 
-    let table_ty = TableType {
-        element: ValType::FuncRef,
-        limits: Limits {
-            min: 10,
-            max: Some(20),
-        },
-    };
+    let table_ty = TableType::new(ValType::FuncRef, 10, Some(20));
     let table = Table::new(store, table_ty, Val::FuncRef(None))?;
     linker.define("spectest", "table", table);
-
-    let memory_ty = MemoryType {
-        limits: Limits {
-            min: 1,
-            max: Some(2),
-        },
+    let table64_ty = TableType {
+        index: IndexType::I64,
+        ..table_ty
     };
+    let table64 = Table::new(store, table64_ty, Val::FuncRef(None))?;
+    linker.define("spectest", "table64", table64);
+
+    let memory_ty = MemoryType::new(1, Some(2));
     let memory = Memory::new(store, memory_ty)?;
     linker.define("spectest", "memory", memory);
     Ok(())

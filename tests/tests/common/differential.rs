@@ -74,7 +74,8 @@ fn fnv(h: &mut u64, bytes: &[u8]) {
 // Generation
 // ---------------------------------------------------------------------------------------
 
-/// The wasm-smith configuration: the engine's feature set (Wasm 2.0 without SIMD), small
+/// The wasm-smith configuration: the engine's feature set (Wasm 2.0 without SIMD, plus
+/// memory64 with table64, multi-memory and extended constant expressions), small
 /// memories and tables with a required maximum (so `memory.grow`/`table.grow` stay cheap
 /// and equal on both engines), and a few knobs drawn from `r` (swarm testing).
 pub fn smith_config(r: &mut Rng) -> wasm_smith::Config {
@@ -86,24 +87,25 @@ pub fn smith_config(r: &mut Rng) -> wasm_smith::Config {
     c.tail_call_enabled = false;
     c.gc_enabled = false;
     c.exceptions_enabled = false;
-    c.memory64_enabled = false;
     c.custom_page_sizes_enabled = false;
     c.wide_arithmetic_enabled = false;
-    c.extended_const_enabled = false;
     c.compact_imports_enabled = false;
     c.custom_descriptors_enabled = false;
     c.shared_everything_threads_enabled = false;
     c.acquire_release_atomics_enabled = false;
     c.multibyte_array_access_enabled = false;
-    c.max_memories = 1;
-    // Wasm 2.0.
+    // Wasm 2.0, and the parts of 3.0 stagec supports.
     c.bulk_memory_enabled = true;
     c.reference_types_enabled = true;
     c.multi_value_enabled = true;
     c.sign_extension_ops_enabled = true;
     c.saturating_float_to_int_enabled = true;
+    c.memory64_enabled = true;
+    c.extended_const_enabled = true;
     // Sizes.
     c.max_memory32_bytes = 1 << 20;
+    c.max_memory64_bytes = 1 << 20;
+    c.max_memories = 1 + r.below(3) as usize; // multi-memory
     c.memory_max_size_required = true;
     c.max_table_elements = 1_000;
     c.table_max_size_required = true;
@@ -341,12 +343,16 @@ pub enum ImportPlan {
         mutable: bool,
         value: V,
     },
+    /// `is_64`: a memory64 (i64 addresses).
     Memory {
         min: u64,
         max: Option<u64>,
+        is_64: bool,
     },
+    /// `is_64`: a table64 (i64 indices).
     Table {
         elem: Ty,
+        is_64: bool,
         min: u64,
         max: Option<u64>,
     },
@@ -432,9 +438,11 @@ pub fn plan(module: &wasmtime::Module, r: &mut Rng) -> Plan {
             wasmtime::ExternType::Memory(m) => ImportPlan::Memory {
                 min: m.minimum(),
                 max: m.maximum(),
+                is_64: m.is_64(),
             },
             wasmtime::ExternType::Table(t) => ImportPlan::Table {
                 elem: ref_ty(t.element()),
+                is_64: t.is_64(),
                 min: t.minimum(),
                 max: t.maximum(),
             },
@@ -527,9 +535,11 @@ pub fn plan_stagec(module: &stagec::Module, r: &mut Rng) -> Plan {
             EntityType::Memory(m) => ImportPlan::Memory {
                 min: m.limits.min,
                 max: m.limits.max,
+                is_64: m.index.is_64(),
             },
             EntityType::Table(t) => ImportPlan::Table {
                 elem: ty_of_sc(t.element),
+                is_64: t.index.is_64(),
                 min: t.limits.min,
                 max: t.limits.max,
             },

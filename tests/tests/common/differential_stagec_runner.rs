@@ -109,18 +109,24 @@ pub fn run_stagec(
             )
             .map_err(|e| format!("host global: {e}"))?
             .into(),
-            ImportPlan::Memory { min, max } => stagec::Memory::new(
+            ImportPlan::Memory { min, max, is_64 } => stagec::Memory::new(
                 &mut store,
                 stagec::MemoryType {
                     limits: stagec::Limits {
                         min: *min,
                         max: *max,
                     },
+                    index: index_type(*is_64),
                 },
             )
             .map_err(|e| format!("host memory: {e}"))?
             .into(),
-            ImportPlan::Table { elem, min, max } => stagec::Table::new(
+            ImportPlan::Table {
+                elem,
+                is_64,
+                min,
+                max,
+            } => stagec::Table::new(
                 &mut store,
                 stagec::TableType {
                     element: sc_ty(*elem),
@@ -128,6 +134,7 @@ pub fn run_stagec(
                         min: *min,
                         max: *max,
                     },
+                    index: index_type(*is_64),
                 },
                 sc_val(if *elem == Ty::FuncRef {
                     V::FuncRef(false)
@@ -246,4 +253,12 @@ fn sc_table(store: &stagec::Store, t: &stagec::Table) -> Vec<V> {
     (0..t.size(store))
         .map(|i| from_sc(&t.get(store, i).expect("in bounds")))
         .collect()
+}
+
+fn index_type(is_64: bool) -> stagec::IndexType {
+    if is_64 {
+        stagec::IndexType::I64
+    } else {
+        stagec::IndexType::I32
+    }
 }

@@ -12,6 +12,9 @@ pub fn wasmtime_engine() -> wasmtime::Engine {
     let mut config = wasmtime::Config::new();
     config.max_wasm_stack(MAX_WASM_STACK);
     config.cranelift_nan_canonicalization(false);
+    config.wasm_memory64(true);
+    config.wasm_multi_memory(true);
+    config.wasm_extended_const(true);
     wasmtime::Engine::new(&config).expect("wasmtime engine")
 }
 
@@ -112,13 +115,22 @@ pub fn run_wasmtime(engine: &wasmtime::Engine, module: &wasmtime::Module, plan: 
                     .expect("wasmtime global")
                     .into()
             }
-            ImportPlan::Memory { min, max } => wasmtime::Memory::new(
+            ImportPlan::Memory { min, max, is_64 } => wasmtime::Memory::new(
                 &mut store,
-                wasmtime::MemoryType::new(*min as u32, max.map(|m| m as u32)),
+                if *is_64 {
+                    wasmtime::MemoryType::new64(*min, *max)
+                } else {
+                    wasmtime::MemoryType::new(*min as u32, max.map(|m| m as u32))
+                },
             )
             .expect("wasmtime memory")
             .into(),
-            ImportPlan::Table { elem, min, max } => {
+            ImportPlan::Table {
+                elem,
+                is_64,
+                min,
+                max,
+            } => {
                 let (rt, init) = if *elem == Ty::FuncRef {
                     (wasmtime::RefType::FUNCREF, wasmtime::Ref::Func(None))
                 } else {
@@ -126,7 +138,11 @@ pub fn run_wasmtime(engine: &wasmtime::Engine, module: &wasmtime::Module, plan: 
                 };
                 wasmtime::Table::new(
                     &mut store,
-                    wasmtime::TableType::new(rt, *min as u32, max.map(|m| m as u32)),
+                    if *is_64 {
+                        wasmtime::TableType::new64(rt, *min, *max)
+                    } else {
+                        wasmtime::TableType::new(rt, *min as u32, max.map(|m| m as u32))
+                    },
                     init,
                 )
                 .expect("wasmtime table")
