@@ -9,8 +9,7 @@ use common::{
     CONSUMER, PROVIDER, compile, compile_err, count, explain, fixed_unit, opts, parse, unit,
 };
 use stagec_codegen::{
-    Artifact, CodegenErrorKind, CompileOptions, CompileUnit, Compiler, ConstValue, Explanation,
-    ImportBinding, MemoryExtent,
+    CodegenErrorKind, CompileUnit, Compiler, ConstValue, ImportBinding, MemoryExtent,
 };
 use stagec_environ::TrapKind;
 use stagec_environ::artifact::RelocTarget;

@@ -4,7 +4,7 @@
 
 use crate::dylink0::{DylinkInfo, SECTION_NAME};
 use crate::error::InspectError;
-use stagec::{ExternKind, FuncType, GlobalType, Limits, MemoryType, TableType, ValType};
+use stagec::{ExternKind, FuncType, GlobalType, IndexType, Limits, MemoryType, TableType, ValType};
 use wasmparser::{Parser, Payload, TypeRef};
 
 /// The type of an import or export.
@@ -268,6 +268,11 @@ fn table_type(t: wasmparser::TableType, offset: usize) -> Result<TableType, Insp
             min: t.initial,
             max: t.maximum,
         },
+        index: if t.table64 {
+            IndexType::I64
+        } else {
+            IndexType::I32
+        },
     })
 }
 
@@ -276,6 +281,11 @@ fn memory_type(m: wasmparser::MemoryType) -> MemoryType {
         limits: Limits {
             min: m.initial,
             max: m.maximum,
+        },
+        index: if m.memory64 {
+            IndexType::I64
+        } else {
+            IndexType::I32
         },
     }
 }

@@ -165,7 +165,7 @@ impl Table {
         let element = self.get_table(store).ty().element;
         check_vals(ValueRole::Value, &[element], &[init], Some(store.id))?;
         // SAFETY: the table lives as long as its store, borrowed mutably here.
-        unsafe { (*self.ptr.as_ptr()).grow(delta, init.to_raw().get_ptr()) }
+        unsafe { (*self.ptr.as_ptr()).grow(u64::from(delta), init.to_raw().get_ptr()) }
             .ok_or_else(|| ResourceError::TableGrow { delta }.into())
     }
 

@@ -257,6 +257,7 @@ fn a_host_grown_table_is_seen_by_code_bound_to_it() {
                 min: 1,
                 max: Some(3),
             },
+            index: stagec::IndexType::I32,
         },
         Val::FuncRef(None),
     )

@@ -70,6 +70,7 @@ fn exits_and_host_errors_unwind_and_the_store_stays_usable() {
         &mut other,
         stagec::MemoryType {
             limits: stagec::Limits { min: 1, max: None },
+            index: stagec::IndexType::I32,
         },
     )
     .expect("memory");

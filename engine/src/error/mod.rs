@@ -391,17 +391,17 @@ impl Error {
         let Error::Trap(trap) = self else {
             return Err(self);
         };
-        match trap.reason {
+        let Trap { reason, backtrace } = *trap;
+        let trap = |reason| Err(Error::Trap(Box::new(Trap { reason, backtrace })));
+        match reason {
             TrapReason::Host(error) => match error.downcast::<Error>() {
                 Ok(engine_error) => match *engine_error {
                     Error::Host(host) => Ok(host.0),
-                    other => Err(Error::Trap(Box::new(Trap::new(TrapReason::Host(
-                        Box::new(other),
-                    ))))),
+                    other => trap(TrapReason::Host(Box::new(other))),
                 },
-                Err(error) => Err(Error::Trap(Box::new(Trap::new(TrapReason::Host(error))))),
+                Err(error) => trap(TrapReason::Host(error)),
             },
-            reason => Err(Error::Trap(Box::new(Trap::new(reason)))),
+            reason => trap(reason),
         }
     }
 
