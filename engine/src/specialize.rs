@@ -221,6 +221,7 @@ impl Binding {
                 Val::I64(x) => ConstValue::I64(x),
                 Val::F32(x) => ConstValue::F32(x),
                 Val::F64(x) => ConstValue::F64(x),
+                Val::V128(x) => ConstValue::V128(x),
                 Val::FuncRef(_) | Val::ExternRef(_) => unreachable!("checked in resolve"),
             }),
             Binding::Fixed(address) => address.fixed_binding(),

@@ -6,8 +6,9 @@ use crate::types::*;
 use std::sync::Arc;
 use wasmparser::{Payload, Validator, WasmFeatures};
 
-/// The feature set stagec compiles: WebAssembly 2.0 without SIMD.
-pub const FEATURES: WasmFeatures = WasmFeatures::WASM2.difference(WasmFeatures::SIMD);
+/// The feature set stagec compiles: WebAssembly 2.0 (fixed-width SIMD included) and
+/// relaxed SIMD.
+pub const FEATURES: WasmFeatures = WasmFeatures::WASM2.union(WasmFeatures::RELAXED_SIMD);
 
 /// Parses and validates a core module (binary format).
 ///
@@ -317,7 +318,7 @@ pub fn convert_val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType,
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => return Err(FrontendError::unsupported("v128", offset)),
+        wasmparser::ValType::V128 => ValType::V128,
         wasmparser::ValType::Ref(r) => convert_ref_type(r, offset)?,
     })
 }
@@ -378,6 +379,7 @@ fn convert_const_expr(
         O::I64Const { value } => ConstExpr::I64(value),
         O::F32Const { value } => ConstExpr::F32(value.bits()),
         O::F64Const { value } => ConstExpr::F64(value.bits()),
+        O::V128Const { value } => ConstExpr::V128(value.i128() as u128),
         O::RefNull { hty } => ConstExpr::RefNull(match hty {
             wasmparser::HeapType::Abstract {
                 ty: wasmparser::AbstractHeapType::Func,

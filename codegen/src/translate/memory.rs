@@ -158,16 +158,22 @@ impl<'a> Translator<'a, '_> {
         self.builder.ins().iconst(I32, i64::from(value))
     }
 
+    /// The address and displacement of a linear-memory access at `index` with `memarg`:
+    /// the one path of every load and store (scalar and `v128`).
+    pub(super) fn heap_access(&mut self, memarg: &MemArg, index: Value) -> Result<(Value, i32)> {
+        let memory = memory_index(memarg)?;
+        Ok(self
+            .env
+            .heap_address(&mut self.builder, memory, index, memarg.offset))
+    }
+
     fn load(
         &mut self,
         memarg: MemArg,
         f: impl FnOnce(&mut FunctionBuilder<'a>, MemFlagsData, Value, i32) -> Value,
     ) -> Result<()> {
-        let memory = memory_index(&memarg)?;
         let index = self.pop1();
-        let (addr, offset) = self
-            .env
-            .heap_address(&mut self.builder, memory, index, memarg.offset);
+        let (addr, offset) = self.heap_access(&memarg, index)?;
         let value = f(&mut self.builder, heap_flags(), addr, offset);
         self.push1(value);
         Ok(())
@@ -175,11 +181,8 @@ impl<'a> Translator<'a, '_> {
 
     /// A store of the operand's full width, or of its low bits when `narrow` is given.
     fn store(&mut self, memarg: MemArg, narrow: Option<Type>) -> Result<()> {
-        let memory = memory_index(&memarg)?;
         let (index, value) = self.pop2();
-        let (addr, offset) = self
-            .env
-            .heap_address(&mut self.builder, memory, index, memarg.offset);
+        let (addr, offset) = self.heap_access(&memarg, index)?;
         let ins = self.builder.ins();
         match narrow {
             None => ins.store(heap_flags(), value, addr, offset),
