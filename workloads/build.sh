@@ -17,13 +17,15 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 what="${1:-all}"
 
 RUST_WORKLOADS=(sha256 deflate regex json png)
-C_KERNELS=(matmul stencil sort interp hashtab)
+C_KERNELS=(matmul stencil sort interp hashtab simd_matmul simd_search)
 declare -A C_PARAMS=(
     [matmul]="ROWS=256 INNER=256 COLS=288"
     [stencil]="WIDTH=512 HEIGHT=384 STEPS=60"
     [sort]="COUNT=200000 CUTOFF=12 SEED=2463534242"
     [interp]="OP_HALT=5 OP_PUSH=21 OP_LOAD=37 OP_STORE=53 OP_ADD=69 OP_SUB=85 OP_MUL=101 OP_XOR=117 OP_SHR=133 OP_DUP=149 OP_JNZ=165 ITERS=400000"
     [hashtab]="LOG_CAP=18 HASH_MUL=0x9e3779b9 KEYS=150000 LOOKUPS=600000"
+    [simd_matmul]="ROWS=256 INNER=256 COLS=288"
+    [simd_search]="SIZE=1048576 ROUNDS=8 NEEDLE=10"
 )
 
 need_c_toolchain() {
@@ -68,13 +70,17 @@ build_c() {
     local flags=(--target=wasm32 -nostdlib -O2 -mbulk-memory
         -Wl,--no-entry -Wl,--export=run)
     for k in "${C_KERNELS[@]}"; do
+        # The simd_* kernels use 128-bit SIMD (wasm_simd128.h).
+        local simd=()
+        if [[ $k == simd_* ]]; then simd=(-msimd128); fi
         # The parameters, as the symbols that may stay undefined (they become imports).
         grep -o 'PARAM_DECLARE([A-Z_0-9]*)' "$k.c" | sed 's/PARAM_DECLARE(\(.*\))/\1/' \
             > "build/$k.syms"
-        clang-16 "${flags[@]}" -Wl,--allow-undefined-file="build/$k.syms" -o "$k.wasm" "$k.c"
+        clang-16 "${flags[@]}" "${simd[@]}" -Wl,--allow-undefined-file="build/$k.syms" \
+            -o "$k.wasm" "$k.c"
         local defines=(-DHAND)
         for p in ${C_PARAMS[$k]}; do defines+=("-D$p"); done
-        clang-16 "${flags[@]}" "${defines[@]}" -o "$k.hand.wasm" "$k.c"
+        clang-16 "${flags[@]}" "${simd[@]}" "${defines[@]}" -o "$k.hand.wasm" "$k.c"
     done
 }
 

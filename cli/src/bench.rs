@@ -158,6 +158,7 @@ fn same(a: &Val, b: &Val) -> bool {
         (Val::I64(x), Val::I64(y)) => x == y,
         (Val::F32(x), Val::F32(y)) => x == y,
         (Val::F64(x), Val::F64(y)) => x == y,
+        (Val::V128(x), Val::V128(y)) => x == y,
         (Val::FuncRef(x), Val::FuncRef(y)) => x.is_some() == y.is_some(),
         (Val::ExternRef(x), Val::ExternRef(y)) => x == y,
         _ => false,

@@ -29,12 +29,15 @@ pub fn parse_args(name: &str, ty: &FuncType, args: &[String]) -> Result<Vec<Val>
         .collect()
 }
 
+/// A result as `stagec run` prints it; a `v128` as `0x` and 32 hex digits (the vector as
+/// one little-endian number, which [`Val::parse`] reads back).
 pub fn format_val(val: &Val) -> String {
     match val {
         Val::I32(v) => v.to_string(),
         Val::I64(v) => v.to_string(),
         Val::F32(bits) => f32::from_bits(*bits).to_string(),
         Val::F64(bits) => f64::from_bits(*bits).to_string(),
+        Val::V128(bits) => format!("{bits:#034x}"),
         Val::FuncRef(None) | Val::ExternRef(None) => "null".into(),
         Val::FuncRef(Some(_)) => "funcref".into(),
         Val::ExternRef(Some(r)) => format!("externref:{}", r.0),

@@ -61,7 +61,7 @@ fn golden_clif() {
         .filter(|p| p.extension().is_some_and(|e| e == "wat"))
         .collect();
     files.sort();
-    assert!(files.len() >= 6, "golden files are missing");
+    assert!(files.len() >= 9, "golden files are missing");
     let bless = std::env::var_os("STAGEC_BLESS").is_some();
     let mut mismatches = Vec::new();
     for file in &files {

@@ -69,8 +69,6 @@ pub enum CodegenErrorKind {
 /// A construct stagec does not compile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unsupported {
-    /// A `v128` local.
-    V128,
     /// An operator of a proposal stagec does not translate (yet).
     Operator {
         /// The operator's name in wasmparser's `Operator`, such as `"ReturnCall"`.
@@ -393,7 +391,6 @@ impl fmt::Display for CodegenErrorKind {
 impl fmt::Display for Unsupported {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Unsupported::V128 => f.write_str("v128"),
             Unsupported::Operator { name, proposal } => {
                 write!(f, "operator {name} (proposal {proposal})")
             }

@@ -135,10 +135,14 @@ fn slot_offset(i: usize) -> i32 {
     i as i32 * VAL_RAW_SIZE as i32
 }
 
-/// Stores `value` into the 16-byte `ValRaw` slot at `base + offset`: its bits
-/// zero-extended to 64, then 8 zero bytes.
+/// Stores `value` into the 16-byte `ValRaw` slot at `base + offset`: a `v128` as its 16
+/// bytes, anything else as its bits zero-extended to 64, then 8 zero bytes.
 fn store_raw(builder: &mut FunctionBuilder<'_>, value: Value, base: Value, offset: i32) {
     let ty: Type = builder.func.dfg.value_type(value);
+    if ty.is_vector() {
+        builder.ins().store(runtime_flags(), value, base, offset);
+        return;
+    }
     let bits = match ty {
         types::I32 => builder.ins().uextend(types::I64, value),
         types::F32 => {

@@ -33,6 +33,8 @@ pub enum ConstValue {
     F32(u32),
     /// An `f64`, as its bits.
     F64(u64),
+    /// A `v128`, as its 16 bytes read little-endian.
+    V128(u128),
 }
 
 impl ConstValue {
@@ -43,6 +45,7 @@ impl ConstValue {
             ConstValue::I64(_) => ValType::I64,
             ConstValue::F32(_) => ValType::F32,
             ConstValue::F64(_) => ValType::F64,
+            ConstValue::V128(_) => ValType::V128,
         }
     }
 }

@@ -177,13 +177,18 @@ impl Encoder {
             self.w.str(module);
             self.w.str(name);
             match p {
+                &Preimport::Value(Val::V128(x)) => {
+                    self.w.u8(5);
+                    self.w.u64(x as u64);
+                    self.w.u64((x >> 64) as u64);
+                }
                 Preimport::Value(v) => {
                     let (tag, bits) = match *v {
                         Val::I32(x) => (0, x as u32 as u64),
                         Val::I64(x) => (1, x as u64),
                         Val::F32(x) => (2, u64::from(x)),
                         Val::F64(x) => (3, x),
-                        Val::FuncRef(_) | Val::ExternRef(_) => return None,
+                        Val::V128(_) | Val::FuncRef(_) | Val::ExternRef(_) => return None,
                     };
                     self.w.u8(tag);
                     self.w.u64(bits);
@@ -299,6 +304,11 @@ fn decode_preimports(
             1 => Preimport::Value(Val::I64(r.u64("value")? as i64)),
             2 => Preimport::Value(Val::F32(r.u64("value")? as u32)),
             3 => Preimport::Value(Val::F64(r.u64("value")?)),
+            5 => {
+                let low = r.u64("value")?;
+                let high = r.u64("value")?;
+                Preimport::Value(Val::V128(u128::from(high) << 64 | u128::from(low)))
+            }
             4 => {
                 let i = r.u32("provider")?;
                 let provider = provider_at(r, providers, i)?;

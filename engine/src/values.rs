@@ -33,6 +33,8 @@ pub enum Val {
     F32(u32),
     /// f64, as IEEE bits.
     F64(u64),
+    /// v128, as its 16 bytes read little-endian (lane 0 in the low bits).
+    V128(u128),
     /// funcref (None = null)
     FuncRef(Option<Func>),
     /// externref (None = null)
@@ -44,7 +46,11 @@ impl Val {
     /// integers in decimal or `0x` hex with an optional sign and `_` separators (an i32
     /// may be given unsigned, up to 2^32 − 1; an i64 up to 2^64 − 1), floats as Rust
     /// parses them (`nan`, `inf`, `-inf` included), `null` for a reference, and `N` for
-    /// `externref` N. A malformed value is an [`Error::Usage`](crate::Error::Usage).
+    /// `externref` N. A `v128` is either `0x` and up to 32 hex digits, the vector as one
+    /// little-endian 128-bit number (lane 0 in the low bits), or a lane shape and its lanes,
+    /// lane 0 first: `i32x4:1,2,3,4` (shapes `i8x16`, `i16x8`, `i32x4`, `i64x2`, `f32x4`,
+    /// `f64x2`; integer lanes signed or unsigned, float lanes as above). A malformed value
+    /// is an [`Error::Usage`](crate::Error::Usage).
     pub fn parse(text: &str, ty: ValType) -> Result<Val> {
         let invalid = || UsageError::InvalidValue {
             ty,
@@ -67,6 +73,7 @@ impl Val {
             }
             ValType::F32 => Val::F32(text.parse::<f32>().map_err(|_| invalid())?.to_bits()),
             ValType::F64 => Val::F64(text.parse::<f64>().map_err(|_| invalid())?.to_bits()),
+            ValType::V128 => Val::V128(parse_v128(text).ok_or_else(invalid)?),
             ValType::FuncRef if text == "null" => Val::FuncRef(None),
             ValType::FuncRef => {
                 return Err(UsageError::FuncRefValue {
@@ -92,6 +99,7 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
         }
@@ -104,6 +112,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
         }
@@ -150,8 +159,18 @@ impl Val {
             Val::I64(x) => ConstValue::I64(x),
             Val::F32(x) => ConstValue::F32(x),
             Val::F64(x) => ConstValue::F64(x),
+            Val::V128(x) => ConstValue::V128(x),
             Val::FuncRef(_) | Val::ExternRef(_) => return None,
         })
+    }
+
+    /// As v128 bits, if it is one.
+    pub fn v128(&self) -> Option<u128> {
+        if let Val::V128(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
     }
 
     pub(crate) fn to_raw(self) -> ValRaw {
@@ -160,6 +179,7 @@ impl Val {
             Val::I64(v) => ValRaw::i64(v),
             Val::F32(v) => ValRaw::f32(v),
             Val::F64(v) => ValRaw::f64(v),
+            Val::V128(v) => ValRaw::v128(v),
             Val::FuncRef(f) => ValRaw::ptr(f.map_or(0, |f| f.funcref_addr())),
             Val::ExternRef(r) => ValRaw::ptr(ExternRef::to_raw(r)),
         }
@@ -173,6 +193,7 @@ impl Val {
             ValType::I64 => Val::I64(raw.get_i64()),
             ValType::F32 => Val::F32(raw.get_f32()),
             ValType::F64 => Val::F64(raw.get_f64()),
+            ValType::V128 => Val::V128(raw.get_v128()),
             // SAFETY: forwarded from the caller's contract.
             ValType::FuncRef => Val::FuncRef(unsafe { Func::from_raw(store_id, raw.get_ptr()) }),
             ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(raw.get_ptr())),
@@ -234,6 +255,46 @@ pub(crate) fn check_vals(
         }
     }
     Ok(())
+}
+
+/// A `v128` as [`Val::parse`] reads it: `0x` hex, or `SHAPE:lane,lane,...`.
+fn parse_v128(text: &str) -> Option<u128> {
+    let Some((shape, lanes)) = text.split_once(':') else {
+        let hex = text.replace('_', "");
+        let digits = hex.strip_prefix("0x").or_else(|| hex.strip_prefix("0X"))?;
+        return u128::from_str_radix(digits, 16)
+            .ok()
+            .filter(|_| !digits.starts_with(['+', '-']));
+    };
+    let (count, bits) = match shape {
+        "i8x16" => (16, 8),
+        "i16x8" => (8, 16),
+        "i32x4" | "f32x4" => (4, 32),
+        "i64x2" | "f64x2" => (2, 64),
+        _ => return None,
+    };
+    let lanes: Vec<&str> = lanes.split(',').map(str::trim).collect();
+    if lanes.len() != count {
+        return None;
+    }
+    let mut value = 0u128;
+    for (i, lane) in lanes.iter().enumerate() {
+        let lane_bits = match shape {
+            "f32x4" => u64::from(lane.parse::<f32>().ok()?.to_bits()),
+            "f64x2" => lane.parse::<f64>().ok()?.to_bits(),
+            _ => {
+                let v = parse_int(lane)?;
+                let min = -(1i128 << (bits - 1));
+                let max = (1i128 << bits) - 1;
+                if !(min..=max).contains(&v) {
+                    return None;
+                }
+                (v as u64) & (u64::MAX >> (64 - bits))
+            }
+        };
+        value |= u128::from(lane_bits) << (i * bits);
+    }
+    Some(value)
 }
 
 /// Decimal or `0x` hex, with an optional sign and `_` separators.

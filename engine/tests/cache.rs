@@ -430,3 +430,81 @@ fn state_with_tables_is_recreated_by_running_start_functions() {
     assert!(!loaded.timings().state_restored);
     assert_eq!(run(&loaded, "f", &[Val::I32(1)]), 42);
 }
+
+/// Lane 0 plus lane 3 of a preimported `v128`, as `i32x4`.
+const LANES: &str = r#"(module
+  (import "env" "v" (global $v v128))
+  (func (export "f") (result i32)
+    (i32.add (i32x4.extract_lane 0 (global.get $v)) (i32x4.extract_lane 3 (global.get $v)))))"#;
+
+fn v(bits: u128) -> Preimports {
+    let mut pre = Preimports::new();
+    pre.value("env", "v", Val::V128(bits));
+    pre
+}
+
+#[test]
+fn the_cache_keys_and_serializes_v128_preimports() {
+    let dir = temp_dir("v128");
+    let engine = engine_with(Some(&dir));
+    // Values that differ in one half only: lane 0 is in the low 64 bits, lane 3 in the high.
+    let values = [0u128, 5, 7 << 96, (7 << 96) | 5];
+    for bits in values {
+        let m = Module::with_preimports(&engine, LANES, &v(bits)).unwrap();
+        assert_eq!(m.timings().cache, CacheOutcome::Miss, "{bits:#x}");
+        let expected = (bits as i32).wrapping_add((bits >> 96) as i32);
+        assert_eq!(run(&m, "f", &[]), expected);
+        // The artifact carries the value in its recipe and runs without the compiler.
+        let loaded = Module::deserialize(&denying(), &m.serialize().unwrap()).unwrap();
+        assert_eq!(run(&loaded, "f", &[]), expected);
+    }
+    assert_eq!(cache_entries(&dir).unwrap().len(), values.len());
+    let engine = engine_with(Some(&dir));
+    for bits in values {
+        let m = Module::with_preimports(&engine, LANES, &v(bits)).unwrap();
+        assert_eq!(m.timings().cache, CacheOutcome::DiskHit, "{bits:#x}");
+        assert_eq!(
+            run(&m, "f", &[]),
+            (bits as i32).wrapping_add((bits >> 96) as i32)
+        );
+    }
+    assert_eq!(clear_cache(&dir).unwrap(), values.len());
+}
+
+/// A pre stage computing a `v128` in its start function: one global frozen into a constant
+/// for the multi stage, one mutable global imported as state.
+const STAGED_VECTORS: &str = r#"(staged
+  (stage $pre pre (module
+    (global $k (export "k") (mut v128) (v128.const i32x4 0 0 0 0))
+    (global $acc (export "acc") (mut v128) (v128.const i32x4 0 0 0 0))
+    (func $init
+      (global.set $k (i32x4.mul (v128.const i32x4 1 2 3 4) (v128.const i32x4 10 10 10 10)))
+      (global.set $acc (i64x2.splat (i64.const 0x1_0000_0002))))
+    (start $init)))
+  (stage $main multi (module
+    (import "pre" "k" (global $k v128))
+    (import "pre" "acc" (global $acc (mut v128)))
+    (func (export "k3") (result i32) (i32x4.extract_lane 3 (global.get $k)))
+    (func (export "bump") (result i32)
+      (global.set $acc (i32x4.add (global.get $acc) (global.get $k)))
+      (i32x4.extract_lane 3 (global.get $acc))))))"#;
+
+#[test]
+fn staged_v128_state_survives_serialization() {
+    let engine = engine_with(None);
+    let staged = parse_swat(STAGED_VECTORS).unwrap();
+    let module = Module::from_staged(&engine, &staged, &Preimports::new()).unwrap();
+    let check = |m: &Module| {
+        assert_eq!(run(m, "k3", &[]), 40);
+        // lane 3 of acc is 1 (the high half of the i64 lane), plus 40 per bump.
+        let mut store = Store::new(m.engine());
+        let i = Linker::new().instantiate(&mut store, m).unwrap();
+        assert_eq!(call_i32(m, &mut store, &i, "bump", &[]), 41);
+        assert_eq!(call_i32(m, &mut store, &i, "bump", &[]), 81);
+    };
+    let bytes = module.serialize().unwrap();
+    check(&module);
+    let loaded = Module::deserialize(&denying(), &bytes).unwrap();
+    assert!(loaded.timings().state_restored);
+    check(&loaded);
+}

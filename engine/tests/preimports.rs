@@ -331,3 +331,147 @@ fn immutable_provider_globals_become_constants() {
         explained.generic.clif
     );
 }
+
+/// The body of CLIF `clif` (the blocks, without the declarations in front of them).
+fn body(clif: &str) -> &str {
+    clif.split_once("block0").map_or(clif, |(_, body)| body)
+}
+
+const VECTORS: &str = r#"(module
+  (import "env" "v" (global $v v128))
+  (memory (export "mem") 1)
+  (func (export "add") (param v128) (result v128) (i32x4.add (local.get 0) (global.get $v)))
+  (func (export "swizzle") (param v128) (result v128) (i8x16.swizzle (local.get 0) (global.get $v)))
+  (func (export "lane") (result i32) (i8x16.extract_lane_s 5 (global.get $v)))
+  (func (export "f64_lane") (result f64) (f64x2.extract_lane 1 (global.get $v)))
+  (func (export "address") (result i32) (i32.load8_u (i16x8.extract_lane_u 0 (global.get $v))))
+  (func (export "store") (v128.store offset=16 (i32.const 0) (global.get $v)))
+  (func (export "any") (result i32) (v128.any_true (global.get $v))))"#;
+
+#[test]
+fn v128_constants_give_the_same_results_as_runtime_imports() {
+    let engine = engine();
+    let arg = Val::V128(0x0f0e_0d0c_0b0a_0908_0706_0504_0302_0100);
+    let values = [
+        0,
+        u128::MAX,
+        // Lane indices, some out of range (swizzle gives 0 for them).
+        0x0011_2233_0102_0304_0f0e_0d0c_100f_0001,
+        // f64 lanes: 1.5 and a NaN with a payload.
+        0x7ff4_0000_0000_0001_3ff8_0000_0000_0000,
+    ];
+    for v in values {
+        let mut pre = Preimports::new();
+        pre.value("env", "v", Val::V128(v));
+        let [(mut s1, i1), (mut s2, i2)] = both(&engine, VECTORS, &pre);
+        for (name, args) in [
+            ("add", vec![arg]),
+            ("swizzle", vec![arg]),
+            ("lane", vec![]),
+            ("f64_lane", vec![]),
+            ("address", vec![]),
+            ("store", vec![]),
+            ("any", vec![]),
+        ] {
+            let a = outcome(call(&mut s1, &i1, name, &args));
+            let b = outcome(call(&mut s2, &i2, name, &args));
+            assert_eq!(a, b, "v = {v:#x}, function {name}");
+        }
+        let m1 = i1.get_memory(&s1, "mem").unwrap().data(&s1).to_vec();
+        let m2 = i2.get_memory(&s2, "mem").unwrap().data(&s2).to_vec();
+        assert!(m1 == m2, "memory differs for v = {v:#x}");
+        assert_eq!(u128::from_le_bytes(m1[16..32].try_into().unwrap()), v);
+    }
+    // The values themselves, for one constant.
+    let mut pre = Preimports::new();
+    pre.value(
+        "env",
+        "v",
+        Val::parse("i32x4:1,-2,3,0x7fffffff", ValType::V128).unwrap(),
+    );
+    let [(mut s1, i1), _] = both(&engine, VECTORS, &pre);
+    let sum = call(
+        &mut s1,
+        &i1,
+        "add",
+        &[Val::V128(0x1_0000_0001_0000_0001_0000_0001)],
+    );
+    assert_eq!(
+        sum.unwrap()[0].v128(),
+        Some(0x8000_0000_0000_0004_ffff_ffff_0000_0002)
+    );
+    assert_eq!(call(&mut s1, &i1, "lane", &[]).unwrap()[0].i32(), Some(-1));
+}
+
+#[test]
+fn v128_preimports_are_vector_constants_in_code() {
+    let engine = engine();
+    let mut pre = Preimports::new();
+    pre.value(
+        "env",
+        "v",
+        Val::V128(0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10),
+    );
+    let options = CompileOptions::default();
+    // A lane of the constant is a scalar constant: no vector at all is left.
+    let lane = Module::explain(&engine, VECTORS, &pre, "lane", &options).unwrap();
+    let clif = &lane.specialized.clif;
+    assert!(clif.contains("iconst.i32 11"), "{clif}");
+    assert!(
+        !body(clif).contains("i8x16") && !body(clif).contains("load"),
+        "{clif}"
+    );
+    assert!(
+        lane.generic.clif.contains("load.i8x16"),
+        "{}",
+        lane.generic.clif
+    );
+    // The constant as an operand is a `vconst`; the generic build loads the global.
+    let add = Module::explain(&engine, VECTORS, &pre, "add", &options).unwrap();
+    let clif = &add.specialized.clif;
+    assert!(clif.contains("vconst.i32x4"), "{clif}");
+    assert!(!body(clif).contains("load"), "{clif}");
+    // Known swizzle indices: a shuffle.
+    let swizzle = Module::explain(&engine, VECTORS, &pre, "swizzle", &options).unwrap();
+    let clif = &swizzle.specialized.clif;
+    assert!(
+        clif.contains("shuffle") && !clif.contains("swizzle"),
+        "{clif}"
+    );
+    assert!(
+        swizzle.generic.clif.contains("swizzle"),
+        "{}",
+        swizzle.generic.clif
+    );
+}
+
+#[test]
+fn immutable_provider_v128_globals_become_constants() {
+    let engine = engine();
+    let provider = Provider::new(
+        &engine,
+        r#"(module (global (export "bias") v128 (v128.const i64x2 -1 0x1234)))"#,
+        Preimports::new(),
+    )
+    .unwrap();
+    let mut pre = Preimports::new();
+    pre.export("env", "v", &provider, "bias");
+    let [(mut s1, i1), (mut s2, i2)] = both(&engine, VECTORS, &pre);
+    for (store, instance) in [(&mut s1, &i1), (&mut s2, &i2)] {
+        let lane = call(store, instance, "f64_lane", &[]).unwrap();
+        assert_eq!(lane[0].f64().map(f64::to_bits), Some(0x1234));
+    }
+    let explained = Module::explain(
+        &engine,
+        VECTORS,
+        &pre,
+        "f64_lane",
+        &CompileOptions::default(),
+    )
+    .unwrap();
+    let clif = &explained.specialized.clif;
+    assert!(
+        clif.contains("f64const") && !body(clif).contains("load"),
+        "{clif}"
+    );
+}

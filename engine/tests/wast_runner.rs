@@ -106,11 +106,11 @@ fn unsupported_modules_are_skipped_with_their_commands() {
     let report = run(r#"
         (module $M (memory (export "mem") 1) (func (export "read") (result i32) (i32.load8_u (i32.const 0))))
         (register "m" $M)
-        (module $S (func (export "v") (result v128) (v128.const i32x4 0 0 0 0)))
-        (assert_return (invoke $S "v") (v128.const i32x4 0 0 0 0))
+        (module $S (func (export "v") (result anyref) (ref.null any)))
+        (assert_return (invoke $S "v") (ref.null any))
         (invoke $S "v")
         (register "s" $S)
-        (module (import "s" "v" (func (result v128))))
+        (module (import "s" "v" (func (result anyref))))
         (module (import "m" "mem" (memory 1)) (type (struct)) (data (i32.const 0) "\01"))
         (assert_return (invoke $M "read") (i32.const 1))
         (module (func (export "ok") (result i32) (i32.const 3)))
@@ -118,6 +118,31 @@ fn unsupported_modules_are_skipped_with_their_commands() {
     "#);
     // $M's data may have been changed by the skipped GC module: `read` is skipped.
     assert_counts(&report, 4, 0, 7);
+}
+
+#[test]
+fn v128_arguments_and_lane_patterns() {
+    let report = run(r#"
+        (module
+          (func (export "id") (param v128) (result v128) (local.get 0))
+          (func (export "nans") (result v128)
+            (f32x4.div (v128.const f32x4 0 0 1 -1) (v128.const f32x4 0 0 0 0))))
+        (assert_return (invoke "id" (v128.const i16x8 1 -2 3 -4 5 -6 7 -8))
+                       (v128.const i16x8 1 -2 3 -4 5 -6 7 -8))
+        (assert_return (invoke "id" (v128.const i64x2 -1 2)) (v128.const i32x4 -1 -1 2 0))
+        (assert_return (invoke "id" (v128.const f64x2 nan:0x8000000000001 -0x1p-1074))
+                       (v128.const f64x2 nan:arithmetic -0x1p-1074))
+        (assert_return (invoke "nans") (v128.const f32x4 nan:canonical nan:canonical inf -inf))
+        (assert_return (invoke "nans") (either (v128.const i32x4 0 0 0 0)
+                                               (v128.const f32x4 nan:arithmetic nan:arithmetic inf -inf)))
+        (assert_return (invoke "id" (v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1))
+                       (v128.const i8x16 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 2))
+        (assert_return (invoke "nans") (v128.const f32x4 0 nan:canonical inf -inf))
+    "#);
+    // The last two directives fail: a wrong lane, and a number where a NaN is.
+    assert_counts(&report, 6, 2, 0);
+    assert_eq!(report.failures[0].line, 14, "{report}");
+    assert!(report.to_string().contains("v128:i8x16 0 0 0"), "{report}");
 }
 
 #[test]

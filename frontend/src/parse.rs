@@ -6,10 +6,10 @@ use crate::types::*;
 use std::sync::Arc;
 use wasmparser::{Payload, Validator, WasmFeatures};
 
-/// The feature set stagec compiles: WebAssembly 2.0 without SIMD, plus memory64 (with
-/// table64), multi-memory and extended constant expressions.
+/// The feature set stagec compiles: WebAssembly 2.0 (fixed-width SIMD included), relaxed
+/// SIMD, memory64 (with table64), multi-memory and extended constant expressions.
 pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
-    .difference(WasmFeatures::SIMD)
+    .union(WasmFeatures::RELAXED_SIMD)
     .union(WasmFeatures::MEMORY64)
     .union(WasmFeatures::MULTI_MEMORY)
     .union(WasmFeatures::EXTENDED_CONST);
@@ -322,7 +322,7 @@ pub fn convert_val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType,
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => return Err(FrontendError::unsupported("v128", offset)),
+        wasmparser::ValType::V128 => ValType::V128,
         wasmparser::ValType::Ref(r) => convert_ref_type(r, offset)?,
     })
 }
@@ -406,6 +406,10 @@ fn convert_const_expr(
             }
             O::F64Const { value } => {
                 single = Some(ConstExpr::F64(value.bits()));
+                continue;
+            }
+            O::V128Const { value } => {
+                single = Some(ConstExpr::V128(value.i128() as u128));
                 continue;
             }
             O::RefNull { hty } => {

@@ -14,6 +14,8 @@ pub enum ValType {
     F32,
     /// 64-bit IEEE float.
     F64,
+    /// 128-bit SIMD vector.
+    V128,
     /// Nullable function reference.
     FuncRef,
     /// Nullable host reference.
@@ -34,6 +36,7 @@ impl fmt::Display for ValType {
             ValType::I64 => "i64",
             ValType::F32 => "f32",
             ValType::F64 => "f64",
+            ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
         })
@@ -247,6 +250,8 @@ pub enum ConstExpr {
     F32(u32),
     /// `f64.const`, as bits.
     F64(u64),
+    /// `v128.const`, as its 16 bytes read little-endian.
+    V128(u128),
     /// `ref.null` of the given reference type.
     RefNull(ValType),
     /// `ref.func`

@@ -247,6 +247,7 @@ impl Instance {
             ConstExpr::I64(v) => ValRaw::i64(v),
             ConstExpr::F32(v) => ValRaw::f32(v),
             ConstExpr::F64(v) => ValRaw::f64(v),
+            ConstExpr::V128(v) => ValRaw::v128(v),
             ConstExpr::RefNull(_) => ValRaw::ptr(0),
             ConstExpr::RefFunc(f) => ValRaw::ptr(self.funcref(f) as usize),
             // SAFETY: global storage is valid for the instance's lifetime.

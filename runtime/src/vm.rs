@@ -21,8 +21,9 @@ pub struct VMContext {
 
 /// A raw value slot: 16 bytes, the value in the low bytes, little-endian.
 ///
-/// i32/i64 are stored as their two's-complement bits, floats as their IEEE bits, a funcref
-/// as a `*const VMFuncRef` (0 = null) and an externref as a non-zero host word (0 = null).
+/// i32/i64 are stored as their two's-complement bits, floats as their IEEE bits, a v128 as
+/// all 16 bytes, a funcref as a `*const VMFuncRef` (0 = null) and an externref as a
+/// non-zero host word (0 = null).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C, align(16))]
 pub struct ValRaw(pub u128);
@@ -44,6 +45,10 @@ impl ValRaw {
     pub fn f64(bits: u64) -> Self {
         ValRaw(bits as u128)
     }
+    /// From a `v128`'s 16 bytes (read little-endian).
+    pub fn v128(bits: u128) -> Self {
+        ValRaw(bits)
+    }
     /// From a pointer-sized reference word.
     pub fn ptr(v: usize) -> Self {
         ValRaw(v as u128)
@@ -63,6 +68,10 @@ impl ValRaw {
     /// As f64 bits.
     pub fn get_f64(self) -> u64 {
         self.0 as u64
+    }
+    /// As a `v128`'s 16 bytes.
+    pub fn get_v128(self) -> u128 {
+        self.0
     }
     /// As a pointer-sized reference word.
     pub fn get_ptr(self) -> usize {

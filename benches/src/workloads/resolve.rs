@@ -156,6 +156,7 @@ pub fn parse_value(text: &str, ty: ValType) -> Result<Value> {
         stagec::Val::I64(v) => Value::I64(v),
         stagec::Val::F32(v) => Value::F32(v),
         stagec::Val::F64(v) => Value::F64(v),
+        stagec::Val::V128(_) => bail!("the benchmark plans take no v128 values"),
         stagec::Val::FuncRef(_) | stagec::Val::ExternRef(_) => {
             bail!("a {ty} global cannot be bound to a number")
         }

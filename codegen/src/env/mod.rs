@@ -41,13 +41,31 @@ use std::collections::HashMap;
 /// The host pointer type (vmctx, memory bases, reference words).
 pub(crate) const POINTER: Type = types::I64;
 
-/// The Cranelift type of a wasm value: references are pointer-sized words (0 = null).
+/// The canonical Cranelift type of a `v128` value, as in wasmtime: operators bitcast it to
+/// the lane shape they work on.
+pub(crate) const V128: Type = types::I8X16;
+
+/// A vector constant of type `ty` with the 16 bytes of `bits` (little-endian): a `vconst`,
+/// which the backend takes from the constant pool.
+pub(crate) fn vector_const(builder: &mut FunctionBuilder<'_>, ty: Type, bits: u128) -> Value {
+    let handle = builder
+        .func
+        .dfg
+        .constants
+        .insert(bits.to_le_bytes().to_vec().into());
+    builder.ins().vconst(ty, handle)
+}
+
+/// The Cranelift type of a wasm value: references are pointer-sized words (0 = null), a
+/// `v128` is an [`V128`] wherever it crosses an operator boundary (locals, globals, block
+/// parameters, signatures; see `translate::simd`).
 pub(crate) fn clif_type(ty: ValType) -> Type {
     match ty {
         ValType::I32 => types::I32,
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
+        ValType::V128 => V128,
         ValType::FuncRef | ValType::ExternRef => POINTER,
     }
 }
@@ -372,6 +390,7 @@ impl<'m> FuncEnvironment<'m> {
                 ConstValue::I64(v) => ins.iconst(types::I64, v),
                 ConstValue::F32(bits) => ins.f32const(Ieee32::with_bits(bits)),
                 ConstValue::F64(bits) => ins.f64const(Ieee64::with_bits(bits)),
+                ConstValue::V128(bits) => vector_const(builder, V128, bits),
             };
         }
         let global = self.module.globals[index as usize];

@@ -175,6 +175,20 @@ impl<'a> Translator<'a, '_> {
         self.builder.ins().iconst(I32, i64::from(value))
     }
 
+    /// The address and displacement of a linear-memory access of `size` bytes at `index`
+    /// with `memarg`: the one path of every load and store (scalar and `v128`).
+    pub(super) fn heap_access(
+        &mut self,
+        memarg: &MemArg,
+        index: Value,
+        size: u32,
+    ) -> Result<(Value, i32)> {
+        let memory = memory_index(memarg)?;
+        Ok(self
+            .env
+            .heap_address(&mut self.builder, memory, index, memarg.offset, size))
+    }
+
     /// A load of `size` bytes, built by `f`.
     fn load(
         &mut self,
@@ -182,11 +196,8 @@ impl<'a> Translator<'a, '_> {
         size: u32,
         f: impl FnOnce(&mut FunctionBuilder<'a>, MemFlagsData, Value, i32) -> Value,
     ) -> Result<()> {
-        let memory = memory_index(&memarg)?;
         let index = self.pop1();
-        let (addr, offset) =
-            self.env
-                .heap_address(&mut self.builder, memory, index, memarg.offset, size);
+        let (addr, offset) = self.heap_access(&memarg, index, size)?;
         let value = f(&mut self.builder, heap_flags(), addr, offset);
         self.push1(value);
         Ok(())
@@ -194,16 +205,9 @@ impl<'a> Translator<'a, '_> {
 
     /// A store of the operand's full width, or of its low bits when `narrow` is given.
     fn store(&mut self, memarg: MemArg, narrow: Option<Type>) -> Result<()> {
-        let memory = memory_index(&memarg)?;
         let (index, value) = self.pop2();
         let size = narrow.unwrap_or_else(|| self.builder.func.dfg.value_type(value));
-        let (addr, offset) = self.env.heap_address(
-            &mut self.builder,
-            memory,
-            index,
-            memarg.offset,
-            size.bytes(),
-        );
+        let (addr, offset) = self.heap_access(&memarg, index, size.bytes())?;
         let ins = self.builder.ins();
         match narrow {
             None => ins.store(heap_flags(), value, addr, offset),

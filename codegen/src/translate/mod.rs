@@ -27,12 +27,13 @@ mod dispatch;
 mod memory;
 mod numeric;
 mod offsets;
+mod simd;
 mod tables;
 mod unsupported;
 mod variables;
 
-use crate::env::{FuncEnvironment, POINTER, clif_types};
-use crate::{CodegenError, CodegenErrorKind, Unsupported};
+use crate::env::{FuncEnvironment, POINTER, V128, clif_types};
+use crate::{CodegenError, CodegenErrorKind};
 use cranelift_codegen::ir::{self, Block, BlockArg, InstBuilder, SourceLoc, Type, Value, types};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -183,7 +184,7 @@ impl FuncTranslator {
             let local_offset = locals.original_position();
             let (count, ty) = locals.read()?;
             validator.define_locals(local_offset, count, ty)?;
-            let ty = wasm_local_type(ty, local_offset)?;
+            let ty = wasm_local_type(ty);
             let zero = zero_value(&mut builder, ty);
             for _ in 0..count {
                 let var = builder.declare_var(ty);
@@ -250,17 +251,15 @@ impl FuncTranslator {
 }
 
 /// The Cranelift type of a declared local.
-fn wasm_local_type(ty: wasmparser::ValType, offset: u64) -> Result<Type> {
-    Ok(match ty {
+fn wasm_local_type(ty: wasmparser::ValType) -> Type {
+    match ty {
         wasmparser::ValType::I32 => types::I32,
         wasmparser::ValType::I64 => types::I64,
         wasmparser::ValType::F32 => types::F32,
         wasmparser::ValType::F64 => types::F64,
         wasmparser::ValType::Ref(_) => POINTER,
-        wasmparser::ValType::V128 => {
-            return Err(CodegenError::at(Unsupported::V128, offset));
-        }
-    })
+        wasmparser::ValType::V128 => V128,
+    }
 }
 
 /// The zero value of `ty` (also the null reference).
@@ -268,6 +267,7 @@ fn zero_value(builder: &mut FunctionBuilder<'_>, ty: Type) -> Value {
     match ty {
         types::F32 => builder.ins().f32const(0.0),
         types::F64 => builder.ins().f64const(0.0),
+        V128 => simd::vector_const(builder, V128, 0),
         _ => builder.ins().iconst(ty, 0),
     }
 }
@@ -407,7 +407,7 @@ impl<'a> Translator<'a, '_> {
         match ty {
             BlockType::Empty => (Vec::new(), Vec::new()),
             BlockType::Type(t) => {
-                let t = wasm_local_type(t, 0).unwrap_or(POINTER);
+                let t = wasm_local_type(t);
                 (Vec::new(), vec![t])
             }
             BlockType::FuncType(index) => {
@@ -461,7 +461,6 @@ mod tests {
         // (body, operator, proposal, the operator's offset)
         let cases = [
             ("(return_call 0)", "ReturnCall", "tail_call", 0x17),
-            ("(drop (v128.const i64x2 0 0))", "V128Const", "simd", 0x17),
             ("(drop (ref.i31 (i32.const 0)))", "RefI31", "gc", 0x19),
             (
                 "(drop (i64.mul_wide_s (i64.const 1) (i64.const 2)))",

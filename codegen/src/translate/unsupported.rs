@@ -7,8 +7,8 @@
 //! tried in order: an operator of a listed proposal becomes an [`Unsupported::Operator`]
 //! error naming the operator and its proposal; every other operator calls the
 //! [`Translator`](super::Translator) method of the same name (`visit_i32_add`, ...), which
-//! some family file (`numeric`, `memory`, `control`, `calls`, `tables`, `variables`)
-//! defines. A missing family method is a compile error, and so is one defined twice; a
+//! some family file (`numeric`, `memory`, `control`, `calls`, `tables`, `variables`,
+//! `simd`) defines. A missing family method is a compile error, and so is one defined twice; a
 //! family method whose operator is still routed here is dead code.
 //!
 //! To implement a proposal, delete its arm here and define its `visit_*` methods in a
@@ -19,16 +19,6 @@
 
 /// Defines the `VisitOperator` method of one operator (see the module documentation).
 macro_rules! route_operator {
-    // ---- SIMD (fixed-width `v128`) --------------------------------------------------
-    (@simd $($operator:tt)*) => {
-        $crate::translate::unsupported::unsupported!(simd $($operator)*);
-    };
-
-    // ---- relaxed SIMD ---------------------------------------------------------------
-    (@relaxed_simd $($operator:tt)*) => {
-        $crate::translate::unsupported::unsupported!(relaxed_simd $($operator)*);
-    };
-
     // ---- tail calls: `return_call`, `return_call_indirect` --------------------------
     (@tail_call $($operator:tt)*) => {
         $crate::translate::unsupported::unsupported!(tail_call $($operator)*);

@@ -8,7 +8,7 @@
 //!   under every wasmparser feature but not under stagec's feature set
 //!   ([`stagec_frontend::FEATURES`]), is skipped, and so is every later command that uses it
 //!   (by name, as the current module, or through a name it was registered under).
-//! - Commands using values stagec has no type for (`v128`, GC references) are skipped, as are
+//! - Commands using values stagec has no type for (GC references) are skipped, as are
 //!   directives of other proposals (threads, exceptions, stack switching, custom annotations).
 //! - A command that fails only because the module it uses failed is a failure that records
 //!   the module's line in [`WastFailure::caused_by`].

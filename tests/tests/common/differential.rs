@@ -74,15 +74,16 @@ fn fnv(h: &mut u64, bytes: &[u8]) {
 // Generation
 // ---------------------------------------------------------------------------------------
 
-/// The wasm-smith configuration: the engine's feature set (Wasm 2.0 without SIMD, plus
-/// memory64 with table64, multi-memory and extended constant expressions), small
+/// The wasm-smith configuration: the engine's feature set (Wasm 2.0 with SIMD and relaxed
+/// SIMD, plus memory64 with table64, multi-memory and extended constant expressions), small
 /// memories and tables with a required maximum (so `memory.grow`/`table.grow` stay cheap
 /// and equal on both engines), and a few knobs drawn from `r` (swarm testing).
 pub fn smith_config(r: &mut Rng) -> wasm_smith::Config {
     let mut c = wasm_smith::Config::default();
+    // SIMD and relaxed SIMD (wasmtime lowers relaxed SIMD deterministically, like stagec).
+    c.simd_enabled = true;
+    c.relaxed_simd_enabled = true;
     // Not supported by stagec (or not Wasm 2.0).
-    c.simd_enabled = false;
-    c.relaxed_simd_enabled = false;
     c.threads_enabled = false;
     c.tail_call_enabled = false;
     c.gc_enabled = false;
@@ -183,6 +184,7 @@ pub enum Ty {
     I64,
     F32,
     F64,
+    V128,
     FuncRef,
     ExternRef,
 }
@@ -195,6 +197,7 @@ pub enum V {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     FuncRef(bool),
     ExternRef(Option<u64>),
 }
@@ -211,6 +214,7 @@ impl V {
             (V::F64(a), V::F64(b)) => {
                 a == b || (f64::from_bits(*a).is_nan() && f64::from_bits(*b).is_nan())
             }
+            (V::V128(a), V::V128(b)) => a == b || canonical_v128(*a) == canonical_v128(*b),
             (V::FuncRef(a), V::FuncRef(b)) => a == b,
             (V::ExternRef(a), V::ExternRef(b)) => a == b,
             _ => false,
@@ -224,6 +228,7 @@ impl V {
             V::I64(_) => Ty::I64,
             V::F32(_) => Ty::F32,
             V::F64(_) => Ty::F64,
+            V::V128(_) => Ty::V128,
             V::FuncRef(_) => Ty::FuncRef,
             V::ExternRef(_) => Ty::ExternRef,
         }
@@ -250,6 +255,7 @@ impl V {
                 };
                 fnv(h, &[&[3u8][..], &v.to_le_bytes()].concat())
             }
+            V::V128(v) => fnv(h, &[&[6u8][..], &canonical_v128(v).to_le_bytes()].concat()),
             V::FuncRef(b) => fnv(h, &[4, b as u8]),
             V::ExternRef(r) => fnv(
                 h,
@@ -265,6 +271,7 @@ impl V {
             Ty::I64 => V::I64(h as i64),
             Ty::F32 => V::F32((h >> 16) as u32),
             Ty::F64 => V::F64(h.rotate_left(7)),
+            Ty::V128 => V::V128(u128::from(h) << 64 | u128::from(h.rotate_left(29))),
             Ty::FuncRef => V::FuncRef(false),
             Ty::ExternRef => V::ExternRef(None),
         }
@@ -324,6 +331,33 @@ impl V {
                 9 => f64::MIN_POSITIVE.to_bits(),
                 10 => (r.below(2000) as f64 - 1000.0).to_bits(),
                 _ => r.next(),
+            }),
+            Ty::V128 => V::V128(match r.below(6) {
+                0 => 0,
+                1 => u128::MAX,
+                2 => {
+                    // Four interesting f32 lanes.
+                    let mut v = 0u128;
+                    for lane in 0..4 {
+                        let V::F32(bits) = V::interesting(Ty::F32, r) else {
+                            unreachable!()
+                        };
+                        v |= u128::from(bits) << (32 * lane);
+                    }
+                    v
+                }
+                3 => {
+                    // Two interesting f64 lanes.
+                    let V::F64(low) = V::interesting(Ty::F64, r) else {
+                        unreachable!()
+                    };
+                    let V::F64(high) = V::interesting(Ty::F64, r) else {
+                        unreachable!()
+                    };
+                    u128::from(high) << 64 | u128::from(low)
+                }
+                4 => u128::from_le_bytes(std::array::from_fn(|_| r.below(256) as u8 ^ 0x80)),
+                _ => u128::from(r.next()) << 64 | u128::from(r.next()),
             }),
             Ty::FuncRef => V::FuncRef(false),
             Ty::ExternRef => V::ExternRef(r.chance(50).then(|| r.below(1000))),
@@ -408,6 +442,7 @@ fn ty_of(t: &wasmtime::ValType) -> Ty {
         wasmtime::ValType::I64 => Ty::I64,
         wasmtime::ValType::F32 => Ty::F32,
         wasmtime::ValType::F64 => Ty::F64,
+        wasmtime::ValType::V128 => Ty::V128,
         t if t.is_funcref() => Ty::FuncRef,
         t if t.is_externref() => Ty::ExternRef,
         t => panic!("unexpected value type {t:?} (wasm-smith config)"),
@@ -492,7 +527,7 @@ fn choose_binds(imports: &[(String, String, ImportPlan)], r: &mut Rng) -> Vec<Bi
             }
             match p {
                 ImportPlan::Global {
-                    ty: Ty::I32 | Ty::I64 | Ty::F32 | Ty::F64,
+                    ty: Ty::I32 | Ty::I64 | Ty::F32 | Ty::F64 | Ty::V128,
                     mutable: false,
                     ..
                 } if r.chance(75) => Bind::Value,
@@ -508,6 +543,7 @@ fn ty_of_sc(t: stagec::ValType) -> Ty {
         stagec::ValType::I64 => Ty::I64,
         stagec::ValType::F32 => Ty::F32,
         stagec::ValType::F64 => Ty::F64,
+        stagec::ValType::V128 => Ty::V128,
         stagec::ValType::FuncRef => Ty::FuncRef,
         stagec::ValType::ExternRef => Ty::ExternRef,
     }
@@ -662,6 +698,29 @@ fn host_call(trace: &Mutex<Trace>, index: usize, params: &[V], results: &[Ty]) -
         let mut hi = h;
         fnv(&mut hi, &[i as u8]);
         out.push(V::from_hash(*ty, hi));
+    }
+    out
+}
+
+/// `v128` bits with every NaN lane made canonical (as `f64` lanes where a lane is an `f64`
+/// NaN, else as `f32` lanes): engines may differ in NaN payloads, and the lane shape of a
+/// `v128` result is unknown.
+fn canonical_v128(v: u128) -> u128 {
+    let mut out = 0u128;
+    for half in 0..2 {
+        let mut lane = (v >> (64 * half)) as u64;
+        if f64::from_bits(lane).is_nan() {
+            lane = 0x7ff8_0000_0000_0000;
+        } else {
+            for word in 0..2 {
+                let bits = (lane >> (32 * word)) as u32;
+                if f32::from_bits(bits).is_nan() {
+                    lane &= !(u64::from(u32::MAX) << (32 * word));
+                    lane |= 0x7fc0_0000u64 << (32 * word);
+                }
+            }
+        }
+        out |= u128::from(lane) << (64 * half);
     }
     out
 }

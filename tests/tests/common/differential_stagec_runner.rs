@@ -19,6 +19,7 @@ fn sc_ty(t: Ty) -> stagec::ValType {
         Ty::I64 => stagec::ValType::I64,
         Ty::F32 => stagec::ValType::F32,
         Ty::F64 => stagec::ValType::F64,
+        Ty::V128 => stagec::ValType::V128,
         Ty::FuncRef => stagec::ValType::FuncRef,
         Ty::ExternRef => stagec::ValType::ExternRef,
     }
@@ -30,6 +31,7 @@ pub fn sc_val(v: V) -> stagec::Val {
         V::I64(x) => stagec::Val::I64(x),
         V::F32(x) => stagec::Val::F32(x),
         V::F64(x) => stagec::Val::F64(x),
+        V::V128(x) => stagec::Val::V128(x),
         V::FuncRef(_) => stagec::Val::FuncRef(None),
         V::ExternRef(r) => stagec::Val::ExternRef(r.map(stagec::ExternRef)),
     }
@@ -41,6 +43,7 @@ fn from_sc(v: &stagec::Val) -> V {
         stagec::Val::I64(x) => V::I64(*x),
         stagec::Val::F32(x) => V::F32(*x),
         stagec::Val::F64(x) => V::F64(*x),
+        stagec::Val::V128(x) => V::V128(*x),
         stagec::Val::FuncRef(f) => V::FuncRef(f.is_some()),
         stagec::Val::ExternRef(r) => V::ExternRef(r.map(|r| r.0)),
     }

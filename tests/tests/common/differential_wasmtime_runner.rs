@@ -7,7 +7,8 @@ use super::*;
 // wasmtime
 // ---------------------------------------------------------------------------------------
 
-/// wasmtime configured like stagec: same stack budget, no NaN canonicalization.
+/// wasmtime configured like stagec: same stack budget, no NaN canonicalization, relaxed
+/// SIMD with the deterministic results stagec gives.
 pub fn wasmtime_engine() -> wasmtime::Engine {
     let mut config = wasmtime::Config::new();
     config.max_wasm_stack(MAX_WASM_STACK);
@@ -15,6 +16,8 @@ pub fn wasmtime_engine() -> wasmtime::Engine {
     config.wasm_memory64(true);
     config.wasm_multi_memory(true);
     config.wasm_extended_const(true);
+    config.wasm_relaxed_simd(true);
+    config.relaxed_simd_deterministic(true);
     wasmtime::Engine::new(&config).expect("wasmtime engine")
 }
 
@@ -24,6 +27,7 @@ fn wt_ty(t: Ty) -> wasmtime::ValType {
         Ty::I64 => wasmtime::ValType::I64,
         Ty::F32 => wasmtime::ValType::F32,
         Ty::F64 => wasmtime::ValType::F64,
+        Ty::V128 => wasmtime::ValType::V128,
         Ty::FuncRef => wasmtime::ValType::FUNCREF,
         Ty::ExternRef => wasmtime::ValType::EXTERNREF,
     }
@@ -35,6 +39,7 @@ fn wt_val(store: impl wasmtime::AsContextMut, v: V) -> wasmtime::Val {
         V::I64(x) => wasmtime::Val::I64(x),
         V::F32(x) => wasmtime::Val::F32(x),
         V::F64(x) => wasmtime::Val::F64(x),
+        V::V128(x) => wasmtime::Val::V128(x.into()),
         V::FuncRef(_) => wasmtime::Val::FuncRef(None),
         V::ExternRef(None) => wasmtime::Val::ExternRef(None),
         V::ExternRef(Some(p)) => wasmtime::Val::ExternRef(Some(
@@ -49,6 +54,7 @@ fn from_wt<C: wasmtime::AsContext>(ctx: &C, v: &wasmtime::Val) -> V {
         wasmtime::Val::I64(x) => V::I64(*x),
         wasmtime::Val::F32(x) => V::F32(*x),
         wasmtime::Val::F64(x) => V::F64(*x),
+        wasmtime::Val::V128(x) => V::V128(x.as_u128()),
         wasmtime::Val::FuncRef(f) => V::FuncRef(f.is_some()),
         wasmtime::Val::ExternRef(r) => V::ExternRef(r.as_ref().map(|r| wt_payload(ctx, r))),
         other => panic!("unexpected wasmtime value {other:?}"),
