@@ -133,6 +133,11 @@ impl CodeIdentity {
                 ImportKey::Constant(ConstValue::I64(x)) => (2, x as u64),
                 ImportKey::Constant(ConstValue::F32(x)) => (3, u64::from(x)),
                 ImportKey::Constant(ConstValue::F64(x)) => (4, x),
+                ImportKey::Constant(ConstValue::V128(x)) => {
+                    h.update(&[6]);
+                    h.update(&(x as u64).to_le_bytes());
+                    (6, (x >> 64) as u64)
+                }
                 ImportKey::Known(identity, func) => {
                     h.update(&[5]);
                     h.update(&identity.0);

@@ -201,7 +201,7 @@ impl Encoder {
                 // Known code: the callee module's bytes, its function and its constants
                 // (the copy compiled into this artifact depends on all three).
                 Preimport::Code(code) => {
-                    self.w.u8(5);
+                    self.w.u8(6);
                     self.w.bytes(code.bytes());
                     self.w.u32(code.func());
                     self.preimports(code.preimports())?;
@@ -317,7 +317,7 @@ fn decode_preimports(
                     export: r.str("export name")?.to_string(),
                 }
             }
-            5 => {
+            6 => {
                 let bytes = r.bytes("known code bytes")?.to_vec();
                 let func = r.u32("known code function")?;
                 let constants = decode_preimports(r, providers)?;

@@ -299,6 +299,7 @@ impl ConstExpr {
             ConstExpr::Extended(ref ops) => eval_ops(ops, &mut global),
             ConstExpr::F32(_)
             | ConstExpr::F64(_)
+            | ConstExpr::V128(_)
             | ConstExpr::RefNull(_)
             | ConstExpr::RefFunc(_) => None,
         }
