@@ -1,7 +1,6 @@
 //! The counts of `Compiler::explain` beside the instruction counts: vmctx loads and calls
 //! by kind (direct, indirect, builtin), in the generic and the specialized build.
 
-#[allow(dead_code)] // helpers of the other tests that share `common`
 mod common;
 
 use common::{parse, unit};
